@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow docs/architecture.md: dependencies point downward only.
+// C libraries sit behind tiny shim targets (CHDF5, COpenBLAS, CZlib) and nowhere else.
+let package = Package(
+  name: "adascale",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "adascale", targets: ["adascale"]),
+    .library(name: "AdaTensor", targets: ["AdaTensor"]),
+    .library(name: "AdaNN", targets: ["AdaNN"]),
+    .library(name: "AdaIO", targets: ["AdaIO"]),
+    .library(name: "AdaTrain", targets: ["AdaTrain"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+  ],
+  targets: [
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CGzip", providers: [.apt(["zlib1g-dev"])]),
+
+    .target(name: "AdaTensor", dependencies: ["COpenBLAS"]),
+    .target(name: "AdaNN", dependencies: ["AdaTensor"]),
+    .target(name: "AdaTrain", dependencies: ["AdaTensor", "AdaNN"]),
+    .target(
+      name: "AdaIO",
+      dependencies: ["AdaTensor", "AdaNN", "CHDF5", "CGzip", "ZIPFoundation", "Yams"]),
+    .executableTarget(
+      name: "adascale",
+      dependencies: [
+        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    .target(
+      name: "TestSupport", dependencies: ["AdaTensor", "AdaNN"], path: "Tests/TestSupport"),
+    .testTarget(name: "AdaTensorTests", dependencies: ["AdaTensor", "TestSupport"]),
+    .testTarget(name: "AdaNNTests", dependencies: ["AdaNN", "AdaTensor", "TestSupport"]),
+    .testTarget(name: "AdaIOTests", dependencies: ["AdaIO", "AdaNN", "AdaTensor", "TestSupport"]),
+    .testTarget(name: "AdaTrainTests", dependencies: ["AdaTrain", "AdaNN", "AdaTensor", "TestSupport"]),
+    .testTarget(
+      name: "adascaleTests", dependencies: ["AdaIO", "AdaNN", "AdaTensor", "TestSupport"]),
+  ]
+)

@@ -1,0 +1,5 @@
+import XCTest
+
+final class adascaleTestsPlaceholder: XCTestCase {
+  func testNothing() {}
+}
