@@ -43,6 +43,7 @@ let package = Package(
     .testTarget(name: "AdaIOTests", dependencies: ["AdaIO", "AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(name: "AdaTrainTests", dependencies: ["AdaTrain", "AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(
-      name: "adascaleTests", dependencies: ["AdaIO", "AdaNN", "AdaTensor", "TestSupport"]),
+      name: "adascaleTests",
+      dependencies: ["AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),
   ]
 )
