@@ -1,0 +1,63 @@
+# adascale — two commands on a fresh machine:
+#   make compress   install what is missing, build, run the default recipe
+#   make test       install what is missing, build, run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT       ?= swift
+JOBS        ?= 2
+RECIPE      ?= recipes/default.yaml
+BIN         := .build/release/adascale
+APT_PKGS    := libhdf5-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist
+FMNIST_DIR  := /usr/share/datasets/fashion-mnist
+REF_VENV    := tools/reference/.venv
+# One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
+export OPENBLAS_NUM_THREADS ?= 2
+
+.PHONY: help deps build build-debug test unit-test acceptance bench compress fixtures interop format lint clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## Install missing system packages (HDF5, OpenBLAS, zlib, Fashion-MNIST) with apt-get
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "error: could not install:$$missing (run as root or install them yourself)"; exit 1; }; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: swift not found on PATH (Swift 6.x needed)"; exit 1; }
+
+build: deps ## Build the release binary (.build/release/adascale)
+	$(SWIFT) build -c release -j $(JOBS)
+
+build-debug: deps
+	$(SWIFT) build --build-tests -j $(JOBS)
+
+test: deps ## Build and run all tests (unit, reference fixtures, CLI behaviour)
+	$(SWIFT) build --build-tests -j $(JOBS)
+	$(SWIFT) test --skip-build --parallel --num-workers $(JOBS)
+
+bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS peak)
+	tools/bench/run.sh
+
+compress: build ## Run RECIPE (default: recipes/default.yaml) end to end
+	tools/compress.sh "$(RECIPE)"
+
+fixtures: ## Regenerate reference fixtures with real Keras (JAX) and PyTorch
+	tools/reference/make_fixtures.sh
+
+interop: build ## Check that real Keras loads what adascale writes
+	tools/reference/check_interop.sh
+
+format: ## Format the Swift sources with swift-format
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+lint: ## Check formatting (CI)
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,38 @@
+import AdaTensor
+import ArgumentParser
+import Foundation
+
+/// The `adascale` command line: thin commands that parse, build a config and call one library
+/// entry point. Exit codes: 0 success, 1 user error (bad file, option or input; the message names
+/// the file and the field), 2 internal error.
+@main
+struct AdaScale {
+  static let configuration = CommandConfiguration(
+    commandName: "adascale",
+    abstract: "Compress Keras models for mobile and embedded devices, and adapt them at run time.",
+    discussion: """
+      Models are Keras files (.h5, .keras, or .weights.h5 with --config). Tensors in and out are
+      HDF5 datasets. Every command takes --json for machine-readable output.
+
+      Examples:
+        adascale inspect model.h5
+        adascale predict --model model.h5 --input x.h5 --output y.h5
+        adascale eval --model model.h5 --dataset fashion-mnist
+        adascale train --model model.h5 --dataset fashion-mnist --epochs 2 --output tuned.h5
+      """,
+    version: AdaScaleVersion.string,
+    subcommands: [InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self])
+
+  static func main() {
+    CommandRunner.run(root: Root.self, arguments: Array(CommandLine.arguments.dropFirst()))
+  }
+
+  /// The root command type ArgumentParser dispatches through.
+  struct Root: ParsableCommand {
+    static let configuration = AdaScale.configuration
+  }
+}
+
+enum AdaScaleVersion {
+  static let string = "0.1.0"
+}

@@ -1,0 +1,85 @@
+import AdaIO
+import AdaNN
+import AdaTensor
+import ArgumentParser
+import Foundation
+
+struct PredictCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "predict",
+    abstract: "Run a model on a batch of inputs stored in an HDF5 file.",
+    discussion: """
+      Reads the input tensor from dataset `x` of --input (any numeric type, shape [N] + the
+      model's input shape) and writes the model's output to dataset `y` of --output. A model
+      with several outputs writes `y0`, `y1`, … in output order. The output file is written
+      atomically.
+
+      Examples:
+        adascale predict --model model.h5 --input x.h5 --output y.h5
+        adascale predict --model model.keras --input data.h5 --input-dataset images --output out.h5
+      """)
+
+  @Option(help: "Keras model file (.h5, .keras or .weights.h5).")
+  var model: String
+
+  @Option(help: "Architecture JSON for a .weights.h5 model.")
+  var config: String?
+
+  @Option(help: "HDF5 file holding the input tensor.")
+  var input: String
+
+  @Option(help: "Dataset name of the input tensor inside --input.")
+  var inputDataset = "x"
+
+  @Option(help: "HDF5 file to write (replaced if it exists).")
+  var output: String
+
+  @Option(help: "Dataset name of the output inside --output (single-output models).")
+  var outputDataset = "y"
+
+  @Option(help: "Examples per forward pass.")
+  var batchSize = 64
+
+  @Flag(help: "Print a JSON summary.")
+  var json = false
+
+  struct Summary: Codable {
+    var model: String
+    var input: String
+    var output: String
+    var examples: Int
+    var outputs: [String: [Int]]
+    var seconds: Double
+  }
+
+  func validate() throws {
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+  }
+
+  func run() throws {
+    let loaded = try KerasModelReader.load(path: model, config: config)
+    let executor = try Executor(graph: loaded.graph)
+    let x = try TensorFile.read(path: input, dataset: inputDataset)
+    do {
+      try executor.checkInput(x)
+    } catch {
+      throw AdaError(.badShape, file: input, path: inputDataset, error.message)
+    }
+    if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw AdaError(
+        .nonFinite, file: input, path: inputDataset, "input holds a non-finite value at flat index \(bad)")
+    }
+    let start = Date()
+    let ys = executor.predict(x, parameters: loaded.parameters, batchSize: batchSize)
+    let seconds = Date().timeIntervalSince(start)
+    let names = ys.count == 1 ? [outputDataset] : ys.indices.map { "y\($0)" }
+    try TensorFile.write(Array(zip(names, ys)), to: output)
+    let summary = Summary(
+      model: model, input: input, output: output, examples: x.shape[0],
+      outputs: Dictionary(uniqueKeysWithValues: zip(names, ys.map(\.shape))), seconds: seconds)
+    if json { return try Output.printJSON(summary) }
+    let shapes = zip(names, ys).map { "\($0) \(Output.shape($1.shape))" }.joined(separator: ", ")
+    print(
+      "predicted \(x.shape[0]) examples in \(String(format: "%.3f", seconds)) s → \(output): \(shapes)")
+  }
+}
