@@ -30,6 +30,9 @@ let package = Package(
       name: "AdaIO",
       dependencies: ["AdaTensor", "AdaNN", "CHDF5", "CGzip", "ZIPFoundation", "Yams"]),
     .executableTarget(
+      name: "AdaBench",
+      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaTrain"]),
+    .executableTarget(
       name: "adascale",
       dependencies: [
         "AdaTensor", "AdaNN", "AdaIO", "AdaTrain",
@@ -44,6 +47,6 @@ let package = Package(
     .testTarget(name: "AdaTrainTests", dependencies: ["AdaTrain", "AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(
       name: "adascaleTests",
-      dependencies: ["AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),
+      dependencies: ["adascale", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),
   ]
 )

@@ -60,7 +60,7 @@ struct PredictCommand: ParsableCommand {
     let loaded = try KerasModelReader.load(path: model, config: config)
     let executor = try Executor(graph: loaded.graph)
     let x = try TensorFile.read(path: input, dataset: inputDataset)
-    do {
+    do throws(AdaError) {
       try executor.checkInput(x)
     } catch {
       throw AdaError(.badShape, file: input, path: inputDataset, error.message)
