@@ -14,10 +14,10 @@ final class CrossEntropyFromProbabilitiesTests: XCTestCase {
   }
 
   /// Keras' formula in Double: renormalise each row, clip to [ε, 1 − ε], −log, mean.
-  private func reference(_ p: [Double], k: Int, labels: [Int], epsilon: Double = 1e-7) -> Double {
+  private func reference(_ p: [Double], k: Int, labels: [Int32], epsilon: Double = 1e-7) -> Double {
     let rows = LossReference.rows(p, k: k)
     return zip(rows, labels).reduce(0) { acc, pair in
-      let q = pair.0[pair.1] / pair.0.reduce(0, +)
+      let q = pair.0[Int(pair.1)] / pair.0.reduce(0, +)
       return acc - log(min(max(q, epsilon), 1 - epsilon))
     } / Double(rows.count)
   }
@@ -29,7 +29,7 @@ final class CrossEntropyFromProbabilitiesTests: XCTestCase {
 
   func testLossOnSoftmaxOutputsEqualsCrossEntropyFromLogits() {
     let (z, p) = softmaxOutputs(6, 5, seed: 43)
-    let labels = [0, 1, 2, 3, 4, 0]
+    let labels: [Int32] = [0, 1, 2, 3, 4, 0]
     XCTAssertEqual(
       loss.evaluate(probabilities: p, labels: labels).loss,
       SoftmaxCrossEntropy().evaluate(logits: z, labels: labels).loss, accuracy: 1e-5)
@@ -39,7 +39,7 @@ final class CrossEntropyFromProbabilitiesTests: XCTestCase {
     // Positive rows that do not sum to 1, to exercise Keras' renormalisation too.
     var g = SeededGenerator(seed: 44)
     let p = Tensor.uniform([3, 4], lo: 0.1, hi: 0.9, using: &g)
-    let labels = [2, 0, 3]
+    let labels: [Int32] = [2, 0, 3]
     let d = loss.evaluate(probabilities: p, labels: labels).dProbabilities
     let numeric = LossReference.numericGradient(LossReference.double(p)) {
       self.reference($0, k: 4, labels: labels)
@@ -58,7 +58,7 @@ final class CrossEntropyFromProbabilitiesTests: XCTestCase {
 
   func testFusedLogitGradientEqualsBackpropagationThroughSoftmax() {
     let (z, p) = softmaxOutputs(4, 6, seed: 45)
-    let labels = [1, 5, 0, 3]
+    let labels: [Int32] = [1, 5, 0, 3]
     let dp = loss.evaluate(probabilities: p, labels: labels).dProbabilities
     let chained = Activation.softmax.backward(dy: dp, x: z, y: p)
     let fused = CrossEntropyFromProbabilities.logitGradient(probabilities: p, labels: labels)
@@ -67,7 +67,7 @@ final class CrossEntropyFromProbabilitiesTests: XCTestCase {
 
   func testFusedLogitGradientMatchesFiniteDifferencesOfTheLoss() {
     let (z, p) = softmaxOutputs(3, 5, seed: 46)
-    let labels = [4, 4, 1]
+    let labels: [Int32] = [4, 4, 1]
     let fused = CrossEntropyFromProbabilities.logitGradient(probabilities: p, labels: labels)
     let numeric = LossReference.numericGradient(LossReference.double(z)) {
       LossReference.crossEntropy($0, k: 5, labels: labels)

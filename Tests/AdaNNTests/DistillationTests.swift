@@ -13,7 +13,7 @@ final class DistillationTests: XCTestCase {
   /// The documented formula in Double:
   /// (1/N) Σ_n [α T² Σ_k P log(P / Q) + (1 − α) CE(student_n, y_n)], P, Q softened by T.
   private func reference(
-    student: [Double], teacher: [Double], k: Int, labels: [Int], t: Double, alpha: Double
+    student: [Double], teacher: [Double], k: Int, labels: [Int32], t: Double, alpha: Double
   ) -> Double {
     let s = LossReference.rows(student, k: k)
     let te = LossReference.rows(teacher, k: k)
@@ -29,7 +29,7 @@ final class DistillationTests: XCTestCase {
 
   func testAlphaZeroEqualsCrossEntropy() {
     let s = logits(4, 5, seed: 50)
-    let labels = [0, 4, 2, 2]
+    let labels: [Int32] = [0, 4, 2, 2]
     let (value, d) = Distillation(temperature: 4, alpha: 0)
       .evaluate(studentLogits: s, teacherLogits: logits(4, 5, seed: 51), labels: labels)
     let (ce, dce) = SoftmaxCrossEntropy().evaluate(logits: s, labels: labels)
@@ -47,20 +47,21 @@ final class DistillationTests: XCTestCase {
 
   func testLossMatchesTheDocumentedFormula() {
     let (s, t) = (logits(5, 4, seed: 53), logits(5, 4, seed: 54, scale: 4))
-    let labels = [3, 0, 1, 1, 2]
+    let labels: [Int32] = [3, 0, 1, 1, 2]
     for (temperature, alpha) in [(1.0, 0.5), (2.0, 0.7), (5.0, 1.0)] {
       let value = Distillation(temperature: Float(temperature), alpha: Float(alpha))
         .evaluate(studentLogits: s, teacherLogits: t, labels: labels).loss
       let expected = reference(
         student: LossReference.double(s), teacher: LossReference.double(t), k: 4, labels: labels,
         t: temperature, alpha: alpha)
-      XCTAssertEqual(Double(value), expected, accuracy: 1e-5 * max(1, abs(expected)), "T \(temperature), α \(alpha)")
+      XCTAssertEqual(
+        Double(value), expected, accuracy: 1e-5 * max(1, abs(expected)), "T \(temperature), α \(alpha)")
     }
   }
 
   func testStudentGradientMatchesFiniteDifferences() {
     let (s, t) = (logits(3, 5, seed: 55), logits(3, 5, seed: 56, scale: 3))
-    let labels = [4, 1, 0]
+    let labels: [Int32] = [4, 1, 0]
     let d = Distillation(temperature: 3, alpha: 0.6)
       .evaluate(studentLogits: s, teacherLogits: t, labels: labels).dStudentLogits
     let teacher = LossReference.double(t)

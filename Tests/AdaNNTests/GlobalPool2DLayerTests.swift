@@ -7,9 +7,15 @@ final class GlobalPool2DLayerTests: XCTestCase {
   /// `[2, 2, 3, 2]`: example b, position (h, w), channel c holds `100b + 10c + 3h + w` (distinct).
   private let x: Tensor = {
     var t = Tensor(shape: [2, 2, 3, 2])
-    for b in 0..<2 { for h in 0..<2 { for w in 0..<3 { for c in 0..<2 {
-      t[b, h, w, c] = Float(100 * b + 10 * c + 3 * h + w)
-    } } } }
+    for b in 0..<2 {
+      for h in 0..<2 {
+        for w in 0..<3 {
+          for c in 0..<2 {
+            t[b, h, w, c] = Float(100 * b + 10 * c + 3 * h + w)
+          }
+        }
+      }
+    }
     return t
   }()
 
@@ -30,7 +36,8 @@ final class GlobalPool2DLayerTests: XCTestCase {
     let avg = GlobalPool2DLayer(spec: GlobalPool2DSpec(kind: .average))
     XCTAssertEqual(try avg.outputShape(for: [[7, 7, 32]]), [32])
     XCTAssertEqual(
-      try GlobalPool2DLayer(spec: GlobalPool2DSpec(kind: .max, keepDims: true)).outputShape(for: [[7, 7, 32]]),
+      try GlobalPool2DLayer(spec: GlobalPool2DSpec(kind: .max, keepDims: true)).outputShape(for: [[7, 7, 32]]
+      ),
       [1, 1, 32])
     XCTAssertThrowsError(try avg.outputShape(for: [[49, 32]])) {
       XCTAssertEqual(($0 as? AdaError)?.kind, .badShape)

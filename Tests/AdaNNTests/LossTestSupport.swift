@@ -22,9 +22,9 @@ enum LossReference {
   }
 
   /// Mean softmax cross-entropy of `[N, K]` logits.
-  static func crossEntropy(_ logits: [Double], k: Int, labels: [Int]) -> Double {
+  static func crossEntropy(_ logits: [Double], k: Int, labels: [Int32]) -> Double {
     let r = rows(logits, k: k)
-    return zip(r, labels).reduce(0) { $0 + logSumExp($1.0) - $1.0[$1.1] } / Double(r.count)
+    return zip(r, labels).reduce(0) { $0 + logSumExp($1.0) - $1.0[Int($1.1)] } / Double(r.count)
   }
 
   /// Central difference (h = 1e-5) of `f` at every element of `v`.

@@ -47,7 +47,8 @@ final class Pool2DLayerTests: XCTestCase {
   func testPoolOutputShapesFollowKerasFormulas() throws {
     XCTAssertEqual(try pool(.max, .square(2), .square(2), .valid).outputShape(for: [[5, 5, 3]]), [2, 2, 3])
     XCTAssertEqual(try pool(.max, .square(2), .square(2), .same).outputShape(for: [[5, 5, 3]]), [3, 3, 3])
-    XCTAssertEqual(try pool(.average, Size2(3, 1), Size2(2, 1), .valid).outputShape(for: [[7, 4, 1]]), [3, 4, 1])
+    XCTAssertEqual(
+      try pool(.average, Size2(3, 1), Size2(2, 1), .valid).outputShape(for: [[7, 4, 1]]), [3, 4, 1])
     XCTAssertThrowsError(try pool(.max, .square(3), .square(1), .valid).outputShape(for: [[2, 5, 1]])) {
       XCTAssertEqual(($0 as? AdaError)?.kind, .badShape)
     }

@@ -14,7 +14,8 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
 
   func testUniformLogitsGiveLogK() {
     for k in [2, 10, 1000] {
-      let (value, d) = loss.evaluate(logits: Tensor(shape: [3, k], repeating: 0.7), labels: [0, 1, k - 1])
+      let (value, d) = loss.evaluate(
+        logits: Tensor(shape: [3, k], repeating: 0.7), labels: [0, 1, Int32(k - 1)])
       XCTAssertEqual(value, Float(log(Double(k))), accuracy: 1e-5, "K = \(k)")
       // d = (1/K − onehot) / N
       XCTAssertEqual(d[1, 0], 1 / Float(k) / 3, accuracy: 1e-7)
@@ -24,7 +25,7 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
 
   func testLossMatchesTheDoublePrecisionFormula() {
     let z = logits(5, 7, seed: 40)
-    let labels = [0, 6, 3, 3, 1]
+    let labels: [Int32] = [0, 6, 3, 3, 1]
     let expected = LossReference.crossEntropy(LossReference.double(z), k: 7, labels: labels)
     XCTAssertEqual(Double(loss.evaluate(logits: z, labels: labels).loss), expected, accuracy: 1e-6)
     XCTAssertEqual(Double(loss.loss(logits: z, labels: labels)), expected, accuracy: 1e-6)
@@ -32,7 +33,7 @@ final class SoftmaxCrossEntropyTests: XCTestCase {
 
   func testLogitGradientMatchesFiniteDifferences() {
     let z = logits(4, 6, seed: 41)
-    let labels = [5, 0, 2, 2]
+    let labels: [Int32] = [5, 0, 2, 2]
     let d = loss.evaluate(logits: z, labels: labels).dLogits
     let numeric = LossReference.numericGradient(LossReference.double(z)) {
       LossReference.crossEntropy($0, k: 6, labels: labels)

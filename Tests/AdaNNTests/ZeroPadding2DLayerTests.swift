@@ -12,9 +12,11 @@ final class ZeroPadding2DLayerTests: XCTestCase {
     XCTAssertEqual(y.shape, [1, 3, 5, 1])
     XCTAssertEqual(
       y.scalars,
-      [0, 0, 0, 0, 0,
-       0, 0, 1, 2, 0,
-       0, 0, 3, 4, 0])
+      [
+        0, 0, 0, 0, 0,
+        0, 0, 1, 2, 0,
+        0, 0, 3, 4, 0,
+      ])
   }
 
   func testZeroPaddingShapeContract() throws {

@@ -55,7 +55,8 @@ public struct BatchNormLayer: Layer {
     guard spec.epsilon > 0, spec.momentum >= 0, spec.momentum <= 1 else {
       throw AdaError(
         .invalidValue,
-        "batch normalisation needs epsilon > 0 and momentum in [0, 1], found \(spec.epsilon), \(spec.momentum)")
+        "batch normalisation needs epsilon > 0 and momentum in [0, 1], "
+          + "found \(spec.epsilon), \(spec.momentum)")
     }
     return inputs[0]
   }

@@ -44,7 +44,8 @@ public struct ReshapeLayer: Layer {
     guard count % known == 0 else {
       throw AdaError(
         .badShape,
-        "cannot reshape \(inputShape) (\(count) elements) to \(target): \(count) is not a multiple of \(known)")
+        "cannot reshape \(inputShape) (\(count) elements) to \(target): "
+          + "\(count) is not a multiple of \(known)")
     }
     var resolved = target
     resolved[slot] = count / known

@@ -22,7 +22,8 @@ public struct CrossEntropyFromProbabilities: Sendable {
   public var epsilon: Float
 
   public init(epsilon: Float = 1e-7) {
-    precondition(epsilon > 0 && epsilon < 0.5, "CrossEntropyFromProbabilities: epsilon \(epsilon) not in (0, 0.5)")
+    precondition(
+      epsilon > 0 && epsilon < 0.5, "CrossEntropyFromProbabilities: epsilon \(epsilon) not in (0, 0.5)")
     self.epsilon = epsilon
   }
 
@@ -30,21 +31,23 @@ public struct CrossEntropyFromProbabilities: Sendable {
   ///   - probabilities: `[N, K]`, each row a softmax output (non-negative).
   ///   - labels: `N` class indices in `0..<K`.
   /// - Returns: the mean loss, and `dLoss/dProbabilities` `[N, K]`.
-  public func evaluate(probabilities: Tensor, labels: [Int]) -> (
+  public func evaluate(probabilities: Tensor, labels: [Int32]) -> (
     loss: Float, dProbabilities: Tensor
   ) {
     precondition(
       probabilities.rank == 2, "CrossEntropyFromProbabilities: expects [N, K], found \(probabilities.shape)")
     let (n, k) = (probabilities.shape[0], probabilities.shape[1])
-    precondition(labels.count == n && n > 0, "CrossEntropyFromProbabilities: \(labels.count) labels for \(n) rows")
+    precondition(
+      labels.count == n && n > 0, "CrossEntropyFromProbabilities: \(labels.count) labels for \(n) rows")
     var d = Tensor(shape: probabilities.shape)
     var total = 0.0
     let invN = 1 / Float(n)
     probabilities.scalars.withUnsafeBufferPointer { p in
       d.scalars.withUnsafeMutableBufferPointer { g in
         for r in 0..<n {
-          let y = labels[r]
-          precondition(y >= 0 && y < k, "CrossEntropyFromProbabilities: label \(y) of row \(r) not in 0..<\(k)")
+          let y = Int(labels[r])
+          precondition(
+            y >= 0 && y < k, "CrossEntropyFromProbabilities: label \(y) of row \(r) not in 0..<\(k)")
           let row = r * k
           var s: Float = 0
           for c in 0..<k { s += p[row + c] }
@@ -67,14 +70,16 @@ public struct CrossEntropyFromProbabilities: Sendable {
   /// back-propagating `evaluate`'s `dProbabilities` only on rows where Keras' clip is active
   /// (`p[y] < 1e-7` or `p[y] > 1 − 1e-7`), where the clipped loss has zero gradient and this one
   /// keeps pushing the right way. Use it, and skip the softmax layer's backward, in training.
-  public static func logitGradient(probabilities: Tensor, labels: [Int]) -> Tensor {
+  public static func logitGradient(probabilities: Tensor, labels: [Int32]) -> Tensor {
     precondition(
       probabilities.rank == 2 && labels.count == probabilities.shape[0],
-      "CrossEntropyFromProbabilities.logitGradient: expects [N, K] and N labels, found \(probabilities.shape), \(labels.count)")
+      "CrossEntropyFromProbabilities.logitGradient: expects [N, K] and N labels, "
+        + "found \(probabilities.shape) and \(labels.count)")
     let (n, k) = (probabilities.shape[0], probabilities.shape[1])
     var d = probabilities
     d.scale(by: 1 / Float(n))
-    for (r, y) in labels.enumerated() {
+    for (r, label) in labels.enumerated() {
+      let y = Int(label)
       precondition(y >= 0 && y < k, "CrossEntropyFromProbabilities: label \(y) of row \(r) not in 0..<\(k)")
       d.scalars[r * k + y] -= 1 / Float(n)
     }

@@ -9,7 +9,7 @@ import Foundation
 ///     CE_n = logΣexp(student_n) − student_n[y_n]                      (temperature 1)
 ///     loss = (1/N) Σ_n [ α · T² · KL_n + (1 − α) · CE_n ]
 ///
-///     dLoss/dStudent_n = (1/N) · [ α · T · (Q_n − P_n) + (1 − α) · (softmax(student_n) − onehot(y_n)) ]
+///     dLoss/dStudent_n = (1/N)·[α·T·(Q_n − P_n) + (1 − α)·(softmax(student_n) − onehot(y_n))]
 ///
 /// The `T²` keeps the soft-target gradient's magnitude independent of `T` (the KL gradient
 /// w.r.t. the logits carries a `1/T`, and its size shrinks by another `1/T` as the softened
@@ -22,7 +22,8 @@ public struct Distillation: Sendable {
   public var alpha: Float
 
   public init(temperature: Float, alpha: Float) {
-    precondition(temperature > 0 && temperature.isFinite, "Distillation: temperature \(temperature) must be > 0")
+    precondition(
+      temperature > 0 && temperature.isFinite, "Distillation: temperature \(temperature) must be > 0")
     precondition(alpha >= 0 && alpha <= 1, "Distillation: alpha \(alpha) must be in [0, 1]")
     self.temperature = temperature
     self.alpha = alpha
@@ -33,7 +34,7 @@ public struct Distillation: Sendable {
   ///   - teacherLogits: `[N, K]`.
   ///   - labels: `N` class indices in `0..<K`; may be `nil` only when `alpha == 1`.
   /// - Returns: the mean loss, and `dLoss/dStudentLogits` `[N, K]`.
-  public func evaluate(studentLogits: Tensor, teacherLogits: Tensor, labels: [Int]?) -> (
+  public func evaluate(studentLogits: Tensor, teacherLogits: Tensor, labels: [Int32]?) -> (
     loss: Float, dStudentLogits: Tensor
   ) {
     precondition(

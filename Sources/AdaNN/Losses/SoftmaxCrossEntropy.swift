@@ -18,7 +18,7 @@ public struct SoftmaxCrossEntropy: Sendable {
   ///   - logits: `[N, K]`.
   ///   - labels: `N` class indices in `0..<K` (check data with `validate(labels:classCount:)`).
   /// - Returns: the mean loss, and `dLoss/dLogits` `[N, K]`.
-  public func evaluate(logits: Tensor, labels: [Int]) -> (loss: Float, dLogits: Tensor) {
+  public func evaluate(logits: Tensor, labels: [Int32]) -> (loss: Float, dLogits: Tensor) {
     precondition(logits.rank == 2, "SoftmaxCrossEntropy: logits must be [N, K], found \(logits.shape)")
     let (n, k) = (logits.shape[0], logits.shape[1])
     precondition(labels.count == n, "SoftmaxCrossEntropy: \(labels.count) labels for \(n) rows")
@@ -29,7 +29,7 @@ public struct SoftmaxCrossEntropy: Sendable {
     logits.scalars.withUnsafeBufferPointer { z in
       d.scalars.withUnsafeMutableBufferPointer { g in
         for r in 0..<n {
-          let y = labels[r]
+          let y = Int(labels[r])
           precondition(y >= 0 && y < k, "SoftmaxCrossEntropy: label \(y) of row \(r) not in 0..<\(k)")
           let row = r * k
           let lse = logSumExp(z, from: row, count: k)
@@ -43,12 +43,13 @@ public struct SoftmaxCrossEntropy: Sendable {
   }
 
   /// The mean loss alone (evaluation, no gradient buffer).
-  public func loss(logits: Tensor, labels: [Int]) -> Float {
+  public func loss(logits: Tensor, labels: [Int32]) -> Float {
     precondition(logits.rank == 2 && labels.count == logits.shape[0], "SoftmaxCrossEntropy.loss: shapes")
     let k = logits.shape[1]
     var total = 0.0
     logits.scalars.withUnsafeBufferPointer { z in
-      for (r, y) in labels.enumerated() {
+      for (r, label) in labels.enumerated() {
+        let y = Int(label)
         precondition(y >= 0 && y < k, "SoftmaxCrossEntropy: label \(y) of row \(r) not in 0..<\(k)")
         total += Double(logSumExp(z, from: r * k, count: k) - z[r * k + y])
       }
@@ -57,8 +58,8 @@ public struct SoftmaxCrossEntropy: Sendable {
   }
 
   /// Checks labels read from a file before training: every label in `0..<classCount`.
-  public static func validate(labels: [Int], classCount: Int) throws(AdaError) {
-    if let i = labels.firstIndex(where: { $0 < 0 || $0 >= classCount }) {
+  public static func validate(labels: [Int32], classCount: Int) throws(AdaError) {
+    if let i = labels.firstIndex(where: { $0 < 0 || Int($0) >= classCount }) {
       throw AdaError(
         .invalidValue, path: "labels[\(i)]",
         "label \(labels[i]) is outside 0..<\(classCount) (the model has \(classCount) classes)")
