@@ -30,7 +30,7 @@ final class DistillationTests: XCTestCase {
   func testAlphaZeroEqualsCrossEntropy() {
     let s = logits(4, 5, seed: 50)
     let labels: [Int32] = [0, 4, 2, 2]
-    let (value, d) = Distillation(temperature: 4, alpha: 0)
+    let (value, d) = DistillationLoss(temperature: 4, alpha: 0)
       .evaluate(studentLogits: s, teacherLogits: logits(4, 5, seed: 51), labels: labels)
     let (ce, dce) = SoftmaxCrossEntropy().evaluate(logits: s, labels: labels)
     XCTAssertEqual(value, ce, accuracy: 1e-6)
@@ -39,17 +39,30 @@ final class DistillationTests: XCTestCase {
 
   func testMatchingTeacherGivesZeroDistillationTerm() {
     let s = logits(3, 6, seed: 52)
-    let (value, d) = Distillation(temperature: 3, alpha: 1)
+    let (value, d) = DistillationLoss(temperature: 3, alpha: 1)
       .evaluate(studentLogits: s, teacherLogits: s, labels: nil)
     XCTAssertEqual(value, 0, accuracy: 1e-6)
     XCTAssertLessThan(d.maxAbs, 1e-7)
+  }
+
+  func testTeacherProbabilitiesCanStandInForTeacherLogits() {
+    let (s, t) = (logits(3, 5, seed: 59), logits(3, 5, seed: 60, scale: 4))
+    let labels: [Int32] = [0, 2, 4]
+    let loss = DistillationLoss(temperature: 2.5, alpha: 0.8)
+    let fromLogits = loss.evaluate(studentLogits: s, teacherLogits: t, labels: labels)
+    let fromProbs = loss.evaluate(
+      studentLogits: s,
+      teacherLogits: DistillationLoss.teacherLogits(fromProbabilities: Activation.softmax.apply(t)),
+      labels: labels)
+    XCTAssertEqual(fromProbs.loss, fromLogits.loss, accuracy: 1e-5)
+    assertClose(fromProbs.dStudentLogits, fromLogits.dStudentLogits, rtol: 1e-5)
   }
 
   func testLossMatchesTheDocumentedFormula() {
     let (s, t) = (logits(5, 4, seed: 53), logits(5, 4, seed: 54, scale: 4))
     let labels: [Int32] = [3, 0, 1, 1, 2]
     for (temperature, alpha) in [(1.0, 0.5), (2.0, 0.7), (5.0, 1.0)] {
-      let value = Distillation(temperature: Float(temperature), alpha: Float(alpha))
+      let value = DistillationLoss(temperature: Float(temperature), alpha: Float(alpha))
         .evaluate(studentLogits: s, teacherLogits: t, labels: labels).loss
       let expected = reference(
         student: LossReference.double(s), teacher: LossReference.double(t), k: 4, labels: labels,
@@ -62,7 +75,7 @@ final class DistillationTests: XCTestCase {
   func testStudentGradientMatchesFiniteDifferences() {
     let (s, t) = (logits(3, 5, seed: 55), logits(3, 5, seed: 56, scale: 3))
     let labels: [Int32] = [4, 1, 0]
-    let d = Distillation(temperature: 3, alpha: 0.6)
+    let d = DistillationLoss(temperature: 3, alpha: 0.6)
       .evaluate(studentLogits: s, teacherLogits: t, labels: labels).dStudentLogits
     let teacher = LossReference.double(t)
     let numeric = LossReference.numericGradient(LossReference.double(s)) {
@@ -89,7 +102,7 @@ final class DistillationTests: XCTestCase {
     expected.add(t, scaledBy: -1)
     expected.scale(by: 1 / Float(4 * 2))
     for temperature: Float in [50, 200] {
-      let d = Distillation(temperature: temperature, alpha: 1)
+      let d = DistillationLoss(temperature: temperature, alpha: 1)
         .evaluate(studentLogits: s, teacherLogits: t, labels: nil).dStudentLogits
       assertClose(d, expected, rtol: 0.03, "T = \(temperature)")
     }

@@ -14,8 +14,11 @@ import Foundation
 /// The `T²` keeps the soft-target gradient's magnitude independent of `T` (the KL gradient
 /// w.r.t. the logits carries a `1/T`, and its size shrinks by another `1/T` as the softened
 /// distributions flatten). With `α = 0` this is `SoftmaxCrossEntropy`; with `α = 1` labels are
-/// not needed. The teacher gets no gradient (it is frozen).
-public struct Distillation: Sendable {
+/// not needed. The teacher gets no gradient (it is frozen). A teacher that ends in a softmax can
+/// be passed through `teacherLogits(fromProbabilities:)`.
+///
+/// (Named `DistillationLoss` because AdaTrain's `Distillation` is the teacher-plus-weights setting.)
+public struct DistillationLoss: Sendable {
   /// Softening temperature `T > 0`.
   public var temperature: Float
   /// Weight of the distillation term, in `[0, 1]`.
@@ -23,8 +26,8 @@ public struct Distillation: Sendable {
 
   public init(temperature: Float, alpha: Float) {
     precondition(
-      temperature > 0 && temperature.isFinite, "Distillation: temperature \(temperature) must be > 0")
-    precondition(alpha >= 0 && alpha <= 1, "Distillation: alpha \(alpha) must be in [0, 1]")
+      temperature > 0 && temperature.isFinite, "DistillationLoss: temperature \(temperature) must be > 0")
+    precondition(alpha >= 0 && alpha <= 1, "DistillationLoss: alpha \(alpha) must be in [0, 1]")
     self.temperature = temperature
     self.alpha = alpha
   }
@@ -39,10 +42,11 @@ public struct Distillation: Sendable {
   ) {
     precondition(
       studentLogits.rank == 2 && studentLogits.shape == teacherLogits.shape,
-      "Distillation: student \(studentLogits.shape) and teacher \(teacherLogits.shape) must both be [N, K]")
-    precondition(labels != nil || alpha == 1, "Distillation: labels are needed when alpha < 1")
+      "DistillationLoss: student \(studentLogits.shape) and teacher \(teacherLogits.shape) must both be [N, K]"
+    )
+    precondition(labels != nil || alpha == 1, "DistillationLoss: labels are needed when alpha < 1")
     let (n, k) = (studentLogits.shape[0], studentLogits.shape[1])
-    precondition(n > 0, "Distillation: empty batch")
+    precondition(n > 0, "DistillationLoss: empty batch")
     let t = temperature
     let logP = logSoftmaxRows(teacherLogits, temperature: t)
     let logQ = logSoftmaxRows(studentLogits, temperature: t)
@@ -64,5 +68,12 @@ public struct Distillation: Sendable {
       d.add(dCE, scaledBy: 1 - alpha)
     }
     return (Float(loss), d)
+  }
+
+  /// Logits equivalent to a teacher's softmax output `p` `[N, K]`: `log p` (floored at the
+  /// smallest normal Float). Softmax ignores a per-row shift, so `softmax(log p / T)` equals
+  /// `softmax(z / T)` for the teacher's own logits `z`.
+  public static func teacherLogits(fromProbabilities p: Tensor) -> Tensor {
+    p.map { log(max($0, .leastNormalMagnitude)) }
   }
 }
