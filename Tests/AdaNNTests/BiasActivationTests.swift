@@ -14,7 +14,8 @@ final class BiasActivationTests: XCTestCase {
       let expected = referenceEpilogue(z, bias: bias, activation)
       for split in [false, true] {
         var y = z
-        let pre = split
+        let pre =
+          split
           ? splittingAcrossWorkers {
             BiasActivation.forward(&y, bias: bias, activation: activation, keepPreActivation: true)
           }

@@ -9,10 +9,22 @@ import XCTest
 final class DepthwiseConv2DLayerTests: XCTestCase {
   static let cases: [([Int], DepthwiseConv2DSpec)] = [
     ([5, 5, 3], DepthwiseConv2DSpec(kernel: .square(3))),
-    ([6, 7, 2], DepthwiseConv2DSpec(kernel: .square(3), padding: .same, depthMultiplier: 2, activation: .swish)),
-    ([7, 6, 3], DepthwiseConv2DSpec(kernel: .square(3), strides: .square(2), padding: .same, activation: .relu6)),
-    ([7, 7, 2], DepthwiseConv2DSpec(kernel: .square(3), dilation: .square(2), depthMultiplier: 2, useBias: false)),
-    ([6, 5, 2], DepthwiseConv2DSpec(kernel: Size2(2, 3), strides: Size2(1, 2), padding: .same, activation: .tanh)),
+    (
+      [6, 7, 2],
+      DepthwiseConv2DSpec(kernel: .square(3), padding: .same, depthMultiplier: 2, activation: .swish)
+    ),
+    (
+      [7, 6, 3],
+      DepthwiseConv2DSpec(kernel: .square(3), strides: .square(2), padding: .same, activation: .relu6)
+    ),
+    (
+      [7, 7, 2],
+      DepthwiseConv2DSpec(kernel: .square(3), dilation: .square(2), depthMultiplier: 2, useBias: false)
+    ),
+    (
+      [6, 5, 2],
+      DepthwiseConv2DSpec(kernel: Size2(2, 3), strides: Size2(1, 2), padding: .same, activation: .tanh)
+    ),
     ([5, 5, 3], DepthwiseConv2DSpec(kernel: .square(3), padding: .same, activation: .relu)),
   ]
 
@@ -31,7 +43,8 @@ final class DepthwiseConv2DLayerTests: XCTestCase {
       let params = randomParameters(for: layer, inputShapes: [shape], seed: UInt64(90 + i))
       let expected = Self.reference(spec, x, params)
       assertClose(runForward(layer, [x], params), expected, rtol: 1e-5, "case \(i)")
-      assertClose(splittingAcrossWorkers { runForward(layer, [x], params) }, expected, rtol: 1e-5, "case \(i)")
+      assertClose(
+        splittingAcrossWorkers { runForward(layer, [x], params) }, expected, rtol: 1e-5, "case \(i)")
     }
   }
 
@@ -77,11 +90,13 @@ final class DepthwiseConv2DLayerTests: XCTestCase {
   }
 
   func testDepthwiseOutputShapeMultipliesChannels() throws {
-    let spec = DepthwiseConv2DSpec(kernel: .square(3), strides: .square(2), padding: .same, depthMultiplier: 2)
+    let spec = DepthwiseConv2DSpec(
+      kernel: .square(3), strides: .square(2), padding: .same, depthMultiplier: 2)
     XCTAssertEqual(try DepthwiseConv2DLayer(spec: spec).outputShape(for: [[15, 16, 8]]), [8, 8, 16])
     for (i, (shape, spec)) in Self.cases.enumerated() {
       let layer = DepthwiseConv2DLayer(spec: spec)
-      let y = runForward(layer, [randomTensor([2] + shape, seed: 1)], randomParameters(for: layer, inputShapes: [shape]))
+      let y = runForward(
+        layer, [randomTensor([2] + shape, seed: 1)], randomParameters(for: layer, inputShapes: [shape]))
       XCTAssertEqual([2] + (try layer.outputShape(for: [shape])), y.shape, "case \(i)")
     }
   }

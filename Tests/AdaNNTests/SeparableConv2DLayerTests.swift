@@ -9,8 +9,16 @@ import XCTest
 final class SeparableConv2DLayerTests: XCTestCase {
   static let cases: [([Int], SeparableConv2DSpec)] = [
     ([5, 5, 2], SeparableConv2DSpec(filters: 3, kernel: .square(3))),
-    ([6, 7, 2], SeparableConv2DSpec(filters: 3, kernel: .square(3), padding: .same, depthMultiplier: 2, activation: .swish)),
-    ([7, 6, 3], SeparableConv2DSpec(filters: 2, kernel: .square(3), strides: .square(2), padding: .same, activation: .tanh)),
+    (
+      [6, 7, 2],
+      SeparableConv2DSpec(
+        filters: 3, kernel: .square(3), padding: .same, depthMultiplier: 2, activation: .swish)
+    ),
+    (
+      [7, 6, 3],
+      SeparableConv2DSpec(
+        filters: 2, kernel: .square(3), strides: .square(2), padding: .same, activation: .tanh)
+    ),
     ([7, 7, 2], SeparableConv2DSpec(filters: 2, kernel: .square(3), dilation: .square(2), useBias: false)),
     ([5, 5, 2], SeparableConv2DSpec(filters: 3, kernel: .square(3), padding: .same, activation: .relu)),
   ]
@@ -33,7 +41,8 @@ final class SeparableConv2DLayerTests: XCTestCase {
       let params = randomParameters(for: layer, inputShapes: [shape], seed: UInt64(120 + i))
       let expected = Self.reference(spec, x, params)
       assertClose(runForward(layer, [x], params), expected, rtol: 1e-5, "case \(i)")
-      assertClose(splittingAcrossWorkers { runForward(layer, [x], params) }, expected, rtol: 1e-5, "case \(i)")
+      assertClose(
+        splittingAcrossWorkers { runForward(layer, [x], params) }, expected, rtol: 1e-5, "case \(i)")
     }
   }
 
@@ -74,14 +83,17 @@ final class SeparableConv2DLayerTests: XCTestCase {
   }
 
   func testSeparableOutputShapeHasFilterChannels() throws {
-    let spec = SeparableConv2DSpec(filters: 7, kernel: .square(3), strides: .square(2), padding: .same, depthMultiplier: 2)
+    let spec = SeparableConv2DSpec(
+      filters: 7, kernel: .square(3), strides: .square(2), padding: .same, depthMultiplier: 2)
     XCTAssertEqual(try SeparableConv2DLayer(spec: spec).outputShape(for: [[9, 10, 4]]), [5, 5, 7])
   }
 
   func testSeparableOutputShapeRejectsBadInputs() {
     let layer = SeparableConv2DLayer(spec: SeparableConv2DSpec(filters: 4, kernel: .square(3)))
     assertThrowsAdaError(.badShape, "rank 1") { _ = try layer.outputShape(for: [[8]]) }
-    assertThrowsAdaError(.badShape, "two inputs") { _ = try layer.outputShape(for: [[8, 8, 1], [8, 8, 1]]) }
+    assertThrowsAdaError(.badShape, "two inputs") {
+      _ = try layer.outputShape(for: [[8, 8, 1], [8, 8, 1]])
+    }
     assertThrowsAdaError(.badShape, "window too large") { _ = try layer.outputShape(for: [[1, 1, 3]]) }
     assertThrowsAdaError(.invalidValue, "zero filters") {
       _ = try SeparableConv2DLayer(spec: SeparableConv2DSpec(filters: 0, kernel: .square(3)))
