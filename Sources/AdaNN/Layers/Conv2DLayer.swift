@@ -1,11 +1,130 @@
 import AdaTensor
 
-// PLACEHOLDER: replaced by the real implementation (forward + backward) before merge.
+/// 2-D convolution over NHWC images (groups = 1) with stride, `valid`/`same` padding, dilation,
+/// optional bias and a fused activation: `y = f(conv(x, kernel) + bias)`.
+///
+/// Shapes: input `[N, H, W, C]`, `kernel` `[kh, kw, C, F]`, `bias` `[F]`, output `[N, OH, OW, F]`
+/// with `OH, OW` from `ConvGeometry` (Keras padding rules).
+///
+/// Forward is im2col + one GEMM: columns `[N·OH·OW, kh·kw·C]` times the kernel viewed as
+/// `[kh·kw·C, F]` is the NHWC output directly. A 1×1 stride-1 unpadded convolution skips im2col:
+/// the image already is the `[N·H·W, C]` matrix. Backward reuses the columns saved by forward:
+///
+///     dz      = dy ⊙ f'(z)                 (fused activation)
+///     dbias  += Σ_rows dz
+///     dkernel += columnsᵀ · dz
+///     dx      = col2im(dz · kernelᵀ)       (skipped when the input needs no gradient)
 public struct Conv2DLayer: Layer {
   public var spec: Conv2DSpec
   public init(spec: Conv2DSpec) { self.spec = spec }
-  public func outputShape(for inputs: [[Int]]) throws(AdaError) -> [Int] { fatalError("Conv2DLayer: not implemented yet") }
-  public func parameters(for inputs: [[Int]]) -> [ParameterSpec] { fatalError("Conv2DLayer: not implemented yet") }
-  public func forward(_ inputs: [Tensor], params: inout [Tensor], context: inout ForwardContext) -> (Tensor, EmptyCache) { fatalError("Conv2DLayer: not implemented yet") }
-  public func backward(_ gradOutput: Tensor, cache: EmptyCache, params: [Tensor], paramGrads: inout [Tensor]) -> [Tensor] { fatalError("Conv2DLayer: not implemented yet") }
+
+  /// What backward needs from forward.
+  public struct Cache: Sendable {
+    /// im2col columns `[N·OH·OW, kh·kw·C]`, or the input itself on the 1×1 path.
+    var columns: Tensor
+    /// `conv + bias` before the activation, only when the activation's backward needs it.
+    var preActivation: Tensor?
+    /// The layer output `[N, OH, OW, F]`.
+    var output: Tensor
+    var inputShape: [Int]
+    var geometry: ConvGeometry?
+    /// False when forward was told the input needs no gradient.
+    var inputsNeedGradient: Bool
+
+    static let empty = Cache(
+      columns: Tensor(shape: [0]), preActivation: nil, output: Tensor(shape: [0]), inputShape: [],
+      geometry: nil, inputsNeedGradient: false)
+  }
+
+  // MARK: Shapes and parameters
+
+  /// `[[H, W, C]]` → `[OH, OW, F]`.
+  public func outputShape(for inputs: [[Int]]) throws(AdaError) -> [Int] {
+    guard spec.filters > 0 else {
+      throw AdaError(.invalidValue, "conv2d filters must be positive, found \(spec.filters)")
+    }
+    let g = try geometry(for: inputs)
+    return [g.outputHeight, g.outputWidth, spec.filters]
+  }
+
+  /// `kernel` `[kh, kw, C, F]`, then `bias` `[F]` when `useBias`.
+  public func parameters(for inputs: [[Int]]) -> [ParameterSpec] {
+    let channels = inputs[0].last ?? 0
+    var specs = [
+      ParameterSpec(
+        name: "kernel", shape: [spec.kernel.h, spec.kernel.w, channels, spec.filters],
+        initializer: .glorotUniform)
+    ]
+    if spec.useBias {
+      specs.append(ParameterSpec(name: "bias", shape: [spec.filters], initializer: .zeros))
+    }
+    return specs
+  }
+
+  func geometry(for inputs: [[Int]]) throws(AdaError) -> ConvGeometry {
+    try ConvGeometry.checked(
+      inputs, kernel: spec.kernel, strides: spec.strides, dilation: spec.dilation,
+      padding: spec.padding, layer: "conv2d")
+  }
+
+  // MARK: Forward
+
+  /// `[N, H, W, C]` → `[N, OH, OW, F]`.
+  public func forward(_ inputs: [Tensor], params: inout [Tensor], context: inout ForwardContext)
+    -> (Tensor, Cache)
+  {
+    let x = inputs[0]
+    precondition(x.rank == 4, "Conv2DLayer: input must be [N, H, W, C], got \(x.shape)")
+    let g = ConvGeometry(
+      inputHeight: x.shape[1], inputWidth: x.shape[2], kernel: spec.kernel, strides: spec.strides,
+      dilation: spec.dilation, padding: spec.padding)
+    let (n, c, f) = (x.shape[0], x.shape[3], spec.filters)
+    let kernel = params[0]
+    precondition(
+      kernel.shape == [spec.kernel.h, spec.kernel.w, c, f],
+      "Conv2DLayer: kernel \(kernel.shape) does not match input channels \(c) and \(f) filters")
+
+    let columns = g.isPointwise ? x : Im2col.im2col(x, geometry: g)
+    var y = LinearKernels.forward(
+      columns, kernel: kernel, inFeatures: g.kernelArea * c,
+      outputShape: [n, g.outputHeight, g.outputWidth, f])
+    let z = BiasActivation.forward(
+      &y, bias: spec.useBias ? params[1] : nil, activation: spec.activation,
+      keepPreActivation: context.needsBackward)
+
+    guard context.needsBackward else { return (y, .empty) }
+    return (
+      y,
+      Cache(
+        columns: columns, preActivation: z, output: y, inputShape: x.shape, geometry: g,
+        inputsNeedGradient: context.inputsNeedGradient)
+    )
+  }
+
+  // MARK: Backward
+
+  /// Adds `dkernel` (and `dbias`) into `paramGrads`; returns `[dx]` (`[]`-shaped when skipped).
+  public func backward(
+    _ gradOutput: Tensor, cache: Cache, params: [Tensor], paramGrads: inout [Tensor]
+  ) -> [Tensor] {
+    guard let g = cache.geometry else {
+      preconditionFailure("Conv2DLayer.backward: forward ran without needsBackward")
+    }
+    precondition(gradOutput.shape == cache.output.shape, "Conv2DLayer: dy \(gradOutput.shape)")
+    let (n, c) = (cache.inputShape[0], cache.inputShape[3])
+    let k = g.kernelArea * c
+
+    let dz = BiasActivation.backward(
+      gradOutput, preActivation: cache.preActivation, output: cache.output,
+      activation: spec.activation)
+    if spec.useBias { BiasActivation.accumulateBiasGradient(dz, into: &paramGrads[1]) }
+    LinearKernels.accumulateKernelGradient(
+      input: cache.columns, gradient: dz, inFeatures: k, into: &paramGrads[0])
+
+    guard cache.inputsNeedGradient else { return [Tensor(shape: [])] }
+    let dColumns = LinearKernels.inputGradient(
+      dz, kernel: params[0], inFeatures: k, inputShape: cache.columns.shape)
+    if g.isPointwise { return [dColumns] }
+    return [Im2col.col2im(dColumns, batch: n, channels: c, geometry: g)]
+  }
 }

@@ -1,11 +1,75 @@
 import AdaTensor
 
-// PLACEHOLDER: replaced by the real implementation (forward + backward) before merge.
+/// Inverted dropout (Keras `Dropout`): in training each element is kept with probability
+/// `1 − rate` and scaled by `1 / (1 − rate)`, so the expected output equals the input; at
+/// inference it is the identity. Shape-preserving, no parameters.
+///
+/// The mask is drawn from `context.rng` (one uniform draw per element, in row-major order, kept
+/// when the draw is ≥ `rate`), so the same seed gives the same mask.
 public struct DropoutLayer: Layer {
   public var spec: DropoutSpec
+
   public init(spec: DropoutSpec) { self.spec = spec }
-  public func outputShape(for inputs: [[Int]]) throws(AdaError) -> [Int] { fatalError("DropoutLayer: not implemented yet") }
-  public func parameters(for inputs: [[Int]]) -> [ParameterSpec] { fatalError("DropoutLayer: not implemented yet") }
-  public func forward(_ inputs: [Tensor], params: inout [Tensor], context: inout ForwardContext) -> (Tensor, EmptyCache) { fatalError("DropoutLayer: not implemented yet") }
-  public func backward(_ gradOutput: Tensor, cache: EmptyCache, params: [Tensor], paramGrads: inout [Tensor]) -> [Tensor] { fatalError("DropoutLayer: not implemented yet") }
+
+  public struct Cache: Sendable {
+    /// Per element `0` (dropped) or `1 / (1 − rate)` (kept), shaped like the input;
+    /// `nil` when the forward pass was the identity.
+    var mask: [Float]?
+    var inputsNeedGradient: Bool
+  }
+
+  // MARK: Shape contract
+
+  public func outputShape(for inputs: [[Int]]) throws(AdaError) -> [Int] {
+    guard inputs.count == 1 else {
+      throw AdaError(.badShape, "dropout takes one input, found \(inputs.count)")
+    }
+    guard spec.rate >= 0 && spec.rate < 1 else {
+      throw AdaError(.invalidValue, "dropout rate must be in [0, 1), found \(spec.rate)")
+    }
+    return inputs[0]
+  }
+
+  public func parameters(for inputs: [[Int]]) -> [ParameterSpec] { [] }
+
+  // MARK: Forward
+
+  /// - Parameter inputs: one tensor `[N, …]`.
+  /// - Returns: `x ⊙ mask` in training (mask drawn from `context.rng`), `x` otherwise.
+  public func forward(
+    _ inputs: [Tensor], params: inout [Tensor], context: inout ForwardContext
+  ) -> (Tensor, Cache) {
+    precondition(inputs.count == 1, "DropoutLayer: expects exactly one input")
+    precondition(spec.rate >= 0 && spec.rate < 1, "DropoutLayer: rate \(spec.rate) not in [0, 1)")
+    let needGrad = context.needsBackward && context.inputsNeedGradient
+    guard context.training && spec.rate > 0 else {
+      return (inputs[0], Cache(mask: nil, inputsNeedGradient: needGrad))
+    }
+    var y = inputs[0]
+    let keepScale = 1 / (1 - spec.rate)
+    var mask = [Float](repeating: 0, count: y.count)
+    mask.withUnsafeMutableBufferPointer { m in
+      for i in 0..<m.count where context.rng.nextUniform() >= spec.rate { m[i] = keepScale }
+    }
+    y.scalars.withUnsafeMutableBufferPointer { p in
+      for i in 0..<p.count { p[i] *= mask[i] }
+    }
+    return (y, Cache(mask: context.needsBackward ? mask : nil, inputsNeedGradient: needGrad))
+  }
+
+  // MARK: Backward
+
+  /// `dx = dy ⊙ mask` (the same mask as forward), or `dy` when forward was the identity.
+  public func backward(
+    _ gradOutput: Tensor, cache: Cache, params: [Tensor], paramGrads: inout [Tensor]
+  ) -> [Tensor] {
+    guard cache.inputsNeedGradient else { return [Tensor(shape: [])] }
+    guard let mask = cache.mask else { return [gradOutput] }
+    precondition(mask.count == gradOutput.count, "DropoutLayer.backward: gradient shape changed")
+    var dx = gradOutput
+    dx.scalars.withUnsafeMutableBufferPointer { g in
+      for i in 0..<g.count { g[i] *= mask[i] }
+    }
+    return [dx]
+  }
 }

@@ -1,5 +1,0 @@
-import XCTest
-
-final class AdaNNTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}

@@ -1,0 +1,25 @@
+import AdaNN
+import AdaTensor
+import TestSupport
+import XCTest
+
+final class RescalingLayerTests: XCTestCase {
+  func testRescalingMapsPixelsToMinusOneToOne() {
+    let layer = RescalingLayer(spec: RescalingSpec(scale: 1 / 127.5, offset: -1))
+    let y = runForward(layer, [Tensor(shape: [1, 3], scalars: [0, 127.5, 255])], [])
+    assertClose(y, Tensor(shape: [1, 3], scalars: [-1, 0, 1]), atol: 1e-6)
+  }
+
+  func testRescalingPreservesShapeAndRejectsNonFiniteScale() throws {
+    XCTAssertEqual(
+      try RescalingLayer(spec: RescalingSpec(scale: 2)).outputShape(for: [[3, 3, 1]]), [3, 3, 1])
+    XCTAssertThrowsError(
+      try RescalingLayer(spec: RescalingSpec(scale: .nan)).outputShape(for: [[3]]))
+  }
+
+  func testRescalingBackwardMatchesFiniteDifferences() {
+    var g = SeededGenerator(seed: 5)
+    let x = Tensor.uniform([2, 2, 2, 3], lo: -1, hi: 1, using: &g)
+    checkGradients(RescalingLayer(spec: RescalingSpec(scale: -0.7, offset: 0.3)), inputs: [x], params: [])
+  }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class AdaTensorTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}
