@@ -87,7 +87,9 @@ public struct Augmenter: Sendable {
   }
 
   /// Plain-loop reference for `shift`, on one `[H, W, C]` image.
-  public static func shiftReference(_ image: [Float], height h: Int, width w: Int, channels c: Int, dy: Int, dx: Int) -> [Float] {
+  public static func shiftReference(
+    _ image: [Float], height h: Int, width w: Int, channels c: Int, dy: Int, dx: Int
+  ) -> [Float] {
     var out = [Float](repeating: 0, count: h * w * c)
     for y in 0..<h {
       for x in 0..<w {
@@ -100,7 +102,9 @@ public struct Augmenter: Sendable {
   }
 
   /// Mirrors one `[H, W, C]` image left–right in place (swapping whole pixels).
-  public static func flipHorizontally(_ image: UnsafeMutableBufferPointer<Float>, height h: Int, width w: Int, channels c: Int) {
+  public static func flipHorizontally(
+    _ image: UnsafeMutableBufferPointer<Float>, height h: Int, width w: Int, channels c: Int
+  ) {
     for y in 0..<h {
       let row = image.baseAddress! + y * w * c
       var (a, b) = (0, w - 1)

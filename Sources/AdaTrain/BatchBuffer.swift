@@ -34,7 +34,9 @@ public struct BatchBuffer: Sendable {
   /// Copies the examples at `indices` (in that order) into the buffer and returns the images.
   @discardableResult
   public mutating func fill(from dataset: LabeledDataset, indices: ArraySlice<Int>) -> Tensor {
-    precondition(dataset.exampleShape == exampleShape, "BatchBuffer: dataset examples are \(dataset.exampleShape), buffer holds \(exampleShape)")
+    precondition(
+      dataset.exampleShape == exampleShape,
+      "BatchBuffer: dataset examples are \(dataset.exampleShape), buffer holds \(exampleShape)")
     let b = indices.count
     let inner = exampleShape.elementCount
     var t = tensors.removeValue(forKey: b) ?? Tensor(shape: [b] + exampleShape)

@@ -24,11 +24,15 @@ extension Checkpoint {
     guard data.count >= 16 else { throw bad("expected at least 16 bytes, found \(data.count)") }
     let bytes = [UInt8](data)
     guard Array(bytes[0..<8]) == magic else {
-      throw bad("expected magic \"ADACKPT1\", found \(bytes[0..<8].map { String(format: "%02x", $0) }.joined()); not an adascale checkpoint")
+      throw bad(
+        "expected magic \"ADACKPT1\", found \(bytes[0..<8].map { String(format: "%02x", $0) }.joined()); not an adascale checkpoint"
+      )
     }
     let version = u32(bytes, 8)
     guard version == formatVersion else {
-      throw AdaError(.unsupported, file: file, "checkpoint format version \(version); this adascale reads version \(formatVersion)")
+      throw AdaError(
+        .unsupported, file: file,
+        "checkpoint format version \(version); this adascale reads version \(formatVersion)")
     }
     let headerLength = Int(u32(bytes, 12))
     guard 16 + headerLength <= bytes.count else {
@@ -42,9 +46,13 @@ extension Checkpoint {
     }
     let dataStart = 16 + headerLength
     guard bytes.count == dataStart + header.dataBytes else {
-      throw bad("expected \(dataStart + header.dataBytes) bytes (header says \(header.dataBytes) data bytes), found \(bytes.count); the file is truncated or damaged")
+      throw bad(
+        "expected \(dataStart + header.dataBytes) bytes (header says \(header.dataBytes) data bytes), found \(bytes.count); the file is truncated or damaged"
+      )
     }
-    guard let seed = UInt64(header.seed) else { throw bad("seed \"\(header.seed)\" is not an unsigned integer") }
+    guard let seed = UInt64(header.seed) else {
+      throw bad("seed \"\(header.seed)\" is not an unsigned integer")
+    }
 
     var parameters = Parameters()
     var slots: [String: Parameters] = [:]
@@ -54,9 +62,12 @@ extension Checkpoint {
       guard entry.shape.allSatisfy({ $0 >= 0 }), entry.shape.elementCount == entry.count,
         entry.offset >= 0, entry.offset + entry.count * 4 <= header.dataBytes
       else {
-        throw AdaError(.badFormat, file: file, path: path, "tensor entry is inconsistent (shape \(entry.shape), count \(entry.count), offset \(entry.offset))")
+        throw AdaError(
+          .badFormat, file: file, path: path,
+          "tensor entry is inconsistent (shape \(entry.shape), count \(entry.count), offset \(entry.offset))")
       }
-      let t = Tensor(shape: entry.shape, scalars: floats(bytes, at: dataStart + entry.offset, count: entry.count))
+      let t = Tensor(
+        shape: entry.shape, scalars: floats(bytes, at: dataStart + entry.offset, count: entry.count))
       hasher.combine(t.scalars)
       switch (entry.role, entry.slot) {
       case ("parameter", nil): parameters.tensors[entry.key] = t
@@ -65,7 +76,9 @@ extension Checkpoint {
       }
     }
     guard hasher.hexDigest == header.checksum else {
-      throw bad("checksum mismatch: header says \(header.checksum), data hashes to \(hasher.hexDigest); the file is damaged")
+      throw bad(
+        "checksum mismatch: header says \(header.checksum), data hashes to \(hasher.hexDigest); the file is damaged"
+      )
     }
     return Checkpoint(
       configHash: header.configHash, seed: seed, position: header.position,
@@ -81,7 +94,9 @@ extension Checkpoint {
       throw AdaError(
         .invalidValue, file: file, path: "configHash",
         "the checkpoint belongs to a different training configuration (checkpoint \(configHash), this run \(expected)); model, data, batch size, optimizer, schedule, seed, split, augmentation, weight decay or teacher differ",
-        hint: "train with the original settings, or remove the checkpoint (or run without resume) to start afresh")
+        hint:
+          "train with the original settings, or remove the checkpoint (or run without resume) to start afresh"
+      )
     }
   }
 

@@ -78,12 +78,15 @@ public struct Checkpoint: Sendable, Equatable {
     do {
       try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     } catch {
-      throw AdaError(.writeFailed, file: dir.path, "cannot create the checkpoint directory: \(error.localizedDescription)")
+      throw AdaError(
+        .writeFailed, file: dir.path, "cannot create the checkpoint directory: \(error.localizedDescription)")
     }
-    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
+    let tmp = dir.appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
     let fd = open(tmp.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
     guard fd >= 0 else {
-      throw AdaError(.writeFailed, file: tmp.path, "cannot create a temporary file: \(String(cString: strerror(errno)))")
+      throw AdaError(
+        .writeFailed, file: tmp.path, "cannot create a temporary file: \(String(cString: strerror(errno)))")
     }
     var sink = FileSink(fd: fd, budget: failAfterBytes)
     var prefix = Self.magic
@@ -145,13 +148,15 @@ public struct Checkpoint: Sendable, Equatable {
   static func jsonEncoder() -> JSONEncoder {
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys]
-    e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    e.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return e
   }
 
   static func jsonDecoder() -> JSONDecoder {
     let d = JSONDecoder()
-    d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    d.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return d
   }
 

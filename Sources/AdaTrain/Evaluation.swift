@@ -13,7 +13,9 @@ public struct Evaluation: Codable, Hashable, Sendable {
 extension Trainer {
   /// Loss (this trainer's objective, without distillation) and accuracy of `model` on `dataset`,
   /// in inference mode (batch-norm moving statistics, no dropout), `batchSize` examples at a time.
-  public func evaluate(_ model: Model, on dataset: LabeledDataset, batchSize: Int) throws(AdaError) -> Evaluation {
+  public func evaluate(_ model: Model, on dataset: LabeledDataset, batchSize: Int) throws(AdaError)
+    -> Evaluation
+  {
     try Self.evaluate(model, on: dataset, batchSize: batchSize, objective: objective)
   }
 
@@ -21,7 +23,9 @@ extension Trainer {
   public static func evaluate(
     _ model: Model, on dataset: LabeledDataset, batchSize: Int, objective: any TrainingObjective
   ) throws(AdaError) -> Evaluation {
-    guard batchSize >= 1 else { throw AdaError(.invalidValue, path: "batchSize", "expected ≥ 1, found \(batchSize)") }
+    guard batchSize >= 1 else {
+      throw AdaError(.invalidValue, path: "batchSize", "expected ≥ 1, found \(batchSize)")
+    }
     try model.validate()
     try FitSetup.check(dataset, against: model.graph, name: "model")
     let split = model.graph.splittingFinalSoftmax()
@@ -50,5 +54,6 @@ func evaluateBatches(
     correct += correctPredictions(outputs[0], labels: buffer.labels)
   }
   let n = indices.count
-  return Evaluation(loss: n == 0 ? 0 : lossSum / Double(n), accuracy: n == 0 ? 0 : Double(correct) / Double(n), count: n)
+  return Evaluation(
+    loss: n == 0 ? 0 : lossSum / Double(n), accuracy: n == 0 ? 0 : Double(correct) / Double(n), count: n)
 }

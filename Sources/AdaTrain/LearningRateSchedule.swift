@@ -86,7 +86,8 @@ public struct LearningRateSchedule: Codable, Hashable, Sendable {
   /// Checks ranges; errors name the offending field under `path`.
   public func validate(path: String = "schedule") throws(AdaError) {
     guard initial.isFinite && initial >= 0 else {
-      throw AdaError(.invalidValue, path: "\(path).initial", "expected a non-negative learning rate, found \(initial)")
+      throw AdaError(
+        .invalidValue, path: "\(path).initial", "expected a non-negative learning rate, found \(initial)")
     }
     guard warmupSteps >= 0 else {
       throw AdaError(.invalidValue, path: "\(path).warmupSteps", "expected ≥ 0, found \(warmupSteps)")
@@ -105,10 +106,13 @@ public struct LearningRateSchedule: Codable, Hashable, Sendable {
       }
     case .cosine(let decaySteps, let floor):
       guard decaySteps > 0 else {
-        throw AdaError(.invalidValue, path: "\(path).decaySteps", "expected a positive step count, found \(decaySteps)")
+        throw AdaError(
+          .invalidValue, path: "\(path).decaySteps", "expected a positive step count, found \(decaySteps)")
       }
       guard floor >= 0 && floor <= initial else {
-        throw AdaError(.invalidValue, path: "\(path).floor", "expected a value in [0, initial = \(initial)], found \(floor)")
+        throw AdaError(
+          .invalidValue, path: "\(path).floor",
+          "expected a value in [0, initial = \(initial)], found \(floor)")
       }
     }
   }

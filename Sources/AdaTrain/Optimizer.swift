@@ -66,7 +66,8 @@ public enum OptimizerConfig: Codable, Hashable, Sendable {
     switch self {
     case .sgd(let momentum, _):
       guard momentum >= 0 && momentum <= 1 else {
-        throw AdaError(.invalidValue, path: "\(path).momentum", "expected a value in [0, 1], found \(momentum)")
+        throw AdaError(
+          .invalidValue, path: "\(path).momentum", "expected a value in [0, 1], found \(momentum)")
       }
     case .adam(let b1, let b2, let eps):
       for (name, v) in [("beta1", b1), ("beta2", b2)] where !(v >= 0 && v < 1) {

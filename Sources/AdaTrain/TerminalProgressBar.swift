@@ -65,9 +65,11 @@ public final class TerminalProgressBar: ProgressReporter {
 
   func barLine(_ s: StepReport) -> String {
     let filled = s.steps == 0 ? width : min(width, s.step * width / s.steps)
-    let bar = String(repeating: "=", count: max(filled - 1, 0)) + (filled > 0 ? ">" : "")
+    let bar =
+      String(repeating: "=", count: max(filled - 1, 0)) + (filled > 0 ? ">" : "")
       + String(repeating: " ", count: width - filled)
-    let remaining = s.imagesPerSecond > 0 && s.step > 0
+    let remaining =
+      s.imagesPerSecond > 0 && s.step > 0
       ? s.elapsedSeconds / Double(s.step) * Double(s.steps - s.step) : 0
     return "epoch \(s.epoch)/\(s.epochs) [\(bar)] \(s.step)/\(s.steps) "
       + "loss \(Self.fixed(s.meanLoss, 4)) acc \(Self.fixed(100 * s.accuracy, 1))% "
@@ -75,7 +77,8 @@ public final class TerminalProgressBar: ProgressReporter {
   }
 
   func epochLine(_ e: EpochReport) -> String {
-    var line = "epoch \(e.epoch)/\(e.epochs) loss \(Self.fixed(e.loss, 4)) acc \(Self.fixed(100 * e.accuracy, 1))%"
+    var line =
+      "epoch \(e.epoch)/\(e.epochs) loss \(Self.fixed(e.loss, 4)) acc \(Self.fixed(100 * e.accuracy, 1))%"
     if let vl = e.validationLoss, let va = e.validationAccuracy {
       line += " val_loss \(Self.fixed(vl, 4)) val_acc \(Self.fixed(100 * va, 1))%"
     }

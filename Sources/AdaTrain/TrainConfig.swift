@@ -91,10 +91,11 @@ public struct TrainConfig: Sendable {
   public func configHash(model: Model, dataset: LabeledDataset) -> String {
     var h = StableHasher()
     h.combine("adascale-train-v1")
-    h.combine(json: HashedFields(
-      batchSize: batchSize, optimizer: optimizer, schedule: schedule, seed: seed,
-      validationFraction: validationFraction, augmentation: augmentation, weightDecay: weightDecay,
-      distillation: distillation?.weights))
+    h.combine(
+      json: HashedFields(
+        batchSize: batchSize, optimizer: optimizer, schedule: schedule, seed: seed,
+        validationFraction: validationFraction, augmentation: augmentation, weightDecay: weightDecay,
+        distillation: distillation?.weights))
     h.combine(json: model.graph)
     h.combine(model.parameters)
     h.combine(json: [dataset.count, dataset.classCount] + dataset.exampleShape)

@@ -18,7 +18,10 @@ public struct Trainer {
   public let objective: any TrainingObjective
   public let reporter: any ProgressReporter
 
-  public init(config: TrainConfig, objective: any TrainingObjective, reporter: any ProgressReporter = SilentReporter()) {
+  public init(
+    config: TrainConfig, objective: any TrainingObjective = ClassificationObjective(),
+    reporter: any ProgressReporter = SilentReporter()
+  ) {
     self.config = config
     self.objective = objective
     self.reporter = reporter
@@ -36,7 +39,8 @@ public struct Trainer {
   ) throws(AdaError) -> TrainResult {
     try config.validate()
     let setup = try FitSetup(config: config, model: model, dataset: dataset)
-    var loop = TrainingLoop(setup: setup, config: config, objective: objective, dataset: dataset, parameters: model.parameters)
+    var loop = TrainingLoop(
+      setup: setup, config: config, objective: objective, dataset: dataset, parameters: model.parameters)
     var resumedFrom: String?
     let checkpointURL = config.checkpointDirectory.map { Checkpoint.url(in: URL(fileURLWithPath: $0)) }
     let hash = config.configHash(model: model, dataset: dataset)
@@ -51,16 +55,21 @@ public struct Trainer {
       loop.restore(from: checkpoint)
       resumedFrom = url.path
     }
-    reporter.report(.started(TrainingPlan(
-      epochs: config.epochs, stepsPerEpoch: setup.sampler.stepsPerEpoch, batchSize: config.batchSize,
-      trainExamples: setup.sampler.trainIndices.count, validationExamples: setup.sampler.validationIndices.count,
-      start: loop.position, resumedFrom: resumedFrom)))
+    reporter.report(
+      .started(
+        TrainingPlan(
+          epochs: config.epochs, stepsPerEpoch: setup.sampler.stepsPerEpoch, batchSize: config.batchSize,
+          trainExamples: setup.sampler.trainIndices.count,
+          validationExamples: setup.sampler.validationIndices.count,
+          start: loop.position, resumedFrom: resumedFrom)))
     let started = monotonicSeconds()
     let completed = try loop.run(
       reporter: reporter, stopWhen: stopWhen,
       checkpoint: checkpointURL.map { (url: $0, configHash: hash) })
-    reporter.report(.finished(TrainingSummary(
-      position: loop.position, completed: completed, elapsedSeconds: monotonicSeconds() - started)))
+    reporter.report(
+      .finished(
+        TrainingSummary(
+          position: loop.position, completed: completed, elapsedSeconds: monotonicSeconds() - started)))
     return TrainResult(
       model: Model(graph: model.graph, parameters: loop.parameters), history: loop.history,
       position: loop.position, completed: completed)
@@ -91,21 +100,27 @@ struct FitSetup {
   init(config: TrainConfig, model: Model, dataset: LabeledDataset) throws(AdaError) {
     try model.validate()
     try Self.check(dataset, against: model.graph, name: "model")
-    guard dataset.count > 0 else { throw AdaError(.invalidValue, path: dataset.name, "the dataset has no examples") }
+    guard dataset.count > 0 else {
+      throw AdaError(.invalidValue, path: dataset.name, "the dataset has no examples")
+    }
     if let bad = dataset.labels.firstIndex(where: { $0 < 0 || Int($0) >= dataset.classCount }) {
-      throw AdaError(.invalidValue, path: "\(dataset.name)/labels[\(bad)]",
+      throw AdaError(
+        .invalidValue, path: "\(dataset.name)/labels[\(bad)]",
         "label \(dataset.labels[bad]) is outside 0..<\(dataset.classCount)")
     }
     if config.augmentation.isEnabled && dataset.exampleShape.count != 3 {
-      throw AdaError(.invalidValue, path: "train.augmentation",
+      throw AdaError(
+        .invalidValue, path: "train.augmentation",
         "crop and flip need [H, W, C] images, the dataset's examples are \(dataset.exampleShape)")
     }
     split = model.graph.splittingFinalSoftmax()
     executor = try Executor(graph: split.graph)
-    sampler = EpochSampler(count: dataset.count, validationFraction: config.validationFraction,
-                           batchSize: config.batchSize, seed: config.seed)
+    sampler = EpochSampler(
+      count: dataset.count, validationFraction: config.validationFraction,
+      batchSize: config.batchSize, seed: config.seed)
     guard !sampler.trainIndices.isEmpty else {
-      throw AdaError(.invalidValue, path: "train.validationFraction",
+      throw AdaError(
+        .invalidValue, path: "train.validationFraction",
         "no training examples are left after holding out \(config.validationFraction) of \(dataset.count)")
     }
     trainableKeys = try Self.trainableKeys(model.graph)
@@ -121,13 +136,17 @@ struct FitSetup {
   /// Input shape and `[classCount]` outputs.
   static func check(_ dataset: LabeledDataset, against graph: Graph, name: String) throws(AdaError) {
     guard dataset.exampleShape == graph.inputShape else {
-      throw AdaError(.badShape, path: "\(name)/\(graph.input.name)",
-        "the \(name) expects examples of shape \(graph.inputShape), the dataset '\(dataset.name)' has \(dataset.exampleShape)")
+      throw AdaError(
+        .badShape, path: "\(name)/\(graph.input.name)",
+        "the \(name) expects examples of shape \(graph.inputShape), the dataset '\(dataset.name)' has \(dataset.exampleShape)"
+      )
     }
     let shapes = try graph.inferShapes()
     for o in graph.outputs where shapes[o] != [dataset.classCount] {
-      throw AdaError(.badShape, path: "\(name)/\(o)",
-        "output has shape \(shapes[o] ?? []), expected [\(dataset.classCount)] for \(dataset.classCount) classes")
+      throw AdaError(
+        .badShape, path: "\(name)/\(o)",
+        "output has shape \(shapes[o] ?? []), expected [\(dataset.classCount)] for \(dataset.classCount) classes"
+      )
     }
   }
 
@@ -135,7 +154,8 @@ struct FitSetup {
     let shapes = try graph.inferShapes()
     var keys: [String] = []
     for node in graph.nodes {
-      for spec in node.spec.makeLayer().parameters(for: node.inputs.compactMap { shapes[$0] }) where spec.trainable {
+      for spec in node.spec.makeLayer().parameters(for: node.inputs.compactMap { shapes[$0] })
+      where spec.trainable {
         keys.append(Parameters.key(node.name, spec.name))
       }
     }

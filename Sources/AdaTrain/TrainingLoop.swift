@@ -22,7 +22,10 @@ struct TrainingLoop {
   var buffer: BatchBuffer
   var augmenter: Augmenter
 
-  init(setup: FitSetup, config: TrainConfig, objective: any TrainingObjective, dataset: LabeledDataset, parameters: Parameters) {
+  init(
+    setup: FitSetup, config: TrainConfig, objective: any TrainingObjective, dataset: LabeledDataset,
+    parameters: Parameters
+  ) {
     self.setup = setup
     self.config = config
     self.objective = objective
@@ -57,7 +60,8 @@ struct TrainingLoop {
         if let stopWhen, stopWhen(position) { return false }
         let t0 = monotonicSeconds()
         learningRate = config.schedule.learningRate(at: optimizer.state.iterations)
-        let (loss, correct, n) = step(setup.sampler.batch(position.step, of: order), learningRate: learningRate)
+        let (loss, correct, n) = step(
+          setup.sampler.batch(position.step, of: order), learningRate: learningRate)
         let t1 = monotonicSeconds()
         progress.lossSum += Double(loss) * Double(n)
         progress.correct += correct
@@ -66,11 +70,13 @@ struct TrainingLoop {
         progress.elapsedSeconds = t1 - epochStart
         position.step += 1
         position.globalStep += 1
-        reporter.report(.step(StepReport(
-          epoch: position.epoch + 1, epochs: config.epochs, step: position.step, steps: steps,
-          globalStep: position.globalStep, loss: loss, meanLoss: progress.meanLoss,
-          accuracy: progress.accuracy, learningRate: learningRate,
-          imagesPerSecond: progress.imagesPerSecond, elapsedSeconds: progress.elapsedSeconds)))
+        reporter.report(
+          .step(
+            StepReport(
+              epoch: position.epoch + 1, epochs: config.epochs, step: position.step, steps: steps,
+              globalStep: position.globalStep, loss: loss, meanLoss: progress.meanLoss,
+              accuracy: progress.accuracy, learningRate: learningRate,
+              imagesPerSecond: progress.imagesPerSecond, elapsedSeconds: progress.elapsedSeconds)))
         if let checkpoint, let every = config.checkpointEverySteps,
           position.globalStep % every == 0, position.step < steps
         {
@@ -101,7 +107,7 @@ struct TrainingLoop {
   }
 
   /// One optimizer step on the examples at `indices`: returns (batch loss, correct, batch size).
-  private mutating func step(_ indices: ArraySlice<Int>, learningRate: Float) -> (Float, Int, Int) {
+  mutating func step(_ indices: ArraySlice<Int>, learningRate: Float) -> (Float, Int, Int) {
     buffer.fill(from: dataset, indices: indices)
     if augmenter.config.isEnabled {
       var g = RandomStream.augmentation.generator(config.seed, epoch: position.epoch, step: position.step)
@@ -129,11 +135,13 @@ struct TrainingLoop {
         teacherOutputs: setup.teacher?.predict(x), teacherOutputsAreLogits: setup.teacher?.logits ?? [],
         distillation: config.distillation?.weights),
       needsGradient: true)
-    setup.executor.backward(trace, outputGradients: result.gradients, parameters: parameters, gradients: &gradients)
+    setup.executor.backward(
+      trace, outputGradients: result.gradients, parameters: parameters, gradients: &gradients)
     return (result.loss, correctPredictions(trace.outputs[0], labels: labels))
   }
 
-  private func save(_ target: (url: URL, configHash: String), reporter: any ProgressReporter) throws(AdaError) {
+  private func save(_ target: (url: URL, configHash: String), reporter: any ProgressReporter) throws(AdaError)
+  {
     let c = Checkpoint(
       configHash: target.configHash, seed: config.seed, position: position, epochProgress: progress,
       history: history, optimizerKind: optimizer.config.kindName, optimizer: optimizer.state,

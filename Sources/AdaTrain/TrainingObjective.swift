@@ -76,7 +76,9 @@ public struct ObjectiveResult: Sendable {
 /// Number of rows of a `[N, K]` output whose largest entry is at the label (softmax keeps the
 /// order, so logits and probabilities give the same count).
 public func correctPredictions(_ output: Tensor, labels: [Int32]) -> Int {
-  precondition(output.rank == 2 && output.shape[0] == labels.count, "correctPredictions: \(output.shape) vs \(labels.count) labels")
+  precondition(
+    output.rank == 2 && output.shape[0] == labels.count,
+    "correctPredictions: \(output.shape) vs \(labels.count) labels")
   var correct = 0
   for (r, p) in output.argmaxRows().enumerated() where p == Int(labels[r]) { correct += 1 }
   return correct

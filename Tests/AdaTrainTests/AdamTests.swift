@@ -31,21 +31,26 @@ final class AdamTests: XCTestCase {
     assertClose(w[1], [0.9803488, -1.9873370, 0.4859981], rtol: 1e-6)
     assertClose(w[2], [0.9810147, -1.9919102, 0.4799673], rtol: 1e-6)
     assertClose(opt.state.slots["m"]!.tensors[Toy.key]!.scalars, [-0.0039, 0.0328, 0.0353], rtol: 1e-5)
-    assertClose(opt.state.slots["v"]!.tensors[Toy.key]!.scalars, [1.39940e-4, 2.09910e-4, 1.39810e-4], rtol: 1e-5)
+    assertClose(
+      opt.state.slots["v"]!.tensors[Toy.key]!.scalars, [1.39940e-4, 2.09910e-4, 1.39810e-4], rtol: 1e-5)
     XCTAssertEqual(opt.state.iterations, 3)
   }
 
   func testAdamBiasCorrectedStepSizeFollowsKeras() {
     // alpha_t = lr·sqrt(1 − β2^t)/(1 − β1^t): t = 1 → 0.01·0.0316228/0.1; t = 2 → 0.01·0.0447102/0.19
-    assertClose([Adam.alpha(learningRate: 0.01, beta1: 0.9, beta2: 0.999, iterations: 0)], [0.00316228], rtol: 1e-5)
-    assertClose([Adam.alpha(learningRate: 0.01, beta1: 0.9, beta2: 0.999, iterations: 1)], [0.00235314], rtol: 1e-5)
+    assertClose(
+      [Adam.alpha(learningRate: 0.01, beta1: 0.9, beta2: 0.999, iterations: 0)], [0.00316228], rtol: 1e-5)
+    assertClose(
+      [Adam.alpha(learningRate: 0.01, beta1: 0.9, beta2: 0.999, iterations: 1)], [0.00235314], rtol: 1e-5)
   }
 
   func testAdamEpsilonIsAddedOutsideTheSquareRoot() {
     // One step with g = 0 on a zero slot: m = v = 0 ⇒ update 0·alpha/(0 + ε) = 0 (no NaN).
     var opt = Adam()
     var p = Parameters(["k": Tensor(shape: [2], scalars: [1, 2])])
-    opt.apply(gradients: Parameters(["k": Tensor(shape: [2])]), to: &p, keys: ["k"], learningRate: 0.1, weightDecay: 0)
+    opt.apply(
+      gradients: Parameters(["k": Tensor(shape: [2])]), to: &p, keys: ["k"], learningRate: 0.1, weightDecay: 0
+    )
     XCTAssertEqual(p.tensors["k"]!.scalars, [1, 2])
   }
 }

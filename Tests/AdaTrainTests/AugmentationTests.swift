@@ -30,9 +30,13 @@ final class AugmentationTests: XCTestCase {
       for dx in -7...7 {
         var fast = original
         fast.withUnsafeMutableBufferPointer { img in
-          scratch.withUnsafeMutableBufferPointer { Augmenter.shift(img, height: h, width: w, channels: c, dy: dy, dx: dx, scratch: $0) }
+          scratch.withUnsafeMutableBufferPointer {
+            Augmenter.shift(img, height: h, width: w, channels: c, dy: dy, dx: dx, scratch: $0)
+          }
         }
-        XCTAssertEqual(fast, Augmenter.shiftReference(original, height: h, width: w, channels: c, dy: dy, dx: dx), "dy \(dy) dx \(dx)")
+        XCTAssertEqual(
+          fast, Augmenter.shiftReference(original, height: h, width: w, channels: c, dy: dy, dx: dx),
+          "dy \(dy) dx \(dx)")
       }
     }
   }
@@ -41,7 +45,9 @@ final class AugmentationTests: XCTestCase {
     // out[y, x] = in[y + 1, x − 1]: first column and last row become zero.
     let (h, w) = (3, 3)
     let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
-    XCTAssertEqual(Augmenter.shiftReference(x, height: h, width: w, channels: 1, dy: 1, dx: -1), [0, 4, 5, 0, 7, 8, 0, 0, 0])
+    XCTAssertEqual(
+      Augmenter.shiftReference(x, height: h, width: w, channels: 1, dy: 1, dx: -1),
+      [0, 4, 5, 0, 7, 8, 0, 0, 0])
   }
 
   func testRandomCropKeepsTheShapeAndIsSeeded() {
@@ -77,7 +83,9 @@ final class AugmentationTests: XCTestCase {
         Array(batch.scalars[(i * size)..<((i + 1) * size)]), height: h, width: w, channels: c,
         dy: replay.nextIndex(below: 2 * p + 1) - p, dx: replay.nextIndex(below: 2 * p + 1) - p)
       if replay.next() >> 63 == 1 {
-        expected.withUnsafeMutableBufferPointer { Augmenter.flipHorizontally($0, height: h, width: w, channels: c) }
+        expected.withUnsafeMutableBufferPointer {
+          Augmenter.flipHorizontally($0, height: h, width: w, channels: c)
+        }
       }
       XCTAssertEqual(Array(out.scalars[(i * size)..<((i + 1) * size)]), expected, "image \(i)")
     }

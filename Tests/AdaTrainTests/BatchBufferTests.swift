@@ -8,7 +8,9 @@ final class BatchBufferTests: XCTestCase {
   /// Example i is filled with the value i, label i % 3.
   private func dataset(_ n: Int) -> LabeledDataset {
     LabeledDataset(
-      name: "toy", images: Tensor(shape: [n, 2, 2, 1], scalars: (0..<n).flatMap { [Float](repeating: Float($0), count: 4) }),
+      name: "toy",
+      images: Tensor(
+        shape: [n, 2, 2, 1], scalars: (0..<n).flatMap { [Float](repeating: Float($0), count: 4) }),
       labels: (0..<n).map { Int32($0 % 3) }, classCount: 3)
   }
 

@@ -18,12 +18,15 @@ final class CheckpointTests: XCTestCase {
       epoch: 1, epochs: 3, loss: 0.5, accuracy: 0.75, validationLoss: nil, validationAccuracy: 0.5,
       learningRate: 0.01, imagesPerSecond: 1000, elapsedSeconds: 2)
     return Checkpoint(
-      configHash: "0123456789abcdef", seed: .max - 1, position: TrainingPosition(epoch: 1, step: 3, globalStep: 13),
+      configHash: "0123456789abcdef", seed: .max - 1,
+      position: TrainingPosition(epoch: 1, step: 3, globalStep: 13),
       epochProgress: progress, history: [report], optimizerKind: "adam",
-      optimizer: OptimizerState(iterations: 13, slots: [
-        "m": Parameters(["d/kernel": .normal([3, 2], using: &g)]),
-        "v": Parameters(["d/kernel": .uniform([3, 2], lo: 0, hi: 1, using: &g)]),
-      ]),
+      optimizer: OptimizerState(
+        iterations: 13,
+        slots: [
+          "m": Parameters(["d/kernel": .normal([3, 2], using: &g)]),
+          "v": Parameters(["d/kernel": .uniform([3, 2], lo: 0, hi: 1, using: &g)]),
+        ]),
       parameters: Parameters([
         "d/kernel": .normal([3, 2], using: &g), "d/bias": Tensor(shape: [5], scalars: awkward),
         "bn/movingMean": Tensor(shape: [0]),
@@ -39,7 +42,9 @@ final class CheckpointTests: XCTestCase {
     let back = try Checkpoint.read(from: url)
     XCTAssertEqual(back, c)
     for key in c.parameters.keys {
-      XCTAssertEqual(back.parameters.tensors[key]!.scalars.map(\.bitPattern), c.parameters.tensors[key]!.scalars.map(\.bitPattern), key)
+      XCTAssertEqual(
+        back.parameters.tensors[key]!.scalars.map(\.bitPattern),
+        c.parameters.tensors[key]!.scalars.map(\.bitPattern), key)
     }
     XCTAssertEqual(try Checkpoint.latest(in: dir), c)
   }
@@ -104,7 +109,8 @@ final class CheckpointTests: XCTestCase {
   }
 
   func testConfigHashMismatchIsRefusedClearly() {
-    XCTAssertThrowsError(try sample().checkConfigHash("fedcba9876543210", file: "runs/x/checkpoint.adackpt")) { e in
+    XCTAssertThrowsError(try sample().checkConfigHash("fedcba9876543210", file: "runs/x/checkpoint.adackpt"))
+    { e in
       let err = e as? AdaError
       XCTAssertEqual(err?.kind, .invalidValue)
       XCTAssertEqual(err?.file, "runs/x/checkpoint.adackpt")

@@ -13,7 +13,9 @@ final class EpochSamplerTests: XCTestCase {
   func testDifferentEpochsAndSeedsGiveDifferentOrders() {
     let s = EpochSampler(count: 500, validationFraction: 0, batchSize: 32, seed: 42)
     XCTAssertNotEqual(s.order(epoch: 0), s.order(epoch: 1))
-    XCTAssertNotEqual(s.order(epoch: 0), EpochSampler(count: 500, validationFraction: 0, batchSize: 32, seed: 43).order(epoch: 0))
+    XCTAssertNotEqual(
+      s.order(epoch: 0),
+      EpochSampler(count: 500, validationFraction: 0, batchSize: 32, seed: 43).order(epoch: 0))
     XCTAssertNotEqual(s.order(epoch: 0), Array(0..<500), "the order is shuffled")
   }
 
@@ -46,8 +48,10 @@ final class EpochSamplerTests: XCTestCase {
         for step in 0..<4 { seen.insert(stream.seed(5, epoch: epoch, step: step)) }
       }
     }
-    XCTAssertEqual(seen.count, RandomStream.allCases.count * 16, "every (stream, epoch, step) has its own seed")
-    XCTAssertEqual(RandomStream.dropout.seed(5, epoch: 2, step: 3), RandomStream.dropout.seed(5, epoch: 2, step: 3))
+    XCTAssertEqual(
+      seen.count, RandomStream.allCases.count * 16, "every (stream, epoch, step) has its own seed")
+    XCTAssertEqual(
+      RandomStream.dropout.seed(5, epoch: 2, step: 3), RandomStream.dropout.seed(5, epoch: 2, step: 3))
   }
 
   func testBoundedDrawsStayInRangeAndCoverIt() {

@@ -14,7 +14,8 @@ final class LearningRateScheduleTests: XCTestCase {
   func testStepDecayDropsByTheFactorEveryInterval() {
     // 0.1 · 0.5^⌊step / 10⌋
     let s = LearningRateSchedule.stepDecay(initial: 0.1, every: 10, factor: 0.5)
-    assertClose([0, 9, 10, 19, 25].map { s.learningRate(at: $0) }, [0.1, 0.1, 0.05, 0.05, 0.025], rtol: 1e-7)
+    assertClose(
+      [0, 9, 10, 19, 25].map { s.learningRate(at: $0) }, [0.1, 0.1, 0.05, 0.05, 0.025], rtol: 1e-7)
   }
 
   func testCosineDecaysToTheFloorAndStaysThere() {
@@ -23,12 +24,14 @@ final class LearningRateScheduleTests: XCTestCase {
     //   s = 100 and beyond: 0.001
     let s = LearningRateSchedule.cosine(initial: 0.1, decaySteps: 100, floor: 0.001)
     assertClose(
-      [0, 25, 50, 100, 250].map { s.learningRate(at: $0) }, [0.1, 0.0855018, 0.0505, 0.001, 0.001], rtol: 1e-6)
+      [0, 25, 50, 100, 250].map { s.learningRate(at: $0) }, [0.1, 0.0855018, 0.0505, 0.001, 0.001], rtol: 1e-6
+    )
   }
 
   func testWarmupRisesLinearlyThenHandsOverToTheDecay() {
     // warm-up 10 steps from 0.02 to 0.1: 0.02 + 0.08·step/10;  then cosine with s = step − 10.
-    let s = LearningRateSchedule.cosine(initial: 0.1, decaySteps: 100, floor: 0.001).withWarmup(steps: 10, from: 0.02)
+    let s = LearningRateSchedule.cosine(initial: 0.1, decaySteps: 100, floor: 0.001).withWarmup(
+      steps: 10, from: 0.02)
     assertClose(
       [0, 5, 9, 10, 35, 60, 110].map { s.learningRate(at: $0) },
       [0.02, 0.06, 0.092, 0.1, 0.0855018, 0.0505, 0.001], rtol: 1e-6)
@@ -44,12 +47,15 @@ final class LearningRateScheduleTests: XCTestCase {
   }
 
   func testInvalidSchedulesNameTheField() {
-    XCTAssertThrowsError(try LearningRateSchedule.stepDecay(initial: 0.1, every: 0, factor: 0.5).validate()) { e in
+    XCTAssertThrowsError(try LearningRateSchedule.stepDecay(initial: 0.1, every: 0, factor: 0.5).validate()) {
+      e in
       XCTAssertEqual((e as? AdaError)?.path, "schedule.every")
     }
-    XCTAssertThrowsError(try LearningRateSchedule.cosine(initial: 0.1, decaySteps: 10, floor: 0.5).validate()) { e in
+    XCTAssertThrowsError(try LearningRateSchedule.cosine(initial: 0.1, decaySteps: 10, floor: 0.5).validate())
+    { e in
       XCTAssertEqual((e as? AdaError)?.path, "schedule.floor")
     }
-    XCTAssertNoThrow(try LearningRateSchedule.cosine(initial: 0.1, decaySteps: 10).withWarmup(steps: 3).validate())
+    XCTAssertNoThrow(
+      try LearningRateSchedule.cosine(initial: 0.1, decaySteps: 10).withWarmup(steps: 3).validate())
   }
 }

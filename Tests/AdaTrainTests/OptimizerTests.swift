@@ -46,8 +46,11 @@ final class OptimizerTests: XCTestCase {
   }
 
   func testConfigMakesTheMatchingOptimizer() {
-    XCTAssertEqual(OptimizerConfig.sgd(momentum: 0.8, nesterov: true).makeOptimizer().config, .sgd(momentum: 0.8, nesterov: true))
-    XCTAssertEqual(OptimizerConfig.adam(beta1: 0.5).makeOptimizer().config, .adam(beta1: 0.5, beta2: 0.999, epsilon: 1e-7))
+    XCTAssertEqual(
+      OptimizerConfig.sgd(momentum: 0.8, nesterov: true).makeOptimizer().config,
+      .sgd(momentum: 0.8, nesterov: true))
+    XCTAssertEqual(
+      OptimizerConfig.adam(beta1: 0.5).makeOptimizer().config, .adam(beta1: 0.5, beta2: 0.999, epsilon: 1e-7))
   }
 
   func testInvalidHyperParametersAreReportedWithTheirField() {

@@ -20,7 +20,8 @@ final class ProgressReporterTests: XCTestCase {
     let r = JSONLinesReporter { lines.append($0) }
     r.report(.step(step(1, of: 3)))
     r.report(.epoch(epoch))
-    r.report(.checkpoint(CheckpointReport(path: "/x/checkpoint.adackpt", position: TrainingPosition(epoch: 1))))
+    r.report(
+      .checkpoint(CheckpointReport(path: "/x/checkpoint.adackpt", position: TrainingPosition(epoch: 1))))
     XCTAssertEqual(lines.count, 3)
     let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     XCTAssertEqual(objects.map { $0["event"] as? String }, ["step", "epoch", "checkpoint"])
@@ -65,7 +66,8 @@ final class ProgressReporterTests: XCTestCase {
     var out = ""
     let bar = TerminalProgressBar(isTerminal: true, minimumInterval: 3600) { out += $0 }
     for i in 1...50 { bar.report(.step(step(i, of: 50))) }
-    XCTAssertEqual(out.components(separatedBy: "\r").filter { !$0.isEmpty }.count, 2, "the first and the last")
+    XCTAssertEqual(
+      out.components(separatedBy: "\r").filter { !$0.isEmpty }.count, 2, "the first and the last")
   }
 
   func testClockFormatsMinutesAndHours() {

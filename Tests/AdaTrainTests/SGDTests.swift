@@ -14,7 +14,9 @@ enum Toy {
   static let grads: [[Float]] = [[0.1, -0.2, 0.3], [0.2, 0.1, -0.1], [-0.3, 0.4, 0.2]]
 
   /// Runs `steps` updates at a constant learning rate and returns w after each.
-  static func run(_ opt: inout some Optimizer, lr: Float, weightDecay: Double = 0, steps: Int = 3) -> [[Float]] {
+  static func run(_ opt: inout some Optimizer, lr: Float, weightDecay: Double = 0, steps: Int = 3)
+    -> [[Float]]
+  {
     var p = Parameters([key: Tensor(shape: [3], scalars: w0)])
     var out: [[Float]] = []
     for g in grads.prefix(steps) {
@@ -54,7 +56,8 @@ final class SGDTests: XCTestCase {
     assertClose(w[0], [0.99, -1.98, 0.47], rtol: 1e-6)
     assertClose(w[1], [0.961, -1.972, 0.453], rtol: 1e-6)
     assertClose(w[2], [0.9649, -2.0048, 0.4177], rtol: 1e-6)
-    assertClose(opt.state.slots["momentum"]!.tensors[Toy.key]!.scalars, [0.0039, -0.0328, -0.0353], rtol: 1e-5)
+    assertClose(
+      opt.state.slots["momentum"]!.tensors[Toy.key]!.scalars, [0.0039, -0.0328, -0.0353], rtol: 1e-5)
   }
 
   func testNesterovSGDMatchesKerasRuleByHand() {
@@ -71,10 +74,13 @@ final class SGDTests: XCTestCase {
 
   func testSGDSkipsParametersWithoutGradient() {
     var opt = SGD(momentum: 0.9)
-    var p = Parameters(["a/kernel": Tensor(shape: [2], scalars: [1, 2]), "b/kernel": Tensor(shape: [2], scalars: [3, 4])])
+    var p = Parameters([
+      "a/kernel": Tensor(shape: [2], scalars: [1, 2]), "b/kernel": Tensor(shape: [2], scalars: [3, 4]),
+    ])
     let g = Parameters(["a/kernel": Tensor(shape: [2], scalars: [1, 1])])
     opt.apply(gradients: g, to: &p, keys: ["a/kernel", "b/kernel"], learningRate: 0.5, weightDecay: 0.1)
-    XCTAssertEqual(p.tensors["b/kernel"]!.scalars, [3, 4], "no gradient: no decay, no update (Keras filters it)")
+    XCTAssertEqual(
+      p.tensors["b/kernel"]!.scalars, [3, 4], "no gradient: no decay, no update (Keras filters it)")
     XCTAssertNil(opt.state.slots["momentum"]!.tensors["b/kernel"])
     // a: decay w − w·0.1·0.5 = [0.95, 1.9], then m = −0.5·1 → w = [0.45, 1.4]
     assertClose(p.tensors["a/kernel"]!.scalars, [0.45, 1.4], rtol: 1e-6)

@@ -8,19 +8,27 @@ final class SoftmaxSplitTests: XCTestCase {
   private let input = Node(name: "in", spec: .input(InputSpec(shape: [4])), inputs: [])
 
   func testDenseWithSoftmaxActivationBecomesLinearUnderTheSameName() {
-    let g = Graph(name: "m", nodes: [input, Node(name: "head", spec: .dense(DenseSpec(units: 3, activation: .softmax)), inputs: ["in"])], outputs: ["head"])
+    let g = Graph(
+      name: "m",
+      nodes: [
+        input, Node(name: "head", spec: .dense(DenseSpec(units: 3, activation: .softmax)), inputs: ["in"]),
+      ], outputs: ["head"])
     let split = g.splittingFinalSoftmax()
     XCTAssertEqual(split.softmaxRemoved, [true])
     XCTAssertEqual(split.graph.outputs, ["head"])
     XCTAssertEqual(split.graph.nodes[1].spec, .dense(DenseSpec(units: 3, activation: .linear)))
-    XCTAssertEqual(g.nodes[1].spec, .dense(DenseSpec(units: 3, activation: .softmax)), "the input graph is untouched")
+    XCTAssertEqual(
+      g.nodes[1].spec, .dense(DenseSpec(units: 3, activation: .softmax)), "the input graph is untouched")
   }
 
   func testStandaloneSoftmaxNodesAreRemovedAndTheOutputIsTheLogits() {
     for spec in [LayerSpec.softmax(SoftmaxSpec()), .activation(.softmax)] {
       let g = Graph(
         name: "m",
-        nodes: [input, Node(name: "logits", spec: .dense(DenseSpec(units: 3)), inputs: ["in"]), Node(name: "probs", spec: spec, inputs: ["logits"])],
+        nodes: [
+          input, Node(name: "logits", spec: .dense(DenseSpec(units: 3)), inputs: ["in"]),
+          Node(name: "probs", spec: spec, inputs: ["logits"]),
+        ],
         outputs: ["probs"])
       let split = g.splittingFinalSoftmax()
       XCTAssertEqual(split.softmaxRemoved, [true])

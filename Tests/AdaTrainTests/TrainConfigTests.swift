@@ -6,10 +6,12 @@ import XCTest
 
 final class TrainConfigTests: XCTestCase {
   private let model = Model(
-    graph: Graph(name: "id", nodes: [Node(name: "in", spec: .input(InputSpec(shape: [3])), inputs: [])], outputs: ["in"]),
+    graph: Graph(
+      name: "id", nodes: [Node(name: "in", spec: .input(InputSpec(shape: [3])), inputs: [])], outputs: ["in"]),
     parameters: Parameters())
   private let data = LabeledDataset(
-    name: "toy", images: Tensor(shape: [4, 3], scalars: (0..<12).map(Float.init)), labels: [0, 1, 2, 0], classCount: 3)
+    name: "toy", images: Tensor(shape: [4, 3], scalars: (0..<12).map(Float.init)), labels: [0, 1, 2, 0],
+    classCount: 3)
 
   func testHashIsStableAcrossCallsAndIgnoresEpochsAndCheckpointSettings() {
     let base = TrainConfig(epochs: 2, batchSize: 8, seed: 1)
@@ -19,7 +21,8 @@ final class TrainConfigTests: XCTestCase {
     other.checkpointEverySteps = 5
     other.resume = true
     XCTAssertEqual(base.configHash(model: model, dataset: data), base.configHash(model: model, dataset: data))
-    XCTAssertEqual(base.configHash(model: model, dataset: data), other.configHash(model: model, dataset: data))
+    XCTAssertEqual(
+      base.configHash(model: model, dataset: data), other.configHash(model: model, dataset: data))
     XCTAssertEqual(base.configHash(model: model, dataset: data).count, 16)
   }
 
@@ -75,6 +78,8 @@ final class TrainConfigTests: XCTestCase {
     XCTAssertEqual(path { $0.resume = true }, "train.resume")
     XCTAssertEqual(path { $0.checkpointEverySteps = 0 }, "train.checkpointEverySteps")
     XCTAssertEqual(path { $0.optimizer = .sgd(momentum: -1) }, "train.optimizer.momentum")
-    XCTAssertEqual(path { $0.distillation = Distillation(teacher: self.model, alpha: 2, temperature: 1) }, "train.distillation.alpha")
+    XCTAssertEqual(
+      path { $0.distillation = Distillation(teacher: self.model, alpha: 2, temperature: 1) },
+      "train.distillation.alpha")
   }
 }
