@@ -95,6 +95,8 @@ struct FitSetup {
   let sampler: EpochSampler
   /// Trainable parameter keys, sorted: the only ones the optimizer touches.
   let trainableKeys: [String]
+  /// Node name of each trainable key.
+  let trainableNodes: [String]
   let teacher: TeacherRunner?
 
   init(config: TrainConfig, model: Model, dataset: LabeledDataset) throws(AdaError) {
@@ -123,7 +125,9 @@ struct FitSetup {
         .invalidValue, path: "train.validationFraction",
         "no training examples are left after holding out \(config.validationFraction) of \(dataset.count)")
     }
-    trainableKeys = try Self.trainableKeys(model.graph)
+    let trainable = try Self.trainableParameters(model.graph)
+    trainableKeys = trainable.map(\.key)
+    trainableNodes = trainable.map(\.node)
     if let d = config.distillation {
       try d.teacher.validate()
       try Self.check(dataset, against: d.teacher.graph, name: "teacher")
@@ -151,15 +155,35 @@ struct FitSetup {
   }
 
   static func trainableKeys(_ graph: Graph) throws(AdaError) -> [String] {
+    try trainableParameters(graph).map(\.key)
+  }
+
+  /// (node, key) of every trainable parameter, sorted by key.
+  static func trainableParameters(_ graph: Graph) throws(AdaError) -> [(node: String, key: String)] {
     let shapes = try graph.inferShapes()
-    var keys: [String] = []
+    var out: [(node: String, key: String)] = []
     for node in graph.nodes {
       for spec in node.spec.makeLayer().parameters(for: node.inputs.compactMap { shapes[$0] })
       where spec.trainable {
-        keys.append(Parameters.key(node.name, spec.name))
+        out.append((node.name, Parameters.key(node.name, spec.name)))
       }
     }
-    return keys.sorted()
+    return out.sorted { $0.key < $1.key }
+  }
+
+  /// The trainable keys of the nodes that feed at least one output flagged in `outputs` (the
+  /// outputs that received a loss gradient). Parameters outside that set get no gradient in
+  /// Keras (`None`, filtered before weight decay and update); they get no update here either.
+  func trainableKeys(reaching outputs: [Bool]) -> [String] {
+    if outputs.allSatisfy({ $0 }) && split.graph.outputs.count == 1 { return trainableKeys }
+    let inputsOf = Dictionary(uniqueKeysWithValues: split.graph.nodes.map { ($0.name, $0.inputs) })
+    var reached = Set<String>()
+    var stack = zip(split.graph.outputs, outputs).filter(\.1).map(\.0)
+    while let n = stack.popLast() {
+      guard reached.insert(n).inserted else { continue }
+      stack += inputsOf[n] ?? []
+    }
+    return zip(trainableNodes, trainableKeys).filter { reached.contains($0.0) }.map(\.1)
   }
 }
 

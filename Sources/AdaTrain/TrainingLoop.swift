@@ -21,6 +21,8 @@ struct TrainingLoop {
   var history: [EpochReport] = []
   var buffer: BatchBuffer
   var augmenter: Augmenter
+  /// Trainable keys to update, by which outputs received a gradient (usually one entry).
+  var keysByGradientPattern: [[Bool]: [String]] = [:]
 
   init(
     setup: FitSetup, config: TrainConfig, objective: any TrainingObjective, dataset: LabeledDataset,
@@ -113,17 +115,20 @@ struct TrainingLoop {
       var g = RandomStream.augmentation.generator(config.seed, epoch: position.epoch, step: position.step)
       buffer.augment(with: &augmenter, using: &g)
     }
-    let (loss, correct) = forwardBackward(buffer.images, labels: buffer.labels)
+    let (loss, correct, pattern) = forwardBackward(buffer.images, labels: buffer.labels)
+    if keysByGradientPattern[pattern] == nil {
+      keysByGradientPattern[pattern] = setup.trainableKeys(reaching: pattern)
+    }
     optimizer.apply(
-      gradients: gradients, to: &parameters, keys: setup.trainableKeys,
+      gradients: gradients, to: &parameters, keys: keysByGradientPattern[pattern]!,
       learningRate: learningRate, weightDecay: config.weightDecay)
     return (loss, correct, indices.count)
   }
 
   /// Forward (training mode), objective, backward into `gradients`. The trace (and every
   /// reference it holds to parameters and activations) dies here, before the optimizer writes
-  /// the parameters in place.
-  private mutating func forwardBackward(_ x: Tensor, labels: [Int32]) -> (Float, Int) {
+  /// the parameters in place. Returns (loss, correct, which outputs received a gradient).
+  private mutating func forwardBackward(_ x: Tensor, labels: [Int32]) -> (Float, Int, [Bool]) {
     for key in gradientKeys { gradients.tensors[key]!.fill(0) }
     var context = ForwardContext(
       training: true, needsBackward: true,
@@ -137,7 +142,9 @@ struct TrainingLoop {
       needsGradient: true)
     setup.executor.backward(
       trace, outputGradients: result.gradients, parameters: parameters, gradients: &gradients)
-    return (result.loss, correctPredictions(trace.outputs[0], labels: labels))
+    return (
+      result.loss, correctPredictions(trace.outputs[0], labels: labels), result.gradients.map { $0 != nil }
+    )
   }
 
   private func save(_ target: (url: URL, configHash: String), reporter: any ProgressReporter) throws(AdaError)

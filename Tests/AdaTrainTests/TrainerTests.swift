@@ -204,3 +204,44 @@ final class TrainerDistillationAndAugmentationTests: XCTestCase {
     }
   }
 }
+
+final class TrainerMultiOutputTests: XCTestCase {
+  /// in → d1 (relu) → d2 (softmax, output 0); d1 → exit (softmax, output 1).
+  private func twoHeads() -> Model {
+    let graph = Graph(
+      name: "two",
+      nodes: [
+        Node(name: "in", spec: .input(InputSpec(shape: [4])), inputs: []),
+        Node(name: "d1", spec: .dense(DenseSpec(units: 8, activation: .relu)), inputs: ["in"]),
+        Node(name: "d2", spec: .dense(DenseSpec(units: 3, activation: .softmax)), inputs: ["d1"]),
+        Node(name: "exit", spec: .dense(DenseSpec(units: 3, activation: .softmax)), inputs: ["d1"]),
+      ],
+      outputs: ["d2", "exit"])
+    return Model(graph: graph, parameters: try! Parameters.initialize(for: graph, seed: 4))
+  }
+
+  func testHeadsWithoutALossAreNotUpdatedEvenWithWeightDecay() throws {
+    let model = twoHeads()
+    let config = TrainConfig(
+      epochs: 2, batchSize: 8, optimizer: .adam(), schedule: .constant(0.01), weightDecay: 0.1)
+    let result = try Trainer(config: config, objective: ClassificationObjective(outputWeights: [1, 0]))
+      .fit(model, on: TinyTask.blobs(48, seed: 3))
+    XCTAssertEqual(result.model.parameters["exit", "kernel"], model.parameters["exit", "kernel"])
+    XCTAssertEqual(result.model.parameters["exit", "bias"], model.parameters["exit", "bias"])
+    XCTAssertNotEqual(result.model.parameters["d2", "kernel"], model.parameters["d2", "kernel"])
+    XCTAssertNotEqual(result.model.parameters["d1", "kernel"], model.parameters["d1", "kernel"])
+  }
+
+  func testBothHeadsLearnWhenBothCarryALoss() throws {
+    let config = TrainConfig(epochs: 8, batchSize: 8, schedule: .constant(0.01), seed: 2)
+    let trainer = Trainer(config: config)
+    let result = try trainer.fit(twoHeads(), on: TinyTask.blobs(120, seed: 3))
+    let test = TinyTask.blobs(60, seed: 4)
+    for head in ["d2", "exit"] {
+      var g = result.model.graph
+      g.outputs = [head]
+      let single = Model(graph: g, parameters: result.model.parameters)
+      XCTAssertGreaterThan(try trainer.evaluate(single, on: test, batchSize: 30).accuracy, 0.9, head)
+    }
+  }
+}
