@@ -94,6 +94,44 @@ public struct OptimizerState: Sendable, Equatable {
   }
 }
 
+/// JSON form (`{"iterations": 3, "slots": {"m": {"d/kernel": {"shape": [2], "scalars": [..]}}}}`),
+/// for tools and tests; checkpoints store the slots as raw Float32 blobs instead (`Checkpoint`).
+extension OptimizerState: Codable {
+  private enum Key: String, CodingKey { case iterations, slots }
+
+  private struct StoredTensor: Codable {
+    var shape: [Int]
+    var scalars: [Float]
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Key.self)
+    iterations = try c.decode(Int.self, forKey: .iterations)
+    let stored = try c.decode([String: [String: StoredTensor]].self, forKey: .slots)
+    slots = [:]
+    for (slot, tensors) in stored {
+      var p = Parameters()
+      for (key, t) in tensors {
+        guard t.shape.allSatisfy({ $0 >= 0 }), t.shape.elementCount == t.scalars.count else {
+          throw DecodingError.dataCorruptedError(
+            forKey: .slots, in: c,
+            debugDescription: "\(slot)/\(key): shape \(t.shape) does not hold \(t.scalars.count) scalars")
+        }
+        p.tensors[key] = Tensor(shape: t.shape, scalars: t.scalars)
+      }
+      slots[slot] = p
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Key.self)
+    try c.encode(iterations, forKey: .iterations)
+    try c.encode(
+      slots.mapValues { $0.tensors.mapValues { StoredTensor(shape: $0.shape, scalars: $0.scalars) } },
+      forKey: .slots)
+  }
+}
+
 extension OptimizerState {
   /// Removes `slots[slot][key]` from the store (zero-filled with `shape` the first time, as Keras
   /// `build` does) so the caller can update it in place without a copy; put it back afterwards.

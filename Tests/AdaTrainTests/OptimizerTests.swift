@@ -63,3 +63,20 @@ final class OptimizerTests: XCTestCase {
     XCTAssertNoThrow(try OptimizerConfig.adam().validate())
   }
 }
+
+final class OptimizerStateTests: XCTestCase {
+  func testStateRoundTripsThroughJSONAndContinuesIdentically() throws {
+    var a = Adam()
+    _ = Toy.run(&a, lr: 0.01, steps: 2)
+    let json = try JSONEncoder().encode(a.state)
+    var b = Adam()
+    b.state = try JSONDecoder().decode(OptimizerState.self, from: json)
+    XCTAssertEqual(b.state, a.state)
+    var p1 = Parameters([Toy.key: Tensor(shape: [3], scalars: [1, 1, 1])])
+    var p2 = p1
+    let g = Parameters([Toy.key: Tensor(shape: [3], scalars: Toy.grads[2])])
+    a.apply(gradients: g, to: &p1, keys: [Toy.key], learningRate: 0.01, weightDecay: 0)
+    b.apply(gradients: g, to: &p2, keys: [Toy.key], learningRate: 0.01, weightDecay: 0)
+    XCTAssertEqual(p1, p2)
+  }
+}
