@@ -70,7 +70,7 @@ public enum Conv2DReference {
     precondition(
       kernel.rank == 4 && kernel.shape[0] == g.kernelHeight && kernel.shape[1] == g.kernelWidth
         && kernel.shape[2] == x.shape[3],
-      "Conv2DReference: kernel \(kernel.shape) is not [\(g.kernelHeight), \(g.kernelWidth), \(x.shape[3]), F]")
+      "Conv2DReference: kernel \(kernel.shape) does not fit input \(x.shape) and \(g)")
     return (x.shape[0], x.shape[3], kernel.shape[3])
   }
 }

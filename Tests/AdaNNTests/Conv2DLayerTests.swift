@@ -11,9 +11,15 @@ final class Conv2DLayerTests: XCTestCase {
   static let cases: [([Int], Conv2DSpec)] = [
     ([5, 5, 2], Conv2DSpec(filters: 3, kernel: .square(3))),
     ([6, 7, 3], Conv2DSpec(filters: 4, kernel: .square(3), padding: .same, activation: .relu)),
-    ([6, 7, 3], Conv2DSpec(filters: 2, kernel: .square(3), strides: .square(2), padding: .same, activation: .swish)),
+    (
+      [6, 7, 3],
+      Conv2DSpec(filters: 2, kernel: .square(3), strides: .square(2), padding: .same, activation: .swish)
+    ),
     ([7, 6, 2], Conv2DSpec(filters: 3, kernel: .square(3), strides: .square(2), useBias: false)),
-    ([7, 7, 2], Conv2DSpec(filters: 2, kernel: .square(3), padding: .same, dilation: .square(2), activation: .relu)),
+    (
+      [7, 7, 2],
+      Conv2DSpec(filters: 2, kernel: .square(3), padding: .same, dilation: .square(2), activation: .relu)
+    ),
     ([7, 6, 2], Conv2DSpec(filters: 3, kernel: Size2(3, 2), strides: Size2(2, 1), dilation: Size2(1, 2))),
     ([5, 6, 2], Conv2DSpec(filters: 2, kernel: .square(2), padding: .same, activation: .tanh)),
     ([5, 5, 3], Conv2DSpec(filters: 4, kernel: .square(1))),  // 1×1 path
@@ -79,8 +85,14 @@ final class Conv2DLayerTests: XCTestCase {
   func testConv2DFusedReLUBackwardMatchesFiniteDifferencesAwayFromTheKink() {
     let specs = [
       ([5, 5, 2], Conv2DSpec(filters: 2, kernel: .square(3), activation: .relu)),
-      ([5, 6, 2], Conv2DSpec(filters: 2, kernel: .square(3), strides: .square(2), padding: .same, activation: .relu)),
-      ([5, 5, 2], Conv2DSpec(filters: 2, kernel: .square(2), padding: .same, dilation: .square(2), activation: .relu)),
+      (
+        [5, 6, 2],
+        Conv2DSpec(filters: 2, kernel: .square(3), strides: .square(2), padding: .same, activation: .relu)
+      ),
+      (
+        [5, 5, 2],
+        Conv2DSpec(filters: 2, kernel: .square(2), padding: .same, dilation: .square(2), activation: .relu)
+      ),
     ]
     for (shape, spec) in specs {
       var linear = spec
@@ -166,14 +178,14 @@ final class Conv2DLayerTests: XCTestCase {
     XCTAssertEqual(
       try shape([28, 28, 1], Conv2DSpec(filters: 32, kernel: .square(3), padding: .same)), [28, 28, 32])
     XCTAssertEqual(
-      try shape([28, 27, 4], Conv2DSpec(filters: 8, kernel: .square(3), strides: .square(2), padding: .same)),
+      try shape(
+        [28, 27, 4], Conv2DSpec(filters: 8, kernel: .square(3), strides: .square(2), padding: .same)),
       [14, 14, 8])
     XCTAssertEqual(
       try shape([9, 9, 4], Conv2DSpec(filters: 8, kernel: .square(3), dilation: .square(2))), [5, 5, 8])
-    for (i, (input, spec)) in Self.cases.enumerated() {
+    for (i, (input, _)) in Self.cases.enumerated() {
       let (layer, x, params) = setUp(i)
       XCTAssertEqual([2] + (try layer.outputShape(for: [input])), runForward(layer, [x], params).shape)
-      _ = spec
     }
   }
 
@@ -181,9 +193,13 @@ final class Conv2DLayerTests: XCTestCase {
     let layer = Conv2DLayer(spec: Conv2DSpec(filters: 4, kernel: .square(3)))
     assertThrowsAdaError(.badShape, "rank 2") { _ = try layer.outputShape(for: [[28, 28]]) }
     assertThrowsAdaError(.badShape, "rank 4") { _ = try layer.outputShape(for: [[1, 28, 28, 1]]) }
-    assertThrowsAdaError(.badShape, "two inputs") { _ = try layer.outputShape(for: [[8, 8, 1], [8, 8, 1]]) }
+    assertThrowsAdaError(.badShape, "two inputs") {
+      _ = try layer.outputShape(for: [[8, 8, 1], [8, 8, 1]])
+    }
     assertThrowsAdaError(.badShape, "no channels") { _ = try layer.outputShape(for: [[8, 8, 0]]) }
-    assertThrowsAdaError(.badShape, "window larger than input") { _ = try layer.outputShape(for: [[2, 8, 1]]) }
+    assertThrowsAdaError(.badShape, "window larger than input") {
+      _ = try layer.outputShape(for: [[2, 8, 1]])
+    }
     assertThrowsAdaError(.invalidValue, "zero filters") {
       _ = try Conv2DLayer(spec: Conv2DSpec(filters: 0, kernel: .square(3))).outputShape(for: [[8, 8, 1]])
     }
