@@ -1,0 +1,63 @@
+import AdaNN
+import AdaTensor
+
+/// A reusable batch: gathers examples of a dataset by index into tensors allocated once per
+/// batch size (usually two: the full size and the last, partial batch of an epoch), so the step
+/// loop copies each example exactly once and allocates nothing.
+///
+/// Callers must not keep the returned tensor beyond the step (holding it would make the next
+/// `fill` copy the storage instead of writing in place — correct, only slower).
+///
+///     var buffer = BatchBuffer(exampleShape: [28, 28, 1])
+///     let x = buffer.fill(from: data, indices: batch)   // [B, 28, 28, 1]
+///     buffer.labels                                      // B class ids
+public struct BatchBuffer: Sendable {
+  /// Shape of one example, e.g. `[28, 28, 1]`.
+  public let exampleShape: [Int]
+  /// Labels of the last filled batch, in batch order.
+  public private(set) var labels: [Int32] = []
+  /// One images tensor per batch size seen, `[B] + exampleShape`.
+  private var tensors: [Int: Tensor] = [:]
+  /// Batch size of the last `fill`.
+  private var current = 0
+
+  public init(exampleShape: [Int]) {
+    self.exampleShape = exampleShape
+  }
+
+  /// `[B] + exampleShape`, the images of the last filled batch.
+  public var images: Tensor {
+    guard let t = tensors[current] else { preconditionFailure("BatchBuffer: fill before reading images") }
+    return t
+  }
+
+  /// Copies the examples at `indices` (in that order) into the buffer and returns the images.
+  @discardableResult
+  public mutating func fill(from dataset: LabeledDataset, indices: ArraySlice<Int>) -> Tensor {
+    precondition(
+      dataset.exampleShape == exampleShape,
+      "BatchBuffer: dataset examples are \(dataset.exampleShape), buffer holds \(exampleShape)")
+    let b = indices.count
+    let inner = exampleShape.elementCount
+    var t = tensors.removeValue(forKey: b) ?? Tensor(shape: [b] + exampleShape)
+    t.scalars.withUnsafeMutableBufferPointer { dst in
+      dataset.images.scalars.withUnsafeBufferPointer { src in
+        for (row, i) in indices.enumerated() {
+          precondition(i >= 0 && i < dataset.count, "BatchBuffer: example \(i) out of 0..<\(dataset.count)")
+          (dst.baseAddress! + row * inner).update(from: src.baseAddress! + i * inner, count: inner)
+        }
+      }
+    }
+    labels.removeAll(keepingCapacity: true)
+    for i in indices { labels.append(dataset.labels[i]) }
+    tensors[b] = t
+    current = b
+    return t
+  }
+
+  /// Augments the images of the last filled batch in place.
+  public mutating func augment(with augmenter: inout Augmenter, using g: inout SeededGenerator) {
+    precondition(tensors[current] != nil, "BatchBuffer: fill before augmenting")
+    augmenter.apply(to: &tensors[current]!, using: &g)
+  }
+}

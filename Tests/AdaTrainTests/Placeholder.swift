@@ -1,5 +1,0 @@
-import XCTest
-
-final class AdaTrainTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}
