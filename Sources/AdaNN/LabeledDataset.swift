@@ -47,3 +47,18 @@ public struct LabeledDataset: Sendable {
     return (subset(Array(0..<cut), name: name + "-train"), subset(Array(cut..<count), name: name + "-val"))
   }
 }
+
+extension LabeledDataset {
+  /// The same examples viewed with another per-example shape of equal size (e.g. `[28, 28, 1]`
+  /// images for a model whose input is `[784]`). Throws `.badShape` when the sizes differ.
+  public func reshapingExamples(to shape: [Int]) throws(AdaError) -> LabeledDataset {
+    if shape == exampleShape { return self }
+    guard shape.elementCount == exampleShape.elementCount else {
+      throw AdaError(
+        .badShape, path: name,
+        "examples have shape \(exampleShape) (\(exampleShape.elementCount) values), the model expects \(shape)")
+    }
+    return LabeledDataset(
+      name: name, images: images.reshaped([count] + shape), labels: labels, classCount: classCount)
+  }
+}

@@ -14,8 +14,8 @@ import Foundation
 ///
 ///     epoch 2/10 938/938 loss 0.3981 acc 85.9% val_loss 0.4210 val_acc 84.8% 4100 img/s 23.1s
 ///
-/// It draws only when stderr is a TTY (pipes and log files get nothing; use `--json` there), and
-/// redraws at most every `minimumInterval` seconds so it costs nothing measurable per step.
+/// The bar is drawn only when stderr is a TTY; pipes and log files (CI) get the epoch lines alone.
+/// It redraws at most every `minimumInterval` seconds so it costs nothing measurable per step.
 public final class TerminalProgressBar: ProgressReporter {
   public let isEnabled: Bool
   public let minimumInterval: Double
@@ -42,7 +42,10 @@ public final class TerminalProgressBar: ProgressReporter {
   }
 
   public func report(_ event: TrainingEvent) {
-    guard isEnabled else { return }
+    if !isEnabled {
+      if case .epoch(let e) = event { write(epochLine(e) + "\n") }
+      return
+    }
     switch event {
     case .started(let plan):
       if let from = plan.resumedFrom {

@@ -21,7 +21,9 @@ struct AdaScale {
         adascale train --model model.h5 --dataset fashion-mnist --epochs 2 --output tuned.h5
       """,
     version: AdaScaleVersion.string,
-    subcommands: [InspectCommand.self, PredictCommand.self])
+    subcommands: [
+      InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
+    ])
 
   static func main() {
     CommandRunner.run(root: Root.self, arguments: Array(CommandLine.arguments.dropFirst()))

@@ -39,12 +39,15 @@ final class ProgressReporterTests: XCTestCase {
     XCTAssertEqual(lines.count, 3, "steps 4, 8 and the last (10)")
   }
 
-  func testTerminalBarDrawsNothingWhenNotATerminal() {
+  func testTerminalBarPrintsOnlyEpochLinesWhenNotATerminal() {
     var out = ""
     let bar = TerminalProgressBar(isTerminal: false) { out += $0 }
     bar.report(.step(step(1, of: 3)))
+    XCTAssertEqual(out, "", "no bar redraws into a log file")
     bar.report(.epoch(epoch))
-    XCTAssertEqual(out, "")
+    XCTAssertFalse(out.contains("\r"))
+    XCTAssertTrue(out.hasPrefix("epoch 1/2 "), out)
+    XCTAssertTrue(out.hasSuffix("\n"))
   }
 
   func testTerminalBarRedrawsInPlaceAndEndsEpochsWithANewline() {
