@@ -117,7 +117,10 @@ enum KerasLayerDecoding {
     case "Multiply":
       return .multiply
     case "Concatenate":
-      return .concatenate(ConcatenateSpec(axis: try c.int("axis", default: -1)))
+      // Keras counts axes with the batch (axis 1 = H); adascale counts per example (H = 0).
+      let axis = try c.int("axis", default: -1)
+      guard axis != 0 else { throw c.unsupported("axis", "0", "concatenation along the batch") }
+      return .concatenate(ConcatenateSpec(axis: axis > 0 ? axis - 1 : axis))
     case "Rescaling":
       guard c.value("scale")?.double != nil, c.value("offset").map({ $0.double != nil }) ?? true else {
         throw c.unsupported("scale/offset", c.config["scale"]?.text ?? "?", "only scalar rescaling")

@@ -97,7 +97,8 @@ enum KerasLayerEncoding {
     case .multiply:
       return ("Multiply", [])
     case .concatenate(let s):
-      return ("Concatenate", m(["axis": .int(s.axis)]))
+      // adascale counts axes per example, Keras with the batch.
+      return ("Concatenate", m(["axis": .int(s.axis >= 0 ? s.axis + 1 : s.axis)]))
     case .rescaling(let s):
       return ("Rescaling", m(["scale": .decimal(s.scale), "offset": .decimal(s.offset)]))
     }

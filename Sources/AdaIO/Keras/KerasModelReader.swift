@@ -47,8 +47,23 @@ public enum KerasModelReader {
                      kerasVersion: version, errorFile: path)
   }
 
-  /// `.keras`: unzip `config.json` and `model.weights.h5` in memory.
+  /// `.keras`: unzip `config.json` and `model.weights.h5` in memory. Errors inside a member
+  /// name the `.keras` file, with the member in the path (`model.weights.h5:/layers/dense/vars/0`).
   static func loadArchive(path: String, config: String?) throws(AdaError) -> Model {
+    do {
+      return try loadArchiveMembers(path: path, config: config)
+    } catch {
+      var e = error
+      if let f = e.file, f.hasPrefix(path + ":") {
+        let member = String(f.dropFirst(path.count + 1))
+        e.file = path
+        e.path = member + (e.path.map { ":" + $0 } ?? "")
+      }
+      throw e
+    }
+  }
+
+  private static func loadArchiveMembers(path: String, config: String?) throws(AdaError) -> Model {
     let archive: Archive
     do {
       archive = try Archive(data: try Data(contentsOf: URL(fileURLWithPath: path)), accessMode: .read)

@@ -37,7 +37,8 @@ enum KerasWeightMapping {
         if let bad = s.tensor.scalars.firstIndex(where: { !$0.isFinite }) {
           throw AdaError(
             .nonFinite, file: file, path: s.location,
-            "layer '\(layer.name)' weight '\(weight.kerasName)' holds \(s.tensor.scalars[bad]) at flat index \(bad)")
+            "layer '\(layer.name)' weight '\(weight.kerasName)' holds \(s.tensor.scalars[bad]) at "
+              + "\(multiIndex(bad, shape: s.tensor.shape))")
         }
         parameters[layer.name, weight.internalName] = s.tensor
       }
@@ -47,6 +48,17 @@ enum KerasWeightMapping {
         .invalidValue, file: file, path: orphan, "the file stores weights here that belong to no layer of the model")
     }
     return parameters
+  }
+
+  /// `[i, j, …]` of a row-major flat index.
+  static func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
+    var rest = flat
+    var index = [Int](repeating: 0, count: shape.count)
+    for axis in shape.indices.reversed() where shape[axis] > 0 {
+      index[axis] = rest % shape[axis]
+      rest /= shape[axis]
+    }
+    return index
   }
 
   /// Pairs each expected weight with a stored one; a missing one is `.missing` naming
