@@ -26,7 +26,9 @@ public enum AtomicFile {
       try body(temporary)
     } catch {
       try? FileManager.default.removeItem(atPath: temporary)
-      throw error
+      var e = error
+      if e.file == temporary { e.file = path }  // report the name the caller asked for
+      throw e
     }
     guard rename(temporary, path) == 0 else {
       let reason = String(cString: strerror(errno))
