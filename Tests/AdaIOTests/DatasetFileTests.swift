@@ -61,28 +61,41 @@ final class DatasetFileTests: XCTestCase {
       return path
     }
     let cases: [(String, AdaError.Kind, String)] = [
-      (try make("count.h5") { g in
-        try g.write(dataset: "x", shape: [3, 2], values: [Float](repeating: 0, count: 6))
-        try g.write(dataset: "y", shape: [2], values: [Int32](arrayLiteral: 0, 1))
-      }, .badShape, "y"),
-      (try make("frac.h5") { g in
-        try g.write(dataset: "x", shape: [2, 2], values: [Float](repeating: 0, count: 4))
-        try g.write(dataset: "y", shape: [2], values: [Float](arrayLiteral: 0, 1.5))
-      }, .invalidValue, "y"),
-      (try make("range.h5") { g in
-        try g.write(dataset: "x", shape: [2, 2], values: [Float](repeating: 0, count: 4))
-        try g.write(dataset: "y", shape: [2], values: [Int32](arrayLiteral: 0, 3))
-        try g.writeAttribute("class_count", values: [Int32(2)], shape: [])
-      }, .invalidValue, "y"),
-      (try make("int32.h5") { g in
-        try g.write(dataset: "x", shape: [2, 2], values: [Int32](repeating: 0, count: 4))
-        try g.write(dataset: "y", shape: [2], values: [Int32](arrayLiteral: 0, 1))
-      }, .unsupported, "x"),
-      (try make("nan.h5") { g in
-        try g.write(dataset: "x", shape: [1, 2], values: [Float](arrayLiteral: 0, .nan))
-        try g.write(dataset: "y", shape: [1], values: [Int32](arrayLiteral: 0))
-      }, .nonFinite, "x"),
-      (try make("empty.h5") { g in try g.write(dataset: "labels", shape: [1], values: [Float(0)]) }, .missing, "x"),
+      (
+        try make("count.h5") { g in
+          try g.write(dataset: "x", shape: [3, 2], values: [Float](repeating: 0, count: 6))
+          try g.write(dataset: "y", shape: [2], values: [Int32](arrayLiteral: 0, 1))
+        }, .badShape, "y"
+      ),
+      (
+        try make("frac.h5") { g in
+          try g.write(dataset: "x", shape: [2, 2], values: [Float](repeating: 0, count: 4))
+          try g.write(dataset: "y", shape: [2], values: [Float](arrayLiteral: 0, 1.5))
+        }, .invalidValue, "y"
+      ),
+      (
+        try make("range.h5") { g in
+          try g.write(dataset: "x", shape: [2, 2], values: [Float](repeating: 0, count: 4))
+          try g.write(dataset: "y", shape: [2], values: [Int32](arrayLiteral: 0, 3))
+          try g.writeAttribute("class_count", values: [Int32(2)], shape: [])
+        }, .invalidValue, "y"
+      ),
+      (
+        try make("int32.h5") { g in
+          try g.write(dataset: "x", shape: [2, 2], values: [Int32](repeating: 0, count: 4))
+          try g.write(dataset: "y", shape: [2], values: [Int32](arrayLiteral: 0, 1))
+        }, .unsupported, "x"
+      ),
+      (
+        try make("nan.h5") { g in
+          try g.write(dataset: "x", shape: [1, 2], values: [Float](arrayLiteral: 0, .nan))
+          try g.write(dataset: "y", shape: [1], values: [Int32](arrayLiteral: 0))
+        }, .nonFinite, "x"
+      ),
+      (
+        try make("empty.h5") { g in try g.write(dataset: "labels", shape: [1], values: [Float(0)]) },
+        .missing, "x"
+      ),
     ]
     for (path, kind, location) in cases {
       XCTAssertThrowsError(try DatasetFile.load(path: path, split: .train), path) { error in

@@ -8,10 +8,13 @@ import XCTest
 final class DatasetSourceTests: XCTestCase {
   func testFashionMNISTNamesResolveToTheDirectory() throws {
     XCTAssertEqual(
-      try DatasetSource.resolve("fashion-mnist", fashionMNISTDirectory: "/data/f"), .fashionMNIST(directory: "/data/f"))
-    XCTAssertEqual(try DatasetSource.resolve("FMNIST", fashionMNISTDirectory: "/x"), .fashionMNIST(directory: "/x"))
+      try DatasetSource.resolve("fashion-mnist", fashionMNISTDirectory: "/data/f"),
+      .fashionMNIST(directory: "/data/f"))
+    XCTAssertEqual(
+      try DatasetSource.resolve("FMNIST", fashionMNISTDirectory: "/x"), .fashionMNIST(directory: "/x"))
     if ProcessInfo.processInfo.environment[DatasetSource.fashionMNISTEnvironmentKey] == nil {
-      XCTAssertEqual(try DatasetSource.resolve("fashion_mnist"), .fashionMNIST(directory: FashionMNIST.defaultDirectory))
+      XCTAssertEqual(
+        try DatasetSource.resolve("fashion_mnist"), .fashionMNIST(directory: FashionMNIST.defaultDirectory))
     }
     XCTAssertEqual(try DatasetSource.resolve("fashion-mnist").name, "fashion-mnist")
   }

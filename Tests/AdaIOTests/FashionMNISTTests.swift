@@ -9,8 +9,10 @@ final class FashionMNISTTests: XCTestCase {
   /// A 5-image, 3×2 "Fashion-MNIST" in the real file layout.
   func makeTinySet(in dir: ScratchDirectory, labels: [UInt8] = [0, 9, 3, 3, 1], imageCount: Int = 5) {
     let pixels = (0..<(imageCount * 6)).map { UInt8($0 * 8) }
-    IDXMaker.writeGzip(IDXMaker.bytes(dims: [imageCount, 3, 2], data: pixels), to: dir.path("t10k-images-idx3-ubyte.gz"))
-    IDXMaker.writeGzip(IDXMaker.bytes(dims: [labels.count], data: labels), to: dir.path("t10k-labels-idx1-ubyte.gz"))
+    IDXMaker.writeGzip(
+      IDXMaker.bytes(dims: [imageCount, 3, 2], data: pixels), to: dir.path("t10k-images-idx3-ubyte.gz"))
+    IDXMaker.writeGzip(
+      IDXMaker.bytes(dims: [labels.count], data: labels), to: dir.path("t10k-labels-idx1-ubyte.gz"))
   }
 
   func testTinySetLoadsAsScaledNHWC() throws {
@@ -48,7 +50,8 @@ final class FashionMNISTTests: XCTestCase {
   }
 
   func testInstalledDatasetHasTheKnownSizesWhenPresent() throws {
-    guard FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-labels-idx1-ubyte.gz") else {
+    guard FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-labels-idx1-ubyte.gz")
+    else {
       throw XCTSkip("dataset-fashion-mnist is not installed")
     }
     let test = try FashionMNIST.load(.test)

@@ -9,7 +9,9 @@ final class HDF5DatasetTests: XCTestCase {
     defer { dir.remove() }
     let path = dir.path("dtypes.h5")
     let f = try HDF5File.create(path)
-    try f.root.write(dataset: "f32", shape: [2, 3], values: [Float](arrayLiteral: 1.5, -2, 3e-8, 4, 5, .greatestFiniteMagnitude))
+    try f.root.write(
+      dataset: "f32", shape: [2, 3],
+      values: [Float](arrayLiteral: 1.5, -2, 3e-8, 4, 5, .greatestFiniteMagnitude))
     try f.root.write(dataset: "f64", shape: [3], values: [Double](arrayLiteral: 1e300, -0.1, 7))
     try f.root.write(dataset: "i8", shape: [3], values: [Int8](arrayLiteral: -128, 0, 127))
     try f.root.write(dataset: "u8", shape: [2, 2], values: [UInt8](arrayLiteral: 0, 1, 254, 255))
@@ -20,7 +22,8 @@ final class HDF5DatasetTests: XCTestCase {
     try f.close()
 
     let g = try HDF5File.open(path)
-    XCTAssertEqual(try g.root.dataset("f32").read(Float.self).values, [1.5, -2, 3e-8, 4, 5, .greatestFiniteMagnitude])
+    XCTAssertEqual(
+      try g.root.dataset("f32").read(Float.self).values, [1.5, -2, 3e-8, 4, 5, .greatestFiniteMagnitude])
     XCTAssertEqual(try g.root.dataset("f32").shape(), [2, 3])
     XCTAssertEqual(try g.root.dataset("f64").read(Double.self).values, [1e300, -0.1, 7])
     XCTAssertEqual(try g.root.dataset("i8").read(Int8.self).values, [-128, 0, 127])

@@ -36,10 +36,12 @@ final class HDF5FileTests: XCTestCase {
     for fraction in [0.1, 0.5, 0.9] {
       let cut = dir.path("cut-\(fraction).h5")
       try bytes.prefix(Int(Double(bytes.count) * fraction)).write(to: URL(fileURLWithPath: cut))
-      XCTAssertThrowsError(try {
-        let g = try HDF5File.open(cut)
-        _ = try g.root.dataset("x").readTensor()
-      }()) { error in
+      XCTAssertThrowsError(
+        try {
+          let g = try HDF5File.open(cut)
+          _ = try g.root.dataset("x").readTensor()
+        }()
+      ) { error in
         let e = error as! AdaError
         XCTAssertEqual(e.kind, .badFormat, "\(e)")
         XCTAssertEqual(e.file, cut)

@@ -9,7 +9,9 @@ import XCTest
 enum IDXMaker {
   static func bytes(dims: [Int], data: [UInt8], type: UInt8 = 0x08) -> [UInt8] {
     var out: [UInt8] = [0, 0, type, UInt8(dims.count)]
-    for d in dims { out += [UInt8(d >> 24 & 0xff), UInt8(d >> 16 & 0xff), UInt8(d >> 8 & 0xff), UInt8(d & 0xff)] }
+    for d in dims {
+      out += [UInt8(d >> 24 & 0xff), UInt8(d >> 16 & 0xff), UInt8(d >> 8 & 0xff), UInt8(d & 0xff)]
+    }
     return out + data
   }
 
@@ -41,7 +43,10 @@ final class IDXFileTests: XCTestCase {
     let cases: [(String, [UInt8], AdaError.Kind, String)] = [
       ("magic", [1, 2, 8, 1, 0, 0, 0, 1, 9], .badFormat, "magic"),
       ("type", IDXMaker.bytes(dims: [1], data: [0, 0, 0, 0], type: 0x0D), .unsupported, "0x0d"),
-      ("short", IDXMaker.bytes(dims: [10, 10], data: [UInt8](repeating: 1, count: 50)), .badFormat, "50 of 100"),
+      (
+        "short", IDXMaker.bytes(dims: [10, 10], data: [UInt8](repeating: 1, count: 50)), .badFormat,
+        "50 of 100"
+      ),
       ("long", IDXMaker.bytes(dims: [2], data: [1, 2, 3]), .badFormat, "after the 2 elements"),
       ("header", [0, 0, 8], .badFormat, "header"),
       ("huge", IDXMaker.bytes(dims: [65535, 65535, 65535], data: []), .badFormat, "implausibly"),
@@ -62,7 +67,8 @@ final class IDXFileTests: XCTestCase {
     let dir = ScratchDirectory()
     defer { dir.remove() }
     let full = dir.path("full.gz")
-    IDXMaker.writeGzip(IDXMaker.bytes(dims: [1000], data: (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }), to: full)
+    IDXMaker.writeGzip(
+      IDXMaker.bytes(dims: [1000], data: (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }), to: full)
     let gz = try Data(contentsOf: URL(fileURLWithPath: full))
     let cut = dir.path("cut.gz")
     try gz.prefix(gz.count / 2).write(to: URL(fileURLWithPath: cut))

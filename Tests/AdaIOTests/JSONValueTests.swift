@@ -33,7 +33,8 @@ final class JSONValueTests: XCTestCase {
       v.text,
       #"{"name": "a \"q\" \\ \t", "eps": 0.001, "n": 3, "shape": [null, 28], "on": true, "empty": {}}"#)
     XCTAssertEqual(try JSONValue.parse(v.text, file: nil, path: nil), v)
-    XCTAssertEqual(Float(try JSONValue.parse(JSONValue.decimal(0.99).text, file: nil, path: nil).double!), 0.99)
+    XCTAssertEqual(
+      Float(try JSONValue.parse(JSONValue.decimal(0.99).text, file: nil, path: nil).double!), 0.99)
   }
 
   func testMalformedJSONIsBadFormatWithTheOffset() {

@@ -6,7 +6,8 @@ import XCTest
 
 final class KerasArchitectureTests: XCTestCase {
   func architecture(_ text: String, version: String? = nil) throws -> KerasArchitecture {
-    try KerasArchitecture(json: JSONValue.parse(text, file: "m.h5", path: nil), file: "m.h5", kerasVersion: version)
+    try KerasArchitecture(
+      json: JSONValue.parse(text, file: "m.h5", path: nil), file: "m.h5", kerasVersion: version)
   }
 
   func k3Tensor(_ layer: String) -> String {
@@ -62,7 +63,8 @@ final class KerasArchitectureTests: XCTestCase {
     XCTAssertEqual(a.graph.nodes.map(\.name), ["dense_input", "dense", "drop", "out"])
     XCTAssertEqual(a.graph.inputShape, [5])
     XCTAssertEqual(a.graph.node(named: "drop")?.inputs, ["dense"])
-    XCTAssertEqual(a.modelLayerOrder.map(\.name), ["dense", "drop", "out"], "Sequential.layers has no input layer")
+    XCTAssertEqual(
+      a.modelLayerOrder.map(\.name), ["dense", "drop", "out"], "Sequential.layers has no input layer")
   }
 
   func testNodesOutOfOrderAreSortedProducersFirst() throws {

@@ -20,7 +20,8 @@ final class KerasModelPredictionTests: XCTestCase {
     for name in Self.models {
       let io = Fixtures.path("keras/\(name).io.h5")
       let x = try TensorFile.read(path: io)
-      let outputNames = try TensorFile.datasetNames(path: io).filter { $0 != "x" }.sorted(by: numericAwareLess)
+      let outputNames = try TensorFile.datasetNames(path: io).filter { $0 != "x" }.sorted(
+        by: numericAwareLess)
       for ext in ["h5", "keras", "weights.h5"] {
         let path = Fixtures.path("keras/\(name).\(ext)")
         guard FileManager.default.fileExists(atPath: path) else { continue }
@@ -28,7 +29,8 @@ final class KerasModelPredictionTests: XCTestCase {
         let outputs = try Executor(graph: model.graph).predict(x, parameters: model.parameters)
         XCTAssertEqual(outputs.count, outputNames.count, "\(name).\(ext)")
         for (output, dataset) in zip(outputs, outputNames) {
-          assertClose(output, try TensorFile.read(path: io, dataset: dataset), rtol: 1e-4, "\(name).\(ext) \(dataset)")
+          assertClose(
+            output, try TensorFile.read(path: io, dataset: dataset), rtol: 1e-4, "\(name).\(ext) \(dataset)")
         }
         checked += 1
       }

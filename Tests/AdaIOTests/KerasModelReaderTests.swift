@@ -36,7 +36,8 @@ final class KerasModelReaderTests: XCTestCase {
           "moving_variance": "movingVariance", "depthwise_kernel": "depthwiseKernel",
           "pointwise_kernel": "pointwiseKernel",
         ][KerasWeightNames.baseName(stored)]!
-        XCTAssertEqual(model.parameters[layer, ours], try weights.group(layer).dataset(stored).readTensor(), stored)
+        XCTAssertEqual(
+          model.parameters[layer, ours], try weights.group(layer).dataset(stored).readTensor(), stored)
         checked += 1
       }
     }
@@ -75,10 +76,12 @@ final class KerasModelReaderTests: XCTestCase {
     let dir = ScratchDirectory()
     defer { dir.remove() }
     for ext in ["weights.h5", "config.json"] {
-      try FileManager.default.copyItem(atPath: Fixtures.path("keras/mlp.\(ext)"), toPath: dir.path("mlp.\(ext)"))
+      try FileManager.default.copyItem(
+        atPath: Fixtures.path("keras/mlp.\(ext)"), toPath: dir.path("mlp.\(ext)"))
     }
     let model = try KerasModelReader.load(path: dir.path("mlp.weights.h5"))
-    XCTAssertEqual(model.parameters, try KerasModelReader.load(path: Fixtures.path("keras/mlp.h5")).parameters)
+    XCTAssertEqual(
+      model.parameters, try KerasModelReader.load(path: Fixtures.path("keras/mlp.h5")).parameters)
     try FileManager.default.removeItem(atPath: dir.path("mlp.config.json"))
     XCTAssertThrowsError(try KerasModelReader.load(path: dir.path("mlp.weights.h5"))) { error in
       let e = error as! AdaError
@@ -151,7 +154,9 @@ final class KerasModelReaderTests: XCTestCase {
     XCTAssertThrowsError(try KerasModelReader.load(path: "/no/such/model.h5")) {
       XCTAssertEqual(($0 as! AdaError).kind, .fileNotFound)
     }
-    XCTAssertThrowsError(try KerasModelReader.load(path: Fixtures.path("keras/mlp.h5"), config: "/no/cfg.json")) {
+    XCTAssertThrowsError(
+      try KerasModelReader.load(path: Fixtures.path("keras/mlp.h5"), config: "/no/cfg.json")
+    ) {
       XCTAssertEqual(($0 as! AdaError).file, "/no/cfg.json")
     }
   }
@@ -165,7 +170,8 @@ final class KerasModelReaderTests: XCTestCase {
         let path = dir.path("cut-\(Int(fraction * 100))-\(name)")
         try bytes.prefix(Int(Double(bytes.count) * fraction)).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(
-          try KerasModelReader.load(path: path, config: name.hasSuffix("weights.h5") ? Fixtures.path("keras/mlp.config.json") : nil)
+          try KerasModelReader.load(
+            path: path, config: name.hasSuffix("weights.h5") ? Fixtures.path("keras/mlp.config.json") : nil)
         ) { error in
           XCTAssertEqual((error as! AdaError).file, path, "\(error)")
         }

@@ -7,7 +7,9 @@ import XCTest
 @testable import AdaIO
 
 final class KerasModelWriterTests: XCTestCase {
-  static let fixtures = ["mlp", "conv_ops", "depthwise_ops", "dag", "mobilenet_tiny", "keras2_seq", "keras2_dag"]
+  static let fixtures = [
+    "mlp", "conv_ops", "depthwise_ops", "dag", "mobilenet_tiny", "keras2_seq", "keras2_dag",
+  ]
 
   func testWriteThenReadGivesTheSameGraphAndParameters() throws {
     let dir = ScratchDirectory()
@@ -36,7 +38,9 @@ final class KerasModelWriterTests: XCTestCase {
     let weights = try file.root.group("model_weights")
     XCTAssertEqual(try weights.readSplitStrings(attribute: "layer_names"), model.graph.nodes.map(\.name))
     XCTAssertTrue(weights.contains("top_level_model_weights"))
-    let bn = model.graph.nodes.first { if case .batchNorm(let s) = $0.spec { s.center && s.scale } else { false } }!
+    let bn = model.graph.nodes.first {
+      if case .batchNorm(let s) = $0.spec { s.center && s.scale } else { false }
+    }!
     XCTAssertEqual(
       try weights.group(bn.name).readStrings(attribute: "weight_names"),
       ["gamma", "beta", "moving_mean", "moving_variance"].map { "\(bn.name)/\($0)" })
@@ -49,10 +53,12 @@ final class KerasModelWriterTests: XCTestCase {
     for name in Self.fixtures {
       let model = try KerasModelReader.load(path: Fixtures.path("keras/\(name).h5"))
       // Keras saved model.layers in its own order, so reading gives it back; the writer must agree.
-      XCTAssertEqual(KerasModelWriter.kerasLayerOrder(model.graph).map(\.name), model.graph.nodes.map(\.name), name)
+      XCTAssertEqual(
+        KerasModelWriter.kerasLayerOrder(model.graph).map(\.name), model.graph.nodes.map(\.name), name)
       var shuffled = model.graph
       shuffled.nodes = reversedTopological(shuffled.nodes)
-      XCTAssertEqual(KerasModelWriter.kerasLayerOrder(shuffled).map(\.name), model.graph.nodes.map(\.name), name)
+      XCTAssertEqual(
+        KerasModelWriter.kerasLayerOrder(shuffled).map(\.name), model.graph.nodes.map(\.name), name)
     }
   }
 
@@ -77,7 +83,10 @@ final class KerasModelWriterTests: XCTestCase {
   func testHugeLayerListsAreSplitAcrossAttributes() throws {
     var nodes = [Node(name: "in", spec: .input(InputSpec(shape: [4])), inputs: [])]
     for i in 0..<2500 {
-      nodes.append(Node(name: "dropout_with_a_rather_long_name_\(i)", spec: .dropout(DropoutSpec(rate: 0.1)), inputs: [nodes.last!.name]))
+      nodes.append(
+        Node(
+          name: "dropout_with_a_rather_long_name_\(i)", spec: .dropout(DropoutSpec(rate: 0.1)),
+          inputs: [nodes.last!.name]))
     }
     nodes.append(Node(name: "head", spec: .dense(DenseSpec(units: 2)), inputs: [nodes.last!.name]))
     let model = Model(
@@ -121,9 +130,12 @@ final class KerasModelWriterTests: XCTestCase {
     var model = try KerasModelReader.load(path: Fixtures.path("keras/mlp.h5"))
     let old = model.graph.nodes[1].name
     model.graph.nodes[1].name = "block/1"
-    for i in model.graph.nodes.indices { model.graph.nodes[i].inputs = model.graph.nodes[i].inputs.map { $0 == old ? "block/1" : $0 } }
+    for i in model.graph.nodes.indices {
+      model.graph.nodes[i].inputs = model.graph.nodes[i].inputs.map { $0 == old ? "block/1" : $0 }
+    }
     for key in model.parameters.keys where key.hasPrefix(old + "/") {
-      model.parameters.tensors["block/1/" + key.dropFirst(old.count + 1)] = model.parameters.tensors.removeValue(forKey: key)
+      model.parameters.tensors["block/1/" + key.dropFirst(old.count + 1)] = model.parameters.tensors
+        .removeValue(forKey: key)
     }
     let dir = ScratchDirectory()
     defer { dir.remove() }

@@ -63,10 +63,12 @@ final class TensorFileTests: XCTestCase {
     defer { dir.remove() }
     let path = dir.path("out.h5")
     try TensorFile.write([("y", ramp([3]))], to: path)
-    XCTAssertThrowsError(try AtomicFile.write(to: path) { (tmp) throws(AdaError) in
-      FileManager.default.createFile(atPath: tmp, contents: Data("partial".utf8))
-      throw AdaError(.writeFailed, file: tmp, "disk full")
-    }) { error in
+    XCTAssertThrowsError(
+      try AtomicFile.write(to: path) { (tmp) throws(AdaError) in
+        _ = FileManager.default.createFile(atPath: tmp, contents: Data("partial".utf8))
+        throw AdaError(.writeFailed, file: tmp, "disk full")
+      }
+    ) { error in
       XCTAssertEqual((error as! AdaError).file, path, "errors name the requested file, not the temporary")
     }
     XCTAssertEqual(try TensorFile.read(path: path, dataset: "y"), ramp([3]))

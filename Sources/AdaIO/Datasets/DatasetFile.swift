@@ -56,21 +56,25 @@ public enum DatasetFile {
     }
     let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     let name = (try? root.readString(attribute: "name")) ?? stem
-    return LabeledDataset(name: "\(name)-\(split.rawValue)", images: images, labels: labels, classCount: classCount)
+    return LabeledDataset(
+      name: "\(name)-\(split.rawValue)", images: images, labels: labels, classCount: classCount)
   }
 
   /// `x`: uint8 → /255, floats as stored; `[N, H, W]` gains a channel axis.
   static func readImages(_ d: HDF5Dataset) throws(AdaError) -> Tensor {
     var t = try d.readTensor()
     guard t.rank >= 2, t.shape[0] > 0 else {
-      throw AdaError(.badShape, file: d.file.path, path: d.path, "images should be [N, …] with N > 0, found \(t.shape)")
+      throw AdaError(
+        .badShape, file: d.file.path, path: d.path, "images should be [N, …] with N > 0, found \(t.shape)")
     }
     switch try d.elementClass() {
     case .integer(bytes: 1, signed: false):
       t.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] /= 255 } }
     case .float:
       if let bad = t.scalars.firstIndex(where: { !$0.isFinite }) {
-        throw AdaError(.nonFinite, file: d.file.path, path: d.path, "image data holds \(t.scalars[bad]) at flat index \(bad)")
+        throw AdaError(
+          .nonFinite, file: d.file.path, path: d.path,
+          "image data holds \(t.scalars[bad]) at flat index \(bad)")
       }
     default:
       throw AdaError(
@@ -85,13 +89,16 @@ public enum DatasetFile {
   static func readLabels(_ d: HDF5Dataset, count: Int?) throws(AdaError) -> [Int32] {
     let (shape, values) = try d.read(Double.self)
     guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
-      throw AdaError(.badShape, file: d.file.path, path: d.path, "labels should be [N] or [N, 1], found \(shape)")
+      throw AdaError(
+        .badShape, file: d.file.path, path: d.path, "labels should be [N] or [N, 1], found \(shape)")
     }
     if let count, shape[0] != count {
       throw AdaError(.badShape, file: d.file.path, path: d.path, "\(shape[0]) labels for \(count) images")
     }
     if let bad = values.firstIndex(where: { $0.rounded() != $0 || abs($0) > Double(Int32.max) }) {
-      throw AdaError(.invalidValue, file: d.file.path, path: d.path, "label \(values[bad]) at index \(bad) is not a class id")
+      throw AdaError(
+        .invalidValue, file: d.file.path, path: d.path,
+        "label \(values[bad]) at index \(bad) is not a class id")
     }
     return values.map { Int32($0) }
   }

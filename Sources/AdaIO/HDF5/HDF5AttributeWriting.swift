@@ -25,7 +25,8 @@ extension HDF5Object {
     try createAttribute(name, type: T.hdf5NativeType, shape: dims) { (attr) throws(AdaError) in
       let status = values.withUnsafeBytes { H5Awrite(attr, T.hdf5NativeType, $0.baseAddress) }
       guard status >= 0 else {
-        throw HDF5Library.failure(.writeFailed, file: file.path, path: "\(path)@\(name)", "cannot write attribute")
+        throw HDF5Library.failure(
+          .writeFailed, file: file.path, path: "\(path)@\(name)", "cannot write attribute")
       }
     }
   }

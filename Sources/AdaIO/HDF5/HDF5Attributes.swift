@@ -18,7 +18,8 @@ extension HDF5Object {
         var index: hsize_t = 0
         let op: H5A_operator2_t = { _, name, _, data in
           guard let name, let data else { return 0 }
-          Unmanaged<HDF5NameCollector>.fromOpaque(data).takeUnretainedValue().list.append(String(cString: name))
+          Unmanaged<HDF5NameCollector>.fromOpaque(data).takeUnretainedValue().list.append(
+            String(cString: name))
           return 0
         }
         let status = H5Aiterate2(

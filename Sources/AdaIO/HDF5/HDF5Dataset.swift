@@ -107,8 +107,9 @@ public struct HDF5Dataset: HDF5Object {
         var values = [T](repeating: T.zero, count: shape.elementCount)
         if values.isEmpty { return (shape, values) }
         let status = values.withUnsafeMutableBytes { buffer in
-          H5Dread(did, T.hdf5NativeType, adahdf5_s_all(), adahdf5_s_all(), HDF5Library.defaultList,
-                  buffer.baseAddress)
+          H5Dread(
+            did, T.hdf5NativeType, adahdf5_s_all(), adahdf5_s_all(), HDF5Library.defaultList,
+            buffer.baseAddress)
         }
         guard status >= 0 else {
           throw HDF5Library.failure(
@@ -158,8 +159,9 @@ extension HDF5Group {
       let dataset = HDF5Handle(did, .object)
       if !values.isEmpty {
         let status = values.withUnsafeBytes { buffer in
-          H5Dwrite(dataset.id, T.hdf5NativeType, adahdf5_s_all(), adahdf5_s_all(),
-                   HDF5Library.defaultList, buffer.baseAddress)
+          H5Dwrite(
+            dataset.id, T.hdf5NativeType, adahdf5_s_all(), adahdf5_s_all(),
+            HDF5Library.defaultList, buffer.baseAddress)
         }
         guard status >= 0 else {
           throw HDF5Library.failure(.writeFailed, file: file.path, path: target, "cannot write dataset")

@@ -118,7 +118,8 @@ public struct HDF5Group: HDF5Object {
           var buffer = [CChar](repeating: 0, count: Int(size) + 1)
           _ = H5Lget_name_by_idx(
             gid, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, HDF5Library.defaultList)
-          names.append(String(decoding: buffer.prefix(Int(size)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+          names.append(
+            String(decoding: buffer.prefix(Int(size)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return names
       }

@@ -71,7 +71,8 @@ private struct LayerParser {
     guard let name = entry["name"]?.string ?? config["name"]?.string else {
       throw AdaError(.badFormat, file: file, path: "layers[\(index)]", "layer entry has no name")
     }
-    let c = KerasLayerConfig(name: name, className: className, config: config, file: file, kerasMajor: kerasMajor)
+    let c = KerasLayerConfig(
+      name: name, className: className, config: config, file: file, kerasMajor: kerasMajor)
     return .init(name: name, className: className, spec: try KerasLayerDecoding.spec(for: c))
   }
 
@@ -92,7 +93,9 @@ private struct LayerParser {
       let inputName = kerasMajor < 3 ? "\(layers.first?.name ?? "sequential")_input" : "input_layer"
       let c = KerasLayerConfig(
         name: inputName, className: "InputLayer", config: .object(["batch_shape": shape]), file: file)
-      all.insert(.init(name: inputName, className: "InputLayer", spec: .input(try KerasLayerDecoding.inputSpec(c))), at: 0)
+      all.insert(
+        .init(name: inputName, className: "InputLayer", spec: .input(try KerasLayerDecoding.inputSpec(c))),
+        at: 0)
     }
     var nodes: [Node] = []
     for (i, l) in all.enumerated() {
@@ -122,7 +125,8 @@ private struct LayerParser {
     guard inputLayers.count == 1 else {
       throw AdaError(
         .unsupported, file: file, path: name,
-        "model has \(inputLayers.count) inputs (\(inputLayers.map(\.name).joined(separator: ", "))); adascale supports one")
+        "model has \(inputLayers.count) inputs (\(inputLayers.map(\.name).joined(separator: ", "))); adascale supports one"
+      )
     }
     let outputs = try references(body["output_layers"], what: "output_layers", model: name)
     guard !outputs.isEmpty else {
@@ -180,7 +184,8 @@ private struct LayerParser {
     guard nodeIndex == 0, tensorIndex == 0 else {
       throw AdaError(
         .unsupported, file: file, path: layer,
-        "layer '\(layer)' reads call \(nodeIndex) / output \(tensorIndex) of '\(producer)' (shared or multi-output layer)")
+        "layer '\(layer)' reads call \(nodeIndex) / output \(tensorIndex) of '\(producer)' (shared or multi-output layer)"
+      )
     }
     return producer
   }
@@ -200,7 +205,9 @@ private struct LayerParser {
     let names = Set(nodes.map(\.name))
     for n in nodes {
       if let bad = n.inputs.first(where: { !names.contains($0) }) {
-        throw AdaError(.invalidValue, file: file, path: n.name, "layer '\(n.name)' reads '\(bad)', which is not in the model")
+        throw AdaError(
+          .invalidValue, file: file, path: n.name,
+          "layer '\(n.name)' reads '\(bad)', which is not in the model")
       }
     }
     var placed = Set<String>()

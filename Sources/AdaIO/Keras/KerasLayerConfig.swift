@@ -28,7 +28,8 @@ struct KerasLayerConfig {
 
   private func invalid(_ key: String, _ expected: String) -> AdaError {
     let found = config[key].map { $0.text } ?? "nothing"
-    return error(.invalidValue, "layer '\(name)' (\(className)): \(key) should be \(expected), found \(found)")
+    return error(
+      .invalidValue, "layer '\(name)' (\(className)): \(key) should be \(expected), found \(found)")
   }
 
   /// The value at `key`, treating JSON null as absent.

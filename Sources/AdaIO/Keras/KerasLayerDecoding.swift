@@ -169,6 +169,7 @@ enum KerasLayerDecoding {
       }
     }
     throw c.error(
-      .invalidValue, "layer '\(c.name)' (ZeroPadding2D): padding \(v.text) is not n, [h, w] or [[t, b], [l, r]]")
+      .invalidValue,
+      "layer '\(c.name)' (ZeroPadding2D): padding \(v.text) is not n, [h, w] or [[t, b], [l, r]]")
   }
 }

@@ -16,7 +16,9 @@ enum KerasLayerEncoding {
 
     switch spec {
     case .input(let s):
-      return ("InputLayer", m(["batch_shape": .array([.null] + s.shape.map { .int($0) }), "sparse": .bool(false)]))
+      return (
+        "InputLayer", m(["batch_shape": .array([.null] + s.shape.map { .int($0) }), "sparse": .bool(false)])
+      )
     case .conv2D(let s):
       return (
         "Conv2D",
@@ -47,7 +49,9 @@ enum KerasLayerEncoding {
         ])
       )
     case .dense(let s):
-      return ("Dense", m(["units": .int(s.units), "activation": act(s.activation), "use_bias": .bool(s.useBias)]))
+      return (
+        "Dense", m(["units": .int(s.units), "activation": act(s.activation), "use_bias": .bool(s.useBias)])
+      )
     case .batchNorm(let s):
       return (
         "BatchNormalization",
@@ -90,7 +94,10 @@ enum KerasLayerEncoding {
     case .zeroPadding2D(let s):
       return (
         "ZeroPadding2D",
-        m(["padding": .array([.ints([s.top, s.bottom]), .ints([s.left, s.right])]), "data_format": channelsLast])
+        m([
+          "padding": .array([.ints([s.top, s.bottom]), .ints([s.left, s.right])]),
+          "data_format": channelsLast,
+        ])
       )
     case .add:
       return ("Add", [])

@@ -43,8 +43,9 @@ public enum KerasModelReader {
         hint: "pass the architecture JSON (model.to_json()) as the config, or save with model.save(\"m.h5\")")
     }
     let version = try? file.root.readString(attribute: "keras_version")
-    return try build(file: file, configText: configJSON.text, configFile: configJSON.file,
-                     kerasVersion: version, errorFile: path)
+    return try build(
+      file: file, configText: configJSON.text, configFile: configJSON.file,
+      kerasVersion: version, errorFile: path)
   }
 
   /// `.keras`: unzip `config.json` and `model.weights.h5` in memory. Errors inside a member
@@ -92,10 +93,12 @@ public enum KerasModelReader {
     }
     let weights = try HDF5File.open(image: try member("model.weights.h5"), name: "\(path):model.weights.h5")
     let version: String? = (try? member("metadata.json")).flatMap { data in
-      (try? JSONValue.parse(String(decoding: data, as: UTF8.self), file: nil, path: nil))?["keras_version"]?.string
+      (try? JSONValue.parse(String(decoding: data, as: UTF8.self), file: nil, path: nil))?["keras_version"]?
+        .string
     }
-    return try build(file: weights, configText: configText, configFile: configFile,
-                     kerasVersion: version ?? "3", errorFile: path)
+    return try build(
+      file: weights, configText: configText, configFile: configFile,
+      kerasVersion: version ?? "3", errorFile: path)
   }
 
   /// Decodes the architecture, finds the weights, assembles and validates the model.
@@ -115,7 +118,8 @@ public enum KerasModelReader {
         architecture: architecture, source: LegacyH5WeightSource(group: root), file: file.path)
     } else if root.contains("layers") || root.contains("vars") {
       let source = try KerasV3WeightSource(root: root, modelLayers: architecture.modelLayerOrder)
-      parameters = try KerasWeightMapping.parameters(architecture: architecture, source: source, file: file.path)
+      parameters = try KerasWeightMapping.parameters(
+        architecture: architecture, source: source, file: file.path)
     } else {
       throw AdaError(
         .badFormat, file: file.path,

@@ -52,7 +52,8 @@ public enum KerasModelWriter {
         var names: [String] = []
         for weight in KerasWeightNames.weights(for: node.spec) {
           guard let tensor = model.parameters[node.name, weight.internalName] else {
-            throw AdaError(.missing, file: path, path: "\(node.name)/\(weight.internalName)", "weight is missing")
+            throw AdaError(
+              .missing, file: path, path: "\(node.name)/\(weight.internalName)", "weight is missing")
           }
           let stored = "\(node.name)/\(weight.kerasName)"
           try group.write(dataset: stored, tensor: tensor)
@@ -134,7 +135,8 @@ public enum KerasModelWriter {
       depth[name] = d
       for parent in byName[name]!.inputs { depth[parent] = max(depth[parent, default: 0], d + 1) }
     }
-    return postOrder
+    return
+      postOrder
       .sorted { (depth[$0]!, -visitIndex[$0]!) > (depth[$1]!, -visitIndex[$1]!) }
       .map { byName[$0]! }
   }

@@ -22,7 +22,8 @@ enum KerasWeightMapping {
         if let found, let first = found.weights.first {
           throw AdaError(
             .invalidValue, file: file, path: first.location,
-            "layer '\(layer.name)' (\(layer.className)) has no weights, but the file stores \(found.weights.count)")
+            "layer '\(layer.name)' (\(layer.className)) has no weights, but the file stores \(found.weights.count)"
+          )
         }
         continue
       }
@@ -45,7 +46,8 @@ enum KerasWeightMapping {
     }
     if let orphan = try source.groupsWithWeights().first(where: { !served.contains($0) }) {
       throw AdaError(
-        .invalidValue, file: file, path: orphan, "the file stores weights here that belong to no layer of the model")
+        .invalidValue, file: file, path: orphan,
+        "the file stores weights here that belong to no layer of the model")
     }
     return parameters
   }
@@ -83,7 +85,8 @@ enum KerasWeightMapping {
       pairs.append((weight, match))
     }
     if stored.count > expected.count {
-      let extra = byName ? stored.first { s in !expected.contains { $0.matches(s.name!) } } : stored[expected.count]
+      let extra =
+        byName ? stored.first { s in !expected.contains { $0.matches(s.name!) } } : stored[expected.count]
       throw AdaError(
         .invalidValue, file: file, path: extra?.location ?? layer.name,
         "layer '\(layer.name)' (\(layer.className)) stores \(stored.count) weights, expected "

@@ -31,7 +31,10 @@ enum KerasWeightNames {
   static func weights(for spec: LayerSpec) -> [KerasWeight] {
     switch spec {
     case .conv2D(let s):
-      return [KerasWeight(internalName: "kernel", kerasName: "kernel", knownShape: [s.kernel.h, s.kernel.w, nil, s.filters])]
+      return [
+        KerasWeight(
+          internalName: "kernel", kerasName: "kernel", knownShape: [s.kernel.h, s.kernel.w, nil, s.filters])
+      ]
         + (s.useBias ? [KerasWeight(internalName: "bias", kerasName: "bias", knownShape: [s.filters])] : [])
     case .dense(let s):
       return [KerasWeight(internalName: "kernel", kerasName: "kernel", knownShape: [nil, s.units])]
@@ -47,7 +50,8 @@ enum KerasWeightNames {
         KerasWeight(
           internalName: "depthwiseKernel", kerasName: "depthwise_kernel",
           knownShape: [s.kernel.h, s.kernel.w, nil, s.depthMultiplier]),
-        KerasWeight(internalName: "pointwiseKernel", kerasName: "pointwise_kernel", knownShape: [1, 1, nil, s.filters]),
+        KerasWeight(
+          internalName: "pointwiseKernel", kerasName: "pointwise_kernel", knownShape: [1, 1, nil, s.filters]),
       ] + (s.useBias ? [KerasWeight(internalName: "bias", kerasName: "bias", knownShape: [s.filters])] : [])
     case .batchNorm(let s):
       return (s.scale ? [KerasWeight(internalName: "gamma", kerasName: "gamma", knownShape: [nil])] : [])
