@@ -9,15 +9,17 @@ public protocol HDF5Object: Sendable {
 }
 
 extension HDF5Object {
-  /// Opens this object for the duration of `body` (call with the HDF5 lock held).
+  /// Opens this object for the duration of `body`, holding the HDF5 lock.
   func withOpened<T>(_ body: (hid_t) throws(AdaError) -> T) throws(AdaError) -> T {
-    let fid = try file.id(at: path)
-    let oid = H5Oopen(fid, path, HDF5Library.defaultList)
-    guard oid >= 0 else {
-      throw HDF5Library.failure(.missing, file: file.path, path: path, "cannot open HDF5 object")
+    try HDF5Library.run { () throws(AdaError) -> T in
+      let fid = try file.id(at: path)
+      let oid = H5Oopen(fid, path, HDF5Library.defaultList)
+      guard oid >= 0 else {
+        throw HDF5Library.failure(.missing, file: file.path, path: path, "cannot open HDF5 object")
+      }
+      let handle = HDF5Handle(oid, .object)
+      return try body(handle.id)
     }
-    let handle = HDF5Handle(oid, .object)
-    return try body(handle.id)
   }
 }
 
