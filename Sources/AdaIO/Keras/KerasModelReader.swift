@@ -1,0 +1,162 @@
+import AdaNN
+import AdaTensor
+import Foundation
+import ZIPFoundation
+
+/// Reads Keras models into an adascale `Model` (graph + parameters).
+///
+/// Three layouts, chosen by content (zip or HDF5) and then by what the HDF5 file holds:
+/// - legacy `.h5` (`model.save("m.h5")`, Keras 2 and 3): root attribute `model_config`,
+///   weights under `model_weights/`;
+/// - `.keras` (Keras 3 zip): `config.json` + `model.weights.h5`, read in memory;
+/// - `.weights.h5` (Keras 3 `save_weights`): `layers/<snake_class>[_k]/vars/<i>`, with the
+///   architecture from `config` (a JSON file as written by `model.to_json()` or found in a
+///   `.keras`); without `config`, `NAME.config.json` or `config.json` beside the file is used.
+///
+/// Every error is an `AdaError` naming the file and the layer or HDF5 path.
+///
+///     let model = try KerasModelReader.load(path: "mobilenet.h5")
+///     let same = try KerasModelReader.load(path: "m.weights.h5", config: "m.config.json")
+public enum KerasModelReader {
+  public static func load(path: String, config: String? = nil) throws(AdaError) -> Model {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue
+    else {
+      throw AdaError(.fileNotFound, file: path, "model file does not exist")
+    }
+    let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)) ?? nil
+    if path.hasSuffix(".keras") || head.map({ Array($0) == [0x50, 0x4b, 0x03, 0x04] }) == true {
+      return try loadArchive(path: path, config: config)
+    }
+    let file = try HDF5File.open(path)
+    let configJSON: (text: String, file: String)
+    if let config {
+      configJSON = (try readText(config), config)
+    } else if try file.root.hasAttribute("model_config") {
+      configJSON = (try file.root.readString(attribute: "model_config"), path)
+    } else if let sibling = siblingConfig(of: path) {
+      configJSON = (try readText(sibling), sibling)
+    } else {
+      throw AdaError(
+        .missing, file: path, path: "model_config",
+        "file holds weights but no model architecture",
+        hint: "pass the architecture JSON (model.to_json()) as the config, or save with model.save(\"m.h5\")")
+    }
+    let version = try? file.root.readString(attribute: "keras_version")
+    return try build(
+      file: file, configText: configJSON.text, configFile: configJSON.file,
+      kerasVersion: version, errorFile: path)
+  }
+
+  /// `.keras`: unzip `config.json` and `model.weights.h5` in memory. Errors inside a member
+  /// name the `.keras` file, with the member in the path (`model.weights.h5:/layers/dense/vars/0`).
+  static func loadArchive(path: String, config: String?) throws(AdaError) -> Model {
+    do {
+      return try loadArchiveMembers(path: path, config: config)
+    } catch {
+      var e = error
+      if let f = e.file, f.hasPrefix(path + ":") {
+        let member = String(f.dropFirst(path.count + 1))
+        e.file = path
+        e.path = member + (e.path.map { ":" + $0 } ?? "")
+      }
+      throw e
+    }
+  }
+
+  private static func loadArchiveMembers(path: String, config: String?) throws(AdaError) -> Model {
+    let archive: Archive
+    do {
+      archive = try Archive(data: try Data(contentsOf: URL(fileURLWithPath: path)), accessMode: .read)
+    } catch {
+      throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
+    }
+    func member(_ name: String) throws(AdaError) -> Data {
+      guard let entry = archive[name] else {
+        throw AdaError(.badFormat, file: path, path: name, "the .keras archive has no \(name)")
+      }
+      var data = Data()
+      do {
+        _ = try archive.extract(entry, consumer: { data.append($0) })
+      } catch {
+        throw AdaError(.badFormat, file: path, path: name, "cannot extract from the .keras archive: \(error)")
+      }
+      return data
+    }
+    let configText: String
+    let configFile: String
+    if let config {
+      (configText, configFile) = (try readText(config), config)
+    } else {
+      configText = String(decoding: try member("config.json"), as: UTF8.self)
+      configFile = "\(path):config.json"
+    }
+    let weights = try HDF5File.open(image: try member("model.weights.h5"), name: "\(path):model.weights.h5")
+    let version: String? = (try? member("metadata.json")).flatMap { data in
+      (try? JSONValue.parse(String(decoding: data, as: UTF8.self), file: nil, path: nil))?["keras_version"]?
+        .string
+    }
+    return try build(
+      file: weights, configText: configText, configFile: configFile,
+      kerasVersion: version ?? "3", errorFile: path)
+  }
+
+  /// Decodes the architecture, finds the weights, assembles and validates the model.
+  static func build(
+    file: HDF5File, configText: String, configFile: String, kerasVersion: String?, errorFile: String
+  ) throws(AdaError) -> Model {
+    let json = try JSONValue.parse(configText, file: configFile, path: "model_config")
+    let architecture = try KerasArchitecture(json: json, file: configFile, kerasVersion: kerasVersion)
+    let root = file.root
+    let parameters: Parameters
+    if try root.kind(of: "model_weights") == .group {
+      parameters = try KerasWeightMapping.parameters(
+        architecture: architecture, source: LegacyH5WeightSource(group: try root.group("model_weights")),
+        file: file.path)
+    } else if try root.readSplitStrings(attribute: "layer_names") != nil {
+      parameters = try KerasWeightMapping.parameters(
+        architecture: architecture, source: LegacyH5WeightSource(group: root), file: file.path)
+    } else if root.contains("layers") || root.contains("vars") {
+      let source = try KerasV3WeightSource(root: root, modelLayers: architecture.modelLayerOrder)
+      parameters = try KerasWeightMapping.parameters(
+        architecture: architecture, source: source, file: file.path)
+    } else {
+      throw AdaError(
+        .badFormat, file: file.path,
+        "no Keras weights found (expected model_weights/, a layer_names attribute, or layers/)")
+    }
+    let model = Model(graph: architecture.graph, parameters: parameters)
+    do {
+      try model.validate()
+    } catch {
+      throw error.inFile(errorFile)
+    }
+    return model
+  }
+
+  static func readText(_ path: String) throws(AdaError) -> String {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw AdaError(.fileNotFound, file: path, "config file does not exist")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw AdaError(.badFormat, file: path, "cannot read config file")
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// `NAME.config.json` beside `NAME.weights.h5` (or `NAME.h5`), else `config.json` there.
+  static func siblingConfig(of path: String) -> String? {
+    let url = URL(fileURLWithPath: path)
+    var stem = url.lastPathComponent
+    for suffix in [".weights.h5", ".h5", ".hdf5"] where stem.hasSuffix(suffix) {
+      stem = String(stem.dropLast(suffix.count))
+      break
+    }
+    let dir = url.deletingLastPathComponent()
+    for candidate in ["\(stem).config.json", "config.json"] {
+      let p = dir.appendingPathComponent(candidate).path
+      if FileManager.default.fileExists(atPath: p) { return p }
+    }
+    return nil
+  }
+}

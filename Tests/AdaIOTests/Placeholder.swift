@@ -1,5 +1,0 @@
-import XCTest
-
-final class AdaIOTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}
