@@ -40,6 +40,5 @@ struct BenchRecord: Codable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try! encoder.encode(self), as: UTF8.self))
-    fflush(stdout)
   }
 }
