@@ -12,6 +12,8 @@ let package = Package(
     .library(name: "AdaNN", targets: ["AdaNN"]),
     .library(name: "AdaIO", targets: ["AdaIO"]),
     .library(name: "AdaTrain", targets: ["AdaTrain"]),
+    .library(name: "AdaCompress", targets: ["AdaCompress"]),
+    .library(name: "AdaProfile", targets: ["AdaProfile"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +28,8 @@ let package = Package(
     .target(name: "AdaTensor", dependencies: ["COpenBLAS"]),
     .target(name: "AdaNN", dependencies: ["AdaTensor"]),
     .target(name: "AdaTrain", dependencies: ["AdaTensor", "AdaNN"]),
+    .target(name: "AdaCompress", dependencies: ["AdaTensor", "AdaNN", "AdaTrain"]),
+    .target(name: "AdaProfile", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "Yams"]),
     .target(
       name: "AdaIO",
       dependencies: ["AdaTensor", "AdaNN", "CHDF5", "CGzip", "ZIPFoundation", "Yams"]),
@@ -35,7 +39,7 @@ let package = Package(
     .executableTarget(
       name: "adascale",
       dependencies: [
-        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain",
+        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -45,6 +49,8 @@ let package = Package(
     .testTarget(name: "AdaNNTests", dependencies: ["AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(name: "AdaIOTests", dependencies: ["AdaIO", "AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(name: "AdaTrainTests", dependencies: ["AdaTrain", "AdaNN", "AdaTensor", "TestSupport"]),
+    .testTarget(name: "AdaCompressTests", dependencies: ["AdaCompress", "AdaIO", "AdaTrain", "TestSupport"]),
+    .testTarget(name: "AdaProfileTests", dependencies: ["AdaProfile", "AdaIO", "TestSupport"]),
     .testTarget(
       name: "adascaleTests",
       dependencies: ["adascale", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),

@@ -1,0 +1,5 @@
+import XCTest
+
+final class AdaProfileTestsPlaceholder: XCTestCase {
+  func testNothing() {}
+}
