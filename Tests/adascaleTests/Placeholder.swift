@@ -1,5 +1,0 @@
-import XCTest
-
-final class adascaleTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}
