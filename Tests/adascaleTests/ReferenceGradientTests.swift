@@ -145,7 +145,8 @@ final class ReferenceGradientTests: XCTestCase {
     let step = trainingStep(try Executor(graph: Self.graph()), fixture.initial, fixture)
     try assertParametersMatch(step.parameters, "after_forward", fixture, keys: Self.movingKeys)
     for key in Self.trainableKeys {
-      XCTAssertEqual(step.parameters.tensors[key], fixture.initial.tensors[key], "forward must not touch \(key)")
+      XCTAssertEqual(
+        step.parameters.tensors[key], fixture.initial.tensors[key], "forward must not touch \(key)")
     }
   }
 
@@ -166,8 +167,10 @@ final class ReferenceGradientTests: XCTestCase {
     var optimizer = OptimizerConfig.adam().makeOptimizer()
     var parameters = step.parameters
     optimizer.apply(
-      gradients: step.gradients, to: &parameters, keys: Self.trainableKeys, learningRate: 1e-3, weightDecay: 0)
-    try assertParametersMatch(parameters, "adam", fixture, keys: Self.trainableKeys, atol: ["conv/bias": 2e-4])
+      gradients: step.gradients, to: &parameters, keys: Self.trainableKeys, learningRate: 1e-3, weightDecay: 0
+    )
+    try assertParametersMatch(
+      parameters, "adam", fixture, keys: Self.trainableKeys, atol: ["conv/bias": 2e-4])
   }
 
   /// Three steps on the same batch, each with the gradient at the current weights; the moving

@@ -75,7 +75,8 @@ final class TrainResumeCLITests: XCTestCase {
     run.kill()
     guard appeared else {
       return XCTFail(
-        "the run ended (or timed out) before its first checkpoint could be caught; nothing was killed:\n\(run.log)")
+        "the run ended (or timed out) before its first checkpoint could be caught; nothing was killed:\n\(run.log)"
+      )
     }
     XCTAssertTrue(run.wasKilled(), "expected death by SIGKILL, got \(run.process.terminationReason)")
     XCTAssertFalse(
@@ -84,7 +85,8 @@ final class TrainResumeCLITests: XCTestCase {
     let saved = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
     let totalSteps = 3 * 64
     XCTAssertGreaterThan(saved.position.globalStep, 0)
-    XCTAssertLessThan(saved.position.globalStep, totalSteps, "the checkpoint must be from the middle of the run")
+    XCTAssertLessThan(
+      saved.position.globalStep, totalSteps, "the checkpoint must be from the middle of the run")
 
     // --json: the first line is the `start` event, which says where the run starts.
     let b = try CLI.run(arguments + ["--resume", "--json"], timeout: 300)
@@ -105,7 +107,9 @@ final class TrainResumeCLITests: XCTestCase {
   }
 
   /// Same graph, same parameter keys, every scalar with the same bit pattern.
-  func assertBitIdentical(_ path: String, _ reference: String, file: StaticString = #filePath, line: UInt = #line)
+  func assertBitIdentical(
+    _ path: String, _ reference: String, file: StaticString = #filePath, line: UInt = #line
+  )
     throws
   {
     let got = try KerasModelReader.load(path: path)
