@@ -58,7 +58,8 @@ public enum CLI {
       process.terminate()
       process.waitUntilExit()
       group.wait()
-      return Result(status: -1, stdout: String(decoding: outData, as: UTF8.self), stderr: "timed out after \(timeout) s")
+      return Result(
+        status: -1, stdout: String(decoding: outData, as: UTF8.self), stderr: "timed out after \(timeout) s")
     }
     process.waitUntilExit()
     group.wait()
