@@ -13,8 +13,9 @@ struct TrainCommand: ParsableCommand {
       Continues training a Keras model (--model), or trains a new one from a YAML architecture
       file (--arch, e.g. recipes/models/fmnist_cnn.yaml) initialised with --seed. Optimizers and
       schedules follow Keras' update rules. A checkpoint is written atomically after every epoch
-      to --checkpoint-dir (default: OUTPUT.checkpoints); after an interruption, run the same
-      command with --resume to continue: the result is bit-identical to an uninterrupted run.
+      (and every --checkpoint-every steps) to --checkpoint-dir (default: OUTPUT.checkpoints);
+      after an interruption, run the same command with --resume to continue: the result is
+      bit-identical to an uninterrupted run.
       The output is a Keras legacy .h5 that keras.models.load_model opens.
 
       Examples:
@@ -89,6 +90,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Checkpoint directory (default: OUTPUT.checkpoints).")
   var checkpointDir: String?
 
+  @Option(help: "Also checkpoint every N optimizer steps (besides every epoch end).")
+  var checkpointEvery: Int?
+
   @Flag(help: "Continue from the checkpoint in --checkpoint-dir if there is one.")
   var resume = false
 
@@ -105,6 +109,9 @@ struct TrainCommand: ParsableCommand {
     }
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw ValidationError("--checkpoint-every must be at least 1 (steps)")
+    }
   }
 
   struct Summary: Codable {
@@ -135,7 +142,8 @@ struct TrainCommand: ParsableCommand {
       distillation: try teacher.map { path throws(AdaError) in
         Distillation(teacher: try KerasModelReader.load(path: path), alpha: alpha, temperature: temperature)
       },
-      checkpointDirectory: checkpointDir ?? output + ".checkpoints", resume: resume)
+      checkpointDirectory: checkpointDir ?? output + ".checkpoints", checkpointEverySteps: checkpointEvery,
+      resume: resume)
     let reporter: any ProgressReporter = json ? JSONLinesReporter(stepInterval: 20) : TerminalProgressBar()
     let trainer = Trainer(config: trainConfig, reporter: reporter)
     if !json {

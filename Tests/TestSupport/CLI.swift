@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Runs the built `adascale` binary as a user would, for tests of exit codes and messages.
 public enum CLI {
   public struct Result {
@@ -52,7 +58,8 @@ public enum CLI {
       process.terminate()
       process.waitUntilExit()
       group.wait()
-      return Result(status: -1, stdout: String(decoding: outData, as: UTF8.self), stderr: "timed out after \(timeout) s")
+      return Result(
+        status: -1, stdout: String(decoding: outData, as: UTF8.self), stderr: "timed out after \(timeout) s")
     }
     process.waitUntilExit()
     group.wait()
@@ -61,3 +68,67 @@ public enum CLI {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 }
+
+/// A running `adascale` process that a test may interrupt (kill mid-training, then resume).
+/// stdout and stderr go to one log file, so a chatty child never blocks on a full pipe.
+///
+///     let run = try CLI.start(["train", …, "--checkpoint-every", "10"], log: dir.appendingPathComponent("log"))
+///     guard run.waitForFile(checkpointPath, timeout: 60) else { … }   // false: exited first
+///     run.kill()                                                         // SIGKILL, then reaped
+public final class CLIBackgroundProcess {
+  public let process: Process
+  public let logURL: URL
+
+  public init(_ args: [String], log: URL) throws {
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    process = Process()
+    process.executableURL = CLI.binary
+    process.arguments = args
+    process.standardOutput = handle
+    process.standardError = handle
+    logURL = log
+    try process.run()
+    try handle.close()
+  }
+
+  deinit {
+    if process.isRunning { kill() }
+  }
+
+  /// Polls (every 2 ms) until `path` exists while the process still runs. Returns true when the
+  /// file appeared first, false when the process exited or `timeout` passed.
+  public func waitForFile(_ path: String, timeout: TimeInterval) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if FileManager.default.fileExists(atPath: path) { return process.isRunning }
+      if !process.isRunning { return false }
+      usleep(2_000)
+    }
+    return false
+  }
+
+  /// Sends `signal` (default SIGKILL: no handler runs, nothing is flushed) and waits for the exit.
+  public func kill(_ signal: Int32 = SIGKILL) {
+    _ = sendSignal(process.processIdentifier, signal)
+    process.waitUntilExit()
+  }
+
+  /// True when the process ended because of `signal` (not by exiting).
+  public func wasKilled(by signal: Int32 = SIGKILL) -> Bool {
+    !process.isRunning && process.terminationReason == .uncaughtSignal && process.terminationStatus == signal
+  }
+
+  /// Everything the process wrote so far.
+  public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+}
+
+extension CLI {
+  /// Starts `adascale args…` without waiting (see `CLIBackgroundProcess`).
+  public static func start(_ args: [String], log: URL) throws -> CLIBackgroundProcess {
+    try CLIBackgroundProcess(args, log: log)
+  }
+}
+
+/// `kill(2)`, named apart from `CLIBackgroundProcess.kill`.
+private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 { kill(pid, signal) }

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Checks that a Keras file written by adascale loads in real Keras and predicts the reference.
 
-Usage: check_keras_loads.py MODEL.h5 IO.h5 [--rtol 1e-4]
+Usage: check_keras_loads.py MODEL.h5 IO.h5 [--expected Y.h5] [--rtol 1e-4]
 
 MODEL.h5  a model file (legacy .h5, .keras) — typically written by KerasModelWriter.
 IO.h5     an HDF5 file with the input `x` and the expected output(s): `y` for one output, or
           `y0`, `y1`, … for several (in model-output order).
+Y.h5      with --expected: read the expected output(s) from this file instead of IO.h5 (e.g.
+          what `adascale predict --input IO.h5 --output Y.h5` wrote); `x` still comes from IO.h5.
 
 Loads MODEL with `keras.models.load_model` (JAX backend), predicts on `x`, and compares each
 output with the expected one: |got - want| <= rtol * max|want| (+1e-6). Prints one line per
@@ -37,6 +39,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
     parser.add_argument("io")
+    parser.add_argument("--expected", help="file holding y (or y0, y1, …) instead of IO")
     parser.add_argument("--rtol", type=float, default=1e-4)
     args = parser.parse_args()
 
@@ -50,12 +53,13 @@ def main():
     try:
         with h5py.File(args.io, "r") as io:
             x = np.asarray(io["x"], dtype=np.float32)
-            wants = expected_outputs(io)
+        with h5py.File(args.expected or args.io, "r") as ys:
+            wants = expected_outputs(ys)
     except (OSError, KeyError) as e:
         print(f"ERROR {args.io}: {e}")
         return 2
     if not wants:
-        print(f"ERROR {args.io}: no y / y0 dataset")
+        print(f"ERROR {args.expected or args.io}: no y / y0 dataset")
         return 2
 
     got = model.predict(x, verbose=0)

@@ -6,7 +6,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-python="${PYTHON:-python3}"
 keras2=1
 fmnist=1
 for arg in "$@"; do
@@ -17,21 +16,13 @@ for arg in "$@"; do
   esac
 done
 
-pip_extra=()
-if [ -d /opt/wheels ]; then pip_extra=(--find-links /opt/wheels); fi
-
-make_venv() {  # make_venv DIR REQUIREMENTS
-  if [ ! -x "$1/bin/python" ]; then "$python" -m venv "$1"; fi
-  "$1/bin/pip" install --quiet "${pip_extra[@]}" -r "$2"
-}
+. "$here/venv.sh"  # make_venv
 
 if [ "$fmnist" = 1 ] && [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   echo "Fashion-MNIST is missing: apt-get install -y dataset-fashion-mnist (or pass --no-fmnist)" >&2
   exit 1
 fi
 
-export KERAS_BACKEND=jax
-export TF_CPP_MIN_LOG_LEVEL=2
 venv="$here/.venv"
 make_venv "$venv" "$here/requirements.txt"
 
