@@ -98,7 +98,7 @@ public struct Executor: Sendable {
     for i in layers.indices {
       let inputs = i == inputNodeIndex ? [x] : inputIndices[i].map { values[$0]! }
       var params = gatherParameters(i, parameters)
-      context.inputsNeedGradient = needsInputGradient[i]
+      context.inputsNeedGradient = needsInputGradient[i] || context.needsModelInputGradient
       let (y, cache) = runForward(layers[i], inputs, &params, &context)
       if context.training { scatterParameters(i, params, into: &parameters) }
       values[i] = y
@@ -110,7 +110,7 @@ public struct Executor: Sendable {
 
   /// Backward pass. `outputGradients[k]` is dLoss/d(output k), `nil` for outputs with no loss.
   /// Adds into `gradients` (keys as in `parameters`; missing keys are created).
-  /// Returns dLoss/d(input).
+  /// Returns dLoss/d(input) when forward ran with `context.needsModelInputGradient`, else nil.
   @discardableResult
   public func backward(
     _ trace: Trace, outputGradients: [Tensor?], parameters: Parameters,
@@ -131,7 +131,6 @@ public struct Executor: Sendable {
       for (n, spec) in parameterSpecs[i].enumerated() {
         gradients[graph.nodes[i].name, spec.name] = pgrads[n]
       }
-      guard needsInputGradient[i] else { continue }
       for (slot, j) in inputIndices[i].enumerated() where !gx[slot].shape.isEmpty {
         accumulate(&grads[j], gx[slot])
       }

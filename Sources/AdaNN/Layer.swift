@@ -46,6 +46,9 @@ public struct ForwardContext: Sendable {
   /// Set by the executor per node: false when every input of the layer is the graph input, so
   /// backward may skip computing input gradients (returning an empty tensor `Tensor(shape: [])`).
   public var inputsNeedGradient: Bool = true
+  /// Set by the caller: keep the gradient w.r.t. the model input (adversarial inputs, saliency,
+  /// gradient tests). Off by default, so the first layer skips computing it.
+  public var needsModelInputGradient: Bool = false
   /// Source of dropout masks and any other randomness.
   public var rng: SeededGenerator
 

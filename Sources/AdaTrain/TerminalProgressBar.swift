@@ -43,7 +43,14 @@ public final class TerminalProgressBar: ProgressReporter {
 
   public func report(_ event: TrainingEvent) {
     if !isEnabled {
-      if case .epoch(let e) = event { write(epochLine(e) + "\n") }
+      switch event {
+      case .started(let plan):
+        if let from = plan.resumedFrom {
+          write("resuming from \(from) at epoch \(plan.start.epoch + 1), step \(plan.start.step)\n")
+        }
+      case .epoch(let e): write(epochLine(e) + "\n")
+      default: break
+      }
       return
     }
     switch event {
