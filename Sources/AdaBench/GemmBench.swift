@@ -17,6 +17,15 @@ enum GemmBench {
     for threads in threadCounts {
       for shape in shapes {
         let gflops = Stopwatch.withThreads(threads) { measure(shape, seconds: seconds) }
+        var line = String(format: "gemm %-34@ threads %d  %7.1f GFLOP/s", "\(shape)" as NSString, threads, gflops)
+        if threads > 1 && shape.name != "square" {
+          let split = Stopwatch.withThreads(threads) { measure(shape, seconds: seconds, split: true) }
+          line += String(format: "   split %7.1f", split)
+          BenchRecord(
+            bench: "gemm", metric: shape.name + " split", value: split, unit: "GFLOP/s",
+            detail: ["threads": String(threads)]
+          ).emit(nil, jsonOnly: json)
+        }
         BenchRecord(
           bench: "gemm", metric: shape.name == "square" ? "peak" : shape.name, value: gflops,
           unit: "GFLOP/s",
@@ -24,15 +33,13 @@ enum GemmBench {
             "threads": String(threads), "m": String(shape.m), "n": String(shape.n),
             "k": String(shape.k), "transA": String(shape.transA), "transB": String(shape.transB),
           ]
-        ).emit(
-          String(format: "gemm %-34@ threads %d  %7.1f GFLOP/s", "\(shape)" as NSString, threads, gflops),
-          jsonOnly: json)
+        ).emit(line, jsonOnly: json)
       }
     }
   }
 
   /// Median GFLOP/s of `C = op(A)·op(B)` with random operands over about `seconds`.
-  static func measure(_ s: GemmShape, seconds: Double) -> Double {
+  static func measure(_ s: GemmShape, seconds: Double, split: Bool = false) -> Double {
     var g = SeededGenerator(seed: 3)
     let a = Tensor.uniform([s.m * s.k], lo: -1, hi: 1, using: &g).scalars
     let b = Tensor.uniform([s.k * s.n], lo: -1, hi: 1, using: &g).scalars
@@ -41,9 +48,16 @@ enum GemmBench {
       b.withUnsafeBufferPointer { bp in
         c.withUnsafeMutableBufferPointer { cp in
           Stopwatch.measure(seconds: seconds) {
-            Gemm.sgemm(
-              transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: ap.baseAddress!,
-              b: bp.baseAddress!, c: cp.baseAddress!)
+            let (a, b, c) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+            if !split {
+              Gemm.sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a, b: b, c: c)
+            } else if s.k > s.m {
+              Gemm.sgemmSplittingDepth(
+                transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a, b: b, c: c)
+            } else {
+              Gemm.sgemmSplittingRows(
+                transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a, b: b, c: c)
+            }
           }
         }
       }
