@@ -51,11 +51,8 @@ enum GemmBench {
             let (a, b, c) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
             if !split {
               Gemm.sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a, b: b, c: c)
-            } else if s.k > s.m {
-              Gemm.sgemmSplittingDepth(
-                transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a, b: b, c: c)
             } else {
-              Gemm.sgemmSplittingRows(
+              Gemm.parallelSgemm(
                 transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, a: a, b: b, c: c)
             }
           }

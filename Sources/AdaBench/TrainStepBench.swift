@@ -17,6 +17,7 @@ enum TrainStepBench {
     let batch = try options.int("batch", default: 64)
     let seconds = try options.double("seconds", default: 20)
     let threads = try options.int("threads", default: 2)
+    let blasThreads = try options.int("blas-threads", default: threads)
     let learningRate = Float(try options.double("lr", default: 0.01))
     let source = options.string("data", default: "fmnist")
     let json = options.flag("json")
@@ -56,7 +57,8 @@ enum TrainStepBench {
     }
 
     let times = Stopwatch.withThreads(threads) {
-      Stopwatch.measure(warmup: 3, minRuns: 5, seconds: seconds) { trainStep() }
+      BLAS.threads = blasThreads
+      return Stopwatch.measure(warmup: 3, minRuns: 5, seconds: seconds) { trainStep() }
     }
     let total = times.reduce(0, +)
     let imagesPerSecond = Double(times.count * batch) / total

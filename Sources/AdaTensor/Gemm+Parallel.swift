@@ -7,12 +7,33 @@
 /// one worker is allowed.
 ///
 /// - `sgemmSplittingRows`: each worker computes a contiguous block of rows of C. Every element
-///   is computed exactly as the unsplit call computes it (same K order).
+///   is computed as the unsplit call computes it.
 /// - `sgemmSplittingDepth`: each worker multiplies one contiguous slice of the K (summed)
 ///   dimension; the partial products are added into C in slice order. For the weight gradient
 ///   `colsᵀ · dZ`, whose K is the batch × pixel count. The result depends on the number of
 ///   workers (summation order), never on timing.
+/// - `parallelSgemm` splits the longer of m and k. (Splitting C's columns measured slower than
+///   OpenBLAS's own two threads on the one shape that would use it, dense `dz · Wᵀ`.)
 extension Gemm {
+  /// Same contract as `sgemm`, split along the longer of m (rows) and k (depth) when that axis
+  /// gives every worker `minimumSplitLength` entries; otherwise one plain call.
+  public static func parallelSgemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+    b: UnsafePointer<Float>, ldb: Int? = nil,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+  ) {
+    if m >= k {
+      sgemmSplittingRows(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+        ldb: ldb, beta: beta, c: c, ldc: ldc)
+    } else {
+      sgemmSplittingDepth(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+        ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+  }
+
   /// FLOPs (2·m·n·k) below which a product is not split. Task-local so tests can split tiny
   /// products: `Gemm.$minimumParallelFlops.withValue(0) { … }`.
   @TaskLocal public static var minimumParallelFlops = 4_000_000

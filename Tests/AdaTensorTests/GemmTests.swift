@@ -78,6 +78,27 @@ final class GemmTests: XCTestCase {
     }
   }
 
+  func testParallelSgemmMatchesReferenceWhetherItSplitsRowsOrDepth() {
+    var g = SeededGenerator(seed: 13)
+    for (m, n, k) in [(40, 3, 5), (4, 3, 50)] {
+      let a = Tensor.uniform([m * k], lo: -1, hi: 1, using: &g).scalars
+      let b = Tensor.uniform([k * n], lo: -1, hi: 1, using: &g).scalars
+      var expected = [Float](repeating: 0, count: m * n)
+      Gemm.reference(transA: true, m: m, n: n, k: k, a: a, b: b, c: &expected)
+      var actual = [Float](repeating: 0, count: m * n)
+      Parallel.$workers.withValue(2) {
+        Gemm.$minimumParallelFlops.withValue(0) {
+          Gemm.$minimumSplitLength.withValue(2) {
+            actual.withUnsafeMutableBufferPointer { cp in
+              Gemm.parallelSgemm(transA: true, m: m, n: n, k: k, a: a, b: b, c: cp.baseAddress!)
+            }
+          }
+        }
+      }
+      assertClose(actual, expected, rtol: 1e-5, "m \(m) n \(n) k \(k)")
+    }
+  }
+
   func testSingleThreadScopeRestoresTheBLASThreadCount() {
     let saved = BLAS.threads
     defer { BLAS.threads = saved }
