@@ -31,6 +31,16 @@ enum Stopwatch {
       ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
   }
 
+  /// User + system CPU seconds used by every thread of this process so far. Under load from
+  /// other processes, CPU time per step moves much less than wall time, so A/B comparisons
+  /// report both.
+  static func processCPUTime() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+  }
+
   /// Runs `body` with `n` OpenBLAS threads and `n` `Parallel` workers, restoring BLAS after.
   static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
     let saved = BLAS.threads

@@ -16,13 +16,27 @@
 ///   OpenBLAS's own two threads on the one shape that would use it, dense `dz · Wᵀ`.)
 extension Gemm {
   /// Same contract as `sgemm`, split along the longer of m (rows) and k (depth) when that axis
-  /// gives every worker `minimumSplitLength` entries; otherwise one plain call.
+  /// gives every worker `minimumSplitLength` entries; otherwise one call.
+  ///
+  /// With more than one `Parallel` worker, OpenBLAS is kept to the calling thread even for an
+  /// unsplit product: an OpenBLAS thread woken by one multi-threaded call keeps spinning in
+  /// `sched_yield` for a while afterwards, taking a core from our workers (13% of the samples
+  /// of a training step when it was allowed). Its own threads are used when `Parallel.workers`
+  /// is 1.
   public static func parallelSgemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
     b: UnsafePointer<Float>, ldb: Int? = nil,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
   ) {
+    if Parallel.workers > 1 && BLAS.threads != 1 {
+      BLAS.withSingleThread {
+        parallelSgemm(
+          transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+          ldb: ldb, beta: beta, c: c, ldc: ldc)
+      }
+      return
+    }
     if m >= k {
       sgemmSplittingRows(
         transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
