@@ -162,6 +162,12 @@ final class Conv2DLayerTests: XCTestCase {
       for (a, b) in zip(split.paramGrads, whole.paramGrads) {
         assertClose(a, b, rtol: 1e-5, "parameter gradient, case \(i)")
       }
+      let oneWorker = Parallel.$workers.withValue(1) {
+        Conv2DBlocks.$columnsBlockBytes.withValue(400) { forwardBackward(layer, x, params, dy: dy) }
+      }
+      assertClose(oneWorker.y, split.y, rtol: 1e-5, "y, one worker, case \(i)")
+      assertClose(oneWorker.dx, whole.dx, rtol: 1e-5, "dx, one worker, case \(i)")
+      assertClose(oneWorker.paramGrads[0], whole.paramGrads[0], rtol: 1e-5, "dkernel, one worker")
       let skipped = blocked { forwardBackward(layer, x, params, dy: dy, inputsNeedGradient: false) }
       XCTAssertEqual(skipped.dx.shape, [])
       XCTAssertEqual(skipped.paramGrads, split.paramGrads, "case \(i)")

@@ -24,14 +24,19 @@ enum Conv2DBlocks {
     max(1, columnsBlockBytes / max(1, p * k * MemoryLayout<Float>.size))
   }
 
-  /// Workers the blocked path would use; 1 means the whole-batch path is better: when the
-  /// batch's columns come to less than four blocks (keeping a small columns matrix is cheaper
-  /// than rebuilding it in backward, e.g. for a first convolution over a 1-channel image), or
-  /// only one worker is allowed.
+  /// Whether to go block by block: only when the batch's columns come to at least four blocks
+  /// and the batch has at least two blocks of images. Keeping a small columns matrix is cheaper
+  /// than rebuilding it in backward (e.g. a first convolution over a 1-channel image), and a
+  /// batch of one or two images gains more from splitting one large GEMM's rows.
+  static func applies(batch n: Int, pixels p: Int, k: Int) -> Bool {
+    n * p * k * MemoryLayout<Float>.size >= 4 * columnsBlockBytes
+      && n >= 2 * imagesPerBlock(pixels: p, k: k)
+  }
+
+  /// Workers the blocks are spread over.
   static func workers(batch n: Int, pixels p: Int, k: Int) -> Int {
-    if n * p * k * MemoryLayout<Float>.size < 4 * columnsBlockBytes { return 1 }
     let blocks = (n + imagesPerBlock(pixels: p, k: k) - 1) / imagesPerBlock(pixels: p, k: k)
-    return blocks < 2 ? 1 : Parallel.chunkCount(for: blocks, work: n * p * k)
+    return Parallel.chunkCount(for: blocks, work: n * p * k)
   }
 
   /// `y[N·P, F] = im2col(x) · w`, with `x` `[N, H, W, C]` and `w` `[K, F]`.
@@ -94,7 +99,8 @@ enum Conv2DBlocks {
 
   /// Calls `body(worker, images, columns)` for consecutive blocks of images, the blocks split
   /// into contiguous runs, one run per worker, each worker with its own columns buffer.
-  /// OpenBLAS stays on the calling thread, and the kernels inside do not split further.
+  /// With several workers OpenBLAS stays on the calling thread; the kernels inside never split
+  /// further.
   private static func forEachBlock(
     batch n: Int, pixels p: Int, k: Int,
     _ body: (_ worker: Int, _ images: Range<Int>, _ columns: UnsafeMutablePointer<Float>) -> Void
@@ -104,7 +110,7 @@ enum Conv2DBlocks {
     let chunks = workers(batch: n, pixels: p, k: k)
     let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunks * perBlock * p * k)
     defer { columns.deallocate() }
-    BLAS.withSingleThread {
+    func run() {
       Parallel.forEachChunk(of: blocks, chunks: chunks) { worker, range in
         Parallel.$workers.withValue(1) {
           for block in range {
@@ -114,6 +120,7 @@ enum Conv2DBlocks {
         }
       }
     }
+    if chunks > 1 { BLAS.withSingleThread { run() } } else { run() }
   }
 
   private static func forEachBlock(

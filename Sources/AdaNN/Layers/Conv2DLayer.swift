@@ -9,8 +9,7 @@ import AdaTensor
 /// Forward is im2col + one GEMM: columns `[N·OH·OW, kh·kw·C]` times the kernel viewed as
 /// `[kh·kw·C, F]` is the NHWC output directly. A 1×1 stride-1 unpadded convolution skips im2col:
 /// the image already is the `[N·H·W, C]` matrix. Backward reuses the columns saved by forward.
-/// Batches large enough to give every worker several blocks of images run the same algebra
-/// block by block instead (`Conv2DBlocks`: columns stay in cache and are rebuilt in backward
+/// Batches whose columns would be large run the same algebra block by block instead (`Conv2DBlocks`: columns stay in cache and are rebuilt in backward
 /// rather than kept):
 ///
 ///     dz      = dy ⊙ f'(z)                 (fused activation)
@@ -105,7 +104,7 @@ public struct Conv2DLayer: Layer {
 
     let k = g.kernelArea * c
     let blocked =
-      !g.isPointwise && n > 0 && Conv2DBlocks.workers(batch: n, pixels: g.outputArea, k: k) > 1
+      !g.isPointwise && n > 0 && Conv2DBlocks.applies(batch: n, pixels: g.outputArea, k: k)
     let columns = g.isPointwise || blocked ? x : Im2col.im2col(x, geometry: g)
     let outputShape = [n, g.outputHeight, g.outputWidth, f]
     var y: Tensor
