@@ -17,7 +17,8 @@ enum GemmBench {
     for threads in threadCounts {
       for shape in shapes {
         let gflops = Stopwatch.withThreads(threads) { measure(shape, seconds: seconds) }
-        var line = String(format: "gemm %-34@ threads %d  %7.1f GFLOP/s", "\(shape)" as NSString, threads, gflops)
+        var line = String(
+          format: "gemm %-34@ threads %d  %7.1f GFLOP/s", "\(shape)" as NSString, threads, gflops)
         if threads > 1 && shape.name != "square" {
           let split = Stopwatch.withThreads(threads) { measure(shape, seconds: seconds, split: true) }
           line += String(format: "   split %7.1f", split)

@@ -25,9 +25,10 @@ enum TrainStepBench {
 
     var model = try BenchModel(arch: arch, seed: 1)
     let executor = try Executor(graph: model.logitsGraph)
-    let classes = model.logitsGraph.nodes.last.flatMap { node -> Int? in
-      if case .dense(let s) = node.spec { s.units } else { nil }
-    } ?? 10
+    let classes =
+      model.logitsGraph.nodes.last.flatMap { node -> Int? in
+        if case .dense(let s) = node.spec { s.units } else { nil }
+      } ?? 10
     let data = try BenchData.training(
       source: source, shape: model.inputShape, classes: classes, seed: 2)
     let batches = data.count / batch
@@ -77,14 +78,18 @@ enum TrainStepBench {
       "cpuMsPerStep": String(format: "%.2f", cpuSeconds / Double(times.count) * 1000),
       "firstLoss": String(format: "%.4f", firstLoss), "lastLoss": String(format: "%.4f", lastLoss),
     ]
-    BenchRecord(bench: "train-step", metric: "images_per_second", value: imagesPerSecond, unit: "images/s", detail: detail)
-      .emit(
-        String(
-          format: "train-step batch %d, %d threads: %.0f images/s, median step %.2f ms (min %.2f, CPU %.2f), %d steps, %@ data, loss %.3f → %.3f (load %@)",
-          batch, threads, imagesPerSecond, Stopwatch.median(times) * 1000, times.min()! * 1000,
-          cpuSeconds / Double(times.count) * 1000, times.count,
-          data.name as NSString, firstLoss, lastLoss, Stopwatch.loadAverage as NSString),
-        jsonOnly: json)
+    BenchRecord(
+      bench: "train-step", metric: "images_per_second", value: imagesPerSecond, unit: "images/s",
+      detail: detail
+    )
+    .emit(
+      String(
+        format:
+          "train-step batch %d, %d threads: %.0f images/s, median step %.2f ms (min %.2f, CPU %.2f), %d steps, %@ data, loss %.3f → %.3f (load %@)",
+        batch, threads, imagesPerSecond, Stopwatch.median(times) * 1000, times.min()! * 1000,
+        cpuSeconds / Double(times.count) * 1000, times.count,
+        data.name as NSString, firstLoss, lastLoss, Stopwatch.loadAverage as NSString),
+      jsonOnly: json)
     BenchRecord(bench: "train-step", metric: "gflops", value: gflops, unit: "GFLOP/s", detail: detail)
       .emit(String(format: "train-step achieved %.1f GFLOP/s (3 × forward MACs × 2)", gflops), jsonOnly: json)
   }

@@ -11,14 +11,16 @@ final class ColumnSumsTests: XCTestCase {
       let expected = ColumnSums.reference(x, rows: m, columns: c)
       let actual = x.withUnsafeBufferPointer { ColumnSums.sums($0.baseAddress!, rows: m, columns: c) }
       for j in 0..<c {
-        XCTAssertEqual(actual[j], expected[j], accuracy: 1e-5 * Double(m).squareRoot(), "column \(j), \(m) rows")
+        XCTAssertEqual(
+          actual[j], expected[j], accuracy: 1e-5 * Double(m).squareRoot(), "column \(j), \(m) rows")
       }
     }
   }
 
   func testHandWorkedSums() {
     let x: [Float] = [1, 2, 3, 4, 5, 6]
-    XCTAssertEqual(x.withUnsafeBufferPointer { ColumnSums.sums($0.baseAddress!, rows: 3, columns: 2) }, [9, 12])
+    XCTAssertEqual(
+      x.withUnsafeBufferPointer { ColumnSums.sums($0.baseAddress!, rows: 3, columns: 2) }, [9, 12])
   }
 
   func testSumsAreBitIdenticalWhateverTheWorkerCount() {

@@ -77,7 +77,8 @@ enum BiasActivation {
         dy.scalars.withUnsafeBufferPointer { g in
           ReLULayer.map(count: g.count) { range, out in
             let start = range.lowerBound
-            ReLULayer.gate(g.baseAddress! + start, by: y.baseAddress! + start, out + start, count: range.count)
+            ReLULayer.gate(
+              g.baseAddress! + start, by: y.baseAddress! + start, out + start, count: range.count)
           }
         }
       }

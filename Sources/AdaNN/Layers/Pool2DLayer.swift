@@ -135,8 +135,10 @@ public struct Pool2DLayer: Layer {
       let av = UnsafeRawPointer(a + ch).loadUnaligned(as: SIMD8<Int32>.self)
       let better = sv .> ov
       let index = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: offset + ch)) &+ lanes
-      UnsafeMutableRawPointer(o + ch).storeBytes(of: ov.replacing(with: sv, where: better), as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(a + ch).storeBytes(of: av.replacing(with: index, where: better), as: SIMD8<Int32>.self)
+      UnsafeMutableRawPointer(o + ch).storeBytes(
+        of: ov.replacing(with: sv, where: better), as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(a + ch).storeBytes(
+        of: av.replacing(with: index, where: better), as: SIMD8<Int32>.self)
       ch += 8
     }
     while ch < c {
