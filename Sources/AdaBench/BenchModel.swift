@@ -16,8 +16,16 @@ struct BenchModel {
   /// Multiply–accumulates of one forward pass on one example (`Graph.costs()`).
   var forwardMACs: Int
 
+  /// The architecture in a YAML file (`recipes/models/*.yaml`) with seeded fresh parameters.
   init(arch path: String, seed: UInt64) throws(AdaError) {
-    graph = try ArchitectureFile.load(path: path)
+    let graph = try ArchitectureFile.load(path: path)
+    try self.init(graph: graph, parameters: Parameters.initialize(for: graph, seed: seed))
+  }
+
+  /// A model already in memory (e.g. read from a Keras file).
+  init(graph: Graph, parameters: Parameters) throws(AdaError) {
+    self.graph = graph
+    self.parameters = parameters
     logitsGraph = graph
     for i in logitsGraph.nodes.indices where logitsGraph.outputs.contains(logitsGraph.nodes[i].name) {
       if case .dense(var s) = logitsGraph.nodes[i].spec, s.activation == .softmax {
@@ -25,7 +33,6 @@ struct BenchModel {
         logitsGraph.nodes[i].spec = .dense(s)
       }
     }
-    parameters = try Parameters.initialize(for: graph, seed: seed)
     let shapes = try graph.inferShapes()
     trainableKeys = graph.nodes.flatMap { node in
       node.spec.makeLayer().parameters(for: node.inputs.compactMap { shapes[$0] })

@@ -7,7 +7,7 @@ import Foundation
 //     AdaBench gemm [--threads 1,2] [--seconds 1]
 //     AdaBench layers --arch recipes/models/fmnist_cnn.yaml [--batch 64] [--repeats 20]
 //     AdaBench train-step --arch recipes/models/fmnist_cnn.yaml [--batch 64] [--seconds 20]
-//     AdaBench infer (--arch FILE.yaml | --model FILE.h5) [--batch 1] [--seconds 3]
+//     AdaBench infer --arch FILE.yaml [--batch 1] [--seconds 3]
 //
 // Common options: --threads N (BLAS threads and Parallel workers; default 2), --json (JSON lines
 // only).
@@ -22,8 +22,10 @@ let usage = """
                   --arch FILE.yaml [--batch 64] [--repeats 20]
     train-step  forward + cross-entropy + backward + SGD update, images/s and GFLOP/s
                   --arch FILE.yaml [--batch 64] [--seconds 20] [--data fmnist|random] [--lr 0.01]
+                  [--blas-threads N]
     infer       median forward latency
                   --arch FILE.yaml [--batch 1] [--seconds 3]
+                  (--model FILE.h5 answers with an error until AdaIO's Keras reader is merged)
 
   common: --threads N (BLAS threads and Parallel workers, default 2), --json (JSON lines only),
           --plain-malloc (skip Memory.configureAllocator)
