@@ -1,10 +1,11 @@
 /// GEMM split across `Parallel` workers, each calling single-threaded OpenBLAS.
 ///
 /// OpenBLAS's own threading splits the tall, thin products of a convolution (`[N·OH·OW, K]` by
-/// `[K, F]` with F = 32…64) poorly: on this machine two BLAS threads give ~1.0–1.2× one thread
-/// on them, while two workers with one BLAS thread each on half the rows give ~1.9×. These
-/// helpers do that split, and fall back to one plain `sgemm` when the product is small or only
-/// one worker is allowed.
+/// `[K, F]` with F = 32…64) less well than we can: at 12544×64×288 on this 2-core machine, one
+/// BLAS thread gave 67 GFLOP/s, two BLAS threads 64–120 (depending on the machine's load), two
+/// workers with one BLAS thread each on half the rows 136; at 9×32×50176 (a first conv's kernel
+/// gradient) 38, 17–47 and 70. These helpers do that split, and fall back to one plain `sgemm`
+/// when the product is small or only one worker is allowed.
 ///
 /// - `sgemmSplittingRows`: each worker computes a contiguous block of rows of C. Every element
 ///   is computed as the unsplit call computes it.
@@ -136,6 +137,8 @@ extension Gemm {
 extension BLAS {
   /// Runs `body` with OpenBLAS limited to the calling thread, restoring the thread count after.
   /// Used around our own parallel splits, so BLAS threads do not compete with our workers.
+  /// The thread count is process-wide: code that runs several models concurrently (parallel
+  /// candidate evaluation) sets `BLAS.threads = 1` once up front, and this is then a no-op.
   public static func withSingleThread<T>(_ body: () throws -> T) rethrows -> T {
     let saved = threads
     if saved != 1 { threads = 1 }
