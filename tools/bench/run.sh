@@ -57,7 +57,7 @@ fi
 [[ -n "$PEER_NOTE" ]] && echo "bench: PyTorch peer skipped: $PEER_NOTE"
 
 echo "bench: sgemm peak and model GEMM shapes (threads 1,$THREADS), load $LOAD_BEFORE"
-"$BENCH" gemm --arch "$ARCH" --threads "1,$THREADS" --seconds 1 --json >>"$OURS"
+"$BENCH" gemm --arch "$ARCH" --threads "1,$THREADS" --seconds 0.5 --json >>"$OURS"
 
 for round in $(seq "$ROUNDS"); do
   echo "bench: round $round/$ROUNDS: adascale training, ${SECONDS_PER_RUN} s (load $(load))"
