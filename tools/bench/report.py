@@ -12,6 +12,7 @@ Ratios (> 1 means adascale is faster):
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -101,6 +102,16 @@ def main():
         print("  training rounds, images/s: adascale "
               + ", ".join(fmt(r["value"], 0) for r in train)
               + "; pytorch " + (", ".join(fmt(v, 0) for v in peer_train) or "—"))
+
+    try:
+        first_load = float(args.load.split()[0])
+    except (ValueError, IndexError):
+        first_load = 0.0
+    cores = os.cpu_count() or 1
+    if first_load >= 0.5 * cores:
+        print(f"  note: load {first_load} on {cores} cores — other processes hold CPU time, and"
+              " OpenMP-threaded peers (PyTorch) slow down far more than their share when a core"
+              " is busy; for a like-for-like ratio rerun when the machine is quiet.")
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
