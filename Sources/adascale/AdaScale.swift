@@ -26,6 +26,7 @@ struct AdaScale {
     ])
 
   static func main() {
+    Memory.configureAllocator()
     CommandRunner.run(root: Root.self, arguments: Array(CommandLine.arguments.dropFirst()))
   }
 

@@ -1,7 +1,8 @@
-import AdaNN
 import AdaTensor
 import TestSupport
 import XCTest
+
+@testable import AdaNN
 
 /// Conv2D (im2col + GEMM, and the 1×1 plain-GEMM path) against the direct-loop
 /// `Conv2DReference`, finite-difference gradients for input, kernel and bias, and its shape contract.
@@ -142,6 +143,46 @@ final class Conv2DLayerTests: XCTestCase {
     var dBias = Tensor(shape: [8])
     for t in 0..<dy.count { dBias.scalars[t % 8] += dy.scalars[t] }
     assertClose(grads[1], dBias, rtol: 1e-5, "dbias")
+  }
+
+  /// Runs `body` on the block-by-block path (`Conv2DBlocks`): two workers, and blocks of one
+  /// or two images.
+  private func blocked<R>(_ body: () -> R) -> R {
+    splittingAcrossWorkers { Conv2DBlocks.$columnsBlockBytes.withValue(400) { body() } }
+  }
+
+  func testConv2DBlockedPathMatchesTheWholeBatchPath() {
+    for i in Self.cases.indices {
+      let (layer, x, params) = setUp(i, batch: 5)
+      let dy = { (y: Tensor) in randomTensor(y.shape, seed: 7) }
+      let whole = Parallel.$workers.withValue(1) { forwardBackward(layer, x, params, dy: dy) }
+      let split = blocked { forwardBackward(layer, x, params, dy: dy) }
+      assertClose(split.y, Self.reference(layer.spec, x, params), rtol: 1e-5, "y, case \(i)")
+      assertClose(split.dx, whole.dx, rtol: 1e-5, "dx, case \(i)")
+      for (a, b) in zip(split.paramGrads, whole.paramGrads) {
+        assertClose(a, b, rtol: 1e-5, "parameter gradient, case \(i)")
+      }
+      let oneWorker = Parallel.$workers.withValue(1) {
+        Conv2DBlocks.$columnsBlockBytes.withValue(400) { forwardBackward(layer, x, params, dy: dy) }
+      }
+      assertClose(oneWorker.y, split.y, rtol: 1e-5, "y, one worker, case \(i)")
+      assertClose(oneWorker.dx, whole.dx, rtol: 1e-5, "dx, one worker, case \(i)")
+      assertClose(oneWorker.paramGrads[0], whole.paramGrads[0], rtol: 1e-5, "dkernel, one worker")
+      let skipped = blocked { forwardBackward(layer, x, params, dy: dy, inputsNeedGradient: false) }
+      XCTAssertEqual(skipped.dx.shape, [])
+      XCTAssertEqual(skipped.paramGrads, split.paramGrads, "case \(i)")
+    }
+  }
+
+  func testConv2DBlockedBackwardMatchesFiniteDifferences() {
+    for i in [1, 2, 5] {
+      let (shape, spec) = Self.cases[i]
+      var linear = spec
+      linear.activation = spec.activation == .relu ? .linear : spec.activation
+      let layer = Conv2DLayer(spec: linear)
+      let (x, params) = gradientCheckData(layer, inputShape: shape, batch: 4, seed: UInt64(500 + i))
+      blocked { checkGradients(layer, inputs: [x], params: params, h: gradientCheckStep) }
+    }
   }
 
   func testConv2DSkipsInputGradientButKeepsParameterGradients() {

@@ -78,6 +78,27 @@ final class Pool2DLayerTests: XCTestCase {
     }
   }
 
+  func testPoolingSplitAcrossWorkersMatchesThePlainLoopReference() {
+    let x = distinct([3, 6, 7, 4], seed: 13)
+    var g = SeededGenerator(seed: 14)
+    for kind in [PoolKind.max, .average] {
+      for (k, s, p) in [(Size2.square(2), Size2.square(2), Padding.valid), (.square(3), .square(2), .same)] {
+        let layer = pool(kind, k, s, p)
+        let dy = Tensor.uniform(layer.referenceForward(x).shape, lo: -1, hi: 1, using: &g)
+        Parallel.$workers.withValue(2) {
+          Parallel.$minimumWork.withValue(0) {
+            var params: [Tensor] = []
+            var ctx = ForwardContext(needsBackward: true)
+            let (y, cache) = layer.forward([x], params: &params, context: &ctx)
+            assertClose(y, layer.referenceForward(x), rtol: 1e-6, "\(kind) \(k) \(p)")
+            let dx = layer.backward(dy, cache: cache, params: [], paramGrads: &params)[0]
+            assertClose(dx, layer.referenceBackward(x, dy), rtol: 1e-6, "\(kind) \(k) \(p)")
+          }
+        }
+      }
+    }
+  }
+
   func testMaxPoolBackwardMatchesFiniteDifferences() {
     let x = distinct([2, 5, 5, 2], seed: 11)
     checkGradients(pool(.max, .square(2), .square(2), .valid), inputs: [x], params: [])

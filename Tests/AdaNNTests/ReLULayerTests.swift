@@ -38,6 +38,22 @@ final class ReLULayerTests: XCTestCase {
     checkGradients(ReLULayer(spec: ReLUSpec()), inputs: [x], params: [])
   }
 
+  func testPlainReLUKernelsMatchTheScalarFormulaOnTheSplitPath() {
+    // 8-lane SIMD body plus a tail, with exact zeros, split across two workers.
+    var g = SeededGenerator(seed: 5)
+    var x = Tensor.uniform([3, 37], lo: -2, hi: 2, using: &g)
+    for i in stride(from: 0, to: x.count, by: 9) { x.scalars[i] = 0 }
+    let dy = Tensor.uniform(x.shape, lo: -1, hi: 1, using: &g)
+    let layer = ReLULayer(spec: ReLUSpec())
+    let (y, dx, _) = splittingAcrossWorkers { forwardBackward(layer, x, [], dy: { _ in dy }) }
+    let expectedY = x.scalars.map { ReLULayer.value($0, maxValue: .infinity, slope: 0, threshold: 0) }
+    let expectedDx = zip(x.scalars, dy.scalars).map { v, d in
+      d * ReLULayer.derivative(v, maxValue: .infinity, slope: 0, threshold: 0)
+    }
+    XCTAssertEqual(y.scalars, expectedY)
+    XCTAssertEqual(dx.scalars, expectedDx)
+  }
+
   func testReLURejectsNegativeSettingsLikeKeras() {
     XCTAssertThrowsError(try ReLULayer(spec: ReLUSpec(maxValue: -1)).outputShape(for: [[3]]))
     XCTAssertThrowsError(try ReLULayer(spec: ReLUSpec(negativeSlope: -0.1)).outputShape(for: [[3]]))

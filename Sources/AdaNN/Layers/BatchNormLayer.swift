@@ -27,8 +27,11 @@ public struct BatchNormLayer: Layer {
   public init(spec: BatchNormSpec) { self.spec = spec }
 
   public struct Cache: Sendable {
-    /// `(x − mean) / √(var + ε)`, shaped like the input; empty when backward is not needed.
-    var xHat: Tensor
+    /// The input `[N, …, C]` (shared with whoever produced it, not copied); `x̂` is recomputed
+    /// from it in backward. Empty when backward is not needed.
+    var x: Tensor
+    /// The mean forward normalised with (batch or moving), `[C]`.
+    var mean: [Float]
     /// `1 / √(var + ε)` per channel, `[C]`.
     var invStd: [Float]
     /// Whether forward used batch statistics (backward then includes their gradient).
@@ -74,23 +77,6 @@ public struct BatchNormLayer: Layer {
 
   // MARK: Forward
 
-  /// Per-channel mean and biased variance of `x` viewed as `[M, C]`, accumulated in Double
-  /// (two passes: mean, then squared deviations).
-  static func batchMoments(_ x: UnsafeBufferPointer<Float>, channels c: Int) -> ([Float], [Float]) {
-    let m = x.count / c
-    var sum = [Double](repeating: 0, count: c)
-    for r in 0..<m { for ch in 0..<c { sum[ch] += Double(x[r * c + ch]) } }
-    let mean = sum.map { $0 / Double(m) }
-    var sq = [Double](repeating: 0, count: c)
-    for r in 0..<m {
-      for ch in 0..<c {
-        let d = Double(x[r * c + ch]) - mean[ch]
-        sq[ch] += d * d
-      }
-    }
-    return (mean.map { Float($0) }, sq.map { Float($0 / Double(m)) })
-  }
-
   /// - Parameter inputs: one tensor `[N, …, C]`.
   /// - Returns: the normalised tensor, same shape. In training, `params` gets new moving statistics.
   public func forward(
@@ -103,11 +89,15 @@ public struct BatchNormLayer: Layer {
     precondition(
       params.count == movingVarianceIndex + 1 && params.allSatisfy { $0.shape == [c] },
       "BatchNormLayer: parameters must be \(movingVarianceIndex + 1) tensors of shape [\(c)]")
+    let m = x.count / c
 
     var mean = params[movingMeanIndex].scalars
     var variance = params[movingVarianceIndex].scalars
     if context.training {
-      (mean, variance) = x.scalars.withUnsafeBufferPointer { Self.batchMoments($0, channels: c) }
+      precondition(m > 0, "BatchNormLayer: batch statistics of an empty batch \(x.shape)")
+      (mean, variance) = x.scalars.withUnsafeBufferPointer {
+        BatchNormKernels.moments($0.baseAddress!, rows: m, channels: c)
+      }
       let mom = spec.momentum
       for ch in 0..<c {
         params[movingMeanIndex].scalars[ch] =
@@ -122,24 +112,20 @@ public struct BatchNormLayer: Layer {
     let a = (0..<c).map { invStd[$0] * gamma[$0] }
     let b = (0..<c).map { beta[$0] - mean[$0] * a[$0] }
 
-    var y = x
-    var xHat = context.needsBackward ? x : Tensor(shape: [0])
-    y.scalars.withUnsafeMutableBufferPointer { p in
-      for r in stride(from: 0, to: p.count, by: c) {
-        for ch in 0..<c { p[r + ch] = p[r + ch] * a[ch] + b[ch] }
-      }
-    }
-    if context.needsBackward {
-      xHat.scalars.withUnsafeMutableBufferPointer { p in
-        for r in stride(from: 0, to: p.count, by: c) {
-          for ch in 0..<c { p[r + ch] = (p[r + ch] - mean[ch]) * invStd[ch] }
+    let y = [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+      x.scalars.withUnsafeBufferPointer { xp in
+        if m > 0 {
+          BatchNormKernels.affine(
+            xp.baseAddress!, scale: a, shift: b, rows: m, channels: c, into: out.baseAddress!)
         }
       }
+      initialized = x.count
     }
     let cache = Cache(
-      xHat: xHat, invStd: invStd, training: context.training,
+      x: context.needsBackward ? x : Tensor(shape: [0]), mean: mean, invStd: invStd,
+      training: context.training,
       inputsNeedGradient: context.needsBackward && context.inputsNeedGradient)
-    return (y, cache)
+    return (Tensor(shape: x.shape, scalars: y), cache)
   }
 
   // MARK: Backward
@@ -154,43 +140,41 @@ public struct BatchNormLayer: Layer {
   ) -> [Tensor] {
     let c = cache.invStd.count
     precondition(
-      gradOutput.shape == cache.xHat.shape,
-      "BatchNormLayer.backward: gradient \(gradOutput.shape) ≠ input \(cache.xHat.shape)")
+      gradOutput.shape == cache.x.shape,
+      "BatchNormLayer.backward: gradient \(gradOutput.shape) ≠ input \(cache.x.shape)")
     let m = gradOutput.count / c
-    var sumG = [Double](repeating: 0, count: c)
-    var sumGX = [Double](repeating: 0, count: c)
-    gradOutput.scalars.withUnsafeBufferPointer { g in
-      cache.xHat.scalars.withUnsafeBufferPointer { xh in
-        for r in stride(from: 0, to: g.count, by: c) {
-          for ch in 0..<c {
-            sumG[ch] += Double(g[r + ch])
-            sumGX[ch] += Double(g[r + ch] * xh[r + ch])
-          }
-        }
+    // Σ g·x̂ = invStd · Σ g·(x − mean).
+    let (sumG, sumGXc) = gradOutput.scalars.withUnsafeBufferPointer { g in
+      cache.x.scalars.withUnsafeBufferPointer { x in
+        m == 0
+          ? ([Double](repeating: 0, count: c), [Double](repeating: 0, count: c))
+          : BatchNormKernels.gradientSums(
+            g.baseAddress!, x.baseAddress!, mean: cache.mean, rows: m, channels: c)
       }
     }
+    let sumGX = (0..<c).map { sumGXc[$0] * Double(cache.invStd[$0]) }
     if let gi = gammaIndex { for ch in 0..<c { paramGrads[gi].scalars[ch] += Float(sumGX[ch]) } }
     if let bi = betaIndex { for ch in 0..<c { paramGrads[bi].scalars[ch] += Float(sumG[ch]) } }
     guard cache.inputsNeedGradient else { return [Tensor(shape: [])] }
 
     let gamma = gammaIndex.map { params[$0].scalars } ?? [Float](repeating: 1, count: c)
     let k = (0..<c).map { gamma[$0] * cache.invStd[$0] }
-    var dx = gradOutput
-    dx.scalars.withUnsafeMutableBufferPointer { g in
-      if !cache.training {
-        for r in stride(from: 0, to: g.count, by: c) { for ch in 0..<c { g[r + ch] *= k[ch] } }
-        return
-      }
-      let meanG = sumG.map { Float($0 / Double(m)) }
-      let meanGX = sumGX.map { Float($0 / Double(m)) }
-      cache.xHat.scalars.withUnsafeBufferPointer { xh in
-        for r in stride(from: 0, to: g.count, by: c) {
-          for ch in 0..<c {
-            g[r + ch] = k[ch] * (g[r + ch] - meanG[ch] - xh[r + ch] * meanGX[ch])
+    let zeros = [Float](repeating: 0, count: c)
+    // Inference: dx = g · k (the affine map's gradient), the same kernel with no mean terms.
+    let meanG = cache.training ? sumG.map { Float($0 / Double(m)) } : zeros
+    let meanGX = cache.training ? sumGX.map { Float($0 / Double(m)) } : zeros
+    let dx = [Float](unsafeUninitializedCapacity: gradOutput.count) { out, initialized in
+      gradOutput.scalars.withUnsafeBufferPointer { g in
+        cache.x.scalars.withUnsafeBufferPointer { x in
+          if m > 0 {
+            BatchNormKernels.trainingInputGradient(
+              g.baseAddress!, x.baseAddress!, mean: cache.mean, invStd: cache.invStd, k: k,
+              meanG: meanG, meanGX: meanGX, rows: m, channels: c, into: out.baseAddress!)
           }
         }
       }
+      initialized = gradOutput.count
     }
-    return [dx]
+    return [Tensor(shape: gradOutput.shape, scalars: dx)]
   }
 }

@@ -51,7 +51,7 @@ enum BiasActivation {
           }
           switch activation {
           case .linear: break
-          case .relu: for t in 0..<count where p[t] < 0 { p[t] = 0 }
+          case .relu: ReLULayer.rectify(p, p, count: count)
           case .softmax:
             Activation.softmaxRows(UnsafeMutableBufferPointer(start: p, count: count), rowLength: channels)
           default:
@@ -72,30 +72,31 @@ enum BiasActivation {
       return dy
     case .relu:
       precondition(dy.shape == output.shape, "activation backward: dy \(dy.shape) vs y \(output.shape)")
-      var dz = dy
-      dz.scalars.withUnsafeMutableBufferPointer { g in
-        output.scalars.withUnsafeBufferPointer { y in
-          Parallel.forEachChunk(of: g.count, work: g.count) { range in
-            for t in range where y[t] <= 0 { g[t] = 0 }
+      // dz = y > 0 ? dy : 0, written straight into a new buffer.
+      let dz = output.scalars.withUnsafeBufferPointer { y in
+        dy.scalars.withUnsafeBufferPointer { g in
+          ReLULayer.map(count: g.count) { range, out in
+            let start = range.lowerBound
+            ReLULayer.gate(
+              g.baseAddress! + start, by: y.baseAddress! + start, out + start, count: range.count)
           }
         }
       }
-      return dz
+      return Tensor(shape: dy.shape, scalars: dz)
     default:
       return activation.backward(dy: dy, x: preActivation, y: output)
     }
   }
 
-  /// `biasGradient[c] += Σ_rows dz[row, c]` for `dz` `[..., C]`.
+  /// `biasGradient[c] += Σ_rows dz[row, c]` for `dz` `[..., C]` (blocked and split across
+  /// workers by `ColumnSums`, bit-identical for any worker count).
   static func accumulateBiasGradient(_ dz: Tensor, into biasGradient: inout Tensor) {
     let channels = biasGradient.count
     precondition(dz.shape.last == channels, "bias gradient: dz \(dz.shape) vs bias [\(channels)]")
-    dz.scalars.withUnsafeBufferPointer { g in
-      biasGradient.scalars.withUnsafeMutableBufferPointer { db in
-        for row in stride(from: 0, to: g.count, by: channels) {
-          for c in 0..<channels { db[c] += g[row + c] }
-        }
-      }
+    guard dz.count > 0 else { return }
+    let sums = dz.scalars.withUnsafeBufferPointer {
+      ColumnSums.sums($0.baseAddress!, rows: dz.count / channels, columns: channels)
     }
+    for c in 0..<channels { biasGradient.scalars[c] += Float(sums[c]) }
   }
 }

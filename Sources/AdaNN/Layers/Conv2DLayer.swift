@@ -8,7 +8,9 @@ import AdaTensor
 ///
 /// Forward is im2col + one GEMM: columns `[N·OH·OW, kh·kw·C]` times the kernel viewed as
 /// `[kh·kw·C, F]` is the NHWC output directly. A 1×1 stride-1 unpadded convolution skips im2col:
-/// the image already is the `[N·H·W, C]` matrix. Backward reuses the columns saved by forward:
+/// the image already is the `[N·H·W, C]` matrix. Backward reuses the columns saved by forward.
+/// Batches whose columns would be large run the same algebra block by block instead (`Conv2DBlocks`: columns stay in cache and are rebuilt in backward
+/// rather than kept):
 ///
 ///     dz      = dy ⊙ f'(z)                 (fused activation)
 ///     dbias  += Σ_rows dz
@@ -20,8 +22,11 @@ public struct Conv2DLayer: Layer {
 
   /// What backward needs from forward.
   public struct Cache: Sendable {
-    /// im2col columns `[N·OH·OW, kh·kw·C]`, or the input itself on the 1×1 path.
+    /// im2col columns `[N·OH·OW, kh·kw·C]`; the input itself on the 1×1 path and on the
+    /// blocked path (`blocked`), which rebuilds the columns block by block.
     var columns: Tensor
+    /// True when forward ran `Conv2DBlocks` (backward then does too).
+    var blocked = false
     /// `conv + bias` before the activation, only when the activation's backward needs it.
     var preActivation: Tensor?
     /// The layer output `[N, OH, OW, F]`.
@@ -34,6 +39,19 @@ public struct Conv2DLayer: Layer {
     static let empty = Cache(
       columns: Tensor(shape: [0]), preActivation: nil, output: Tensor(shape: [0]), inputShape: [],
       geometry: nil, inputsNeedGradient: false)
+
+    init(
+      columns: Tensor, blocked: Bool = false, preActivation: Tensor?, output: Tensor,
+      inputShape: [Int], geometry: ConvGeometry?, inputsNeedGradient: Bool
+    ) {
+      self.columns = columns
+      self.blocked = blocked
+      self.preActivation = preActivation
+      self.output = output
+      self.inputShape = inputShape
+      self.geometry = geometry
+      self.inputsNeedGradient = inputsNeedGradient
+    }
   }
 
   // MARK: Shapes and parameters
@@ -84,10 +102,27 @@ public struct Conv2DLayer: Layer {
       kernel.shape == [spec.kernel.h, spec.kernel.w, c, f],
       "Conv2DLayer: kernel \(kernel.shape) does not match input channels \(c) and \(f) filters")
 
-    let columns = g.isPointwise ? x : Im2col.im2col(x, geometry: g)
-    var y = LinearKernels.forward(
-      columns, kernel: kernel, inFeatures: g.kernelArea * c,
-      outputShape: [n, g.outputHeight, g.outputWidth, f])
+    let k = g.kernelArea * c
+    let blocked =
+      !g.isPointwise && n > 0 && Conv2DBlocks.applies(batch: n, pixels: g.outputArea, k: k)
+    let columns = g.isPointwise || blocked ? x : Im2col.im2col(x, geometry: g)
+    let outputShape = [n, g.outputHeight, g.outputWidth, f]
+    var y: Tensor
+    if blocked {
+      let scalars = [Float](unsafeUninitializedCapacity: outputShape.elementCount) { out, done in
+        x.scalars.withUnsafeBufferPointer { xp in
+          kernel.scalars.withUnsafeBufferPointer { wp in
+            Conv2DBlocks.forward(
+              xp.baseAddress!, batch: n, channels: c, geometry: g, kernel: wp.baseAddress!,
+              filters: f, into: out.baseAddress!)
+          }
+        }
+        done = outputShape.elementCount
+      }
+      y = Tensor(shape: outputShape, scalars: scalars)
+    } else {
+      y = LinearKernels.forward(columns, kernel: kernel, inFeatures: k, outputShape: outputShape)
+    }
     let z = BiasActivation.forward(
       &y, bias: spec.useBias ? params[1] : nil, activation: spec.activation,
       keepPreActivation: context.needsBackward)
@@ -96,8 +131,8 @@ public struct Conv2DLayer: Layer {
     return (
       y,
       Cache(
-        columns: columns, preActivation: z, output: y, inputShape: x.shape, geometry: g,
-        inputsNeedGradient: context.inputsNeedGradient)
+        columns: columns, blocked: blocked, preActivation: z, output: y, inputShape: x.shape,
+        geometry: g, inputsNeedGradient: context.inputsNeedGradient)
     )
   }
 
@@ -118,6 +153,7 @@ public struct Conv2DLayer: Layer {
       gradOutput, preActivation: cache.preActivation, output: cache.output,
       activation: spec.activation)
     if spec.useBias { BiasActivation.accumulateBiasGradient(dz, into: &paramGrads[1]) }
+    if cache.blocked { return blockedBackward(dz, cache, g, params, &paramGrads) }
     LinearKernels.accumulateKernelGradient(
       input: cache.columns, gradient: dz, inFeatures: k, into: &paramGrads[0])
 
@@ -126,5 +162,30 @@ public struct Conv2DLayer: Layer {
       dz, kernel: params[0], inFeatures: k, inputShape: cache.columns.shape)
     if g.isPointwise { return [dColumns] }
     return [Im2col.col2im(dColumns, batch: n, channels: c, geometry: g)]
+  }
+
+  /// Backward of the blocked forward: kernel gradient and input gradient block by block.
+  private func blockedBackward(
+    _ dz: Tensor, _ cache: Cache, _ g: ConvGeometry, _ params: [Tensor],
+    _ paramGrads: inout [Tensor]
+  ) -> [Tensor] {
+    let (n, c) = (cache.inputShape[0], cache.inputShape[3])
+    let needDx = cache.inputsNeedGradient
+    let dx = [Float](unsafeUninitializedCapacity: needDx ? cache.columns.count : 0) { out, done in
+      cache.columns.scalars.withUnsafeBufferPointer { xp in
+        dz.scalars.withUnsafeBufferPointer { gp in
+          params[0].scalars.withUnsafeBufferPointer { wp in
+            paramGrads[0].scalars.withUnsafeMutableBufferPointer { dw in
+              Conv2DBlocks.backward(
+                xp.baseAddress!, gradient: gp.baseAddress!, batch: n, channels: c, geometry: g,
+                kernel: wp.baseAddress!, filters: spec.filters, kernelGradient: dw.baseAddress!,
+                inputGradient: needDx ? out.baseAddress! : nil)
+            }
+          }
+        }
+      }
+      done = needDx ? cache.columns.count : 0
+    }
+    return needDx ? [Tensor(shape: cache.inputShape, scalars: dx)] : [Tensor(shape: [])]
   }
 }

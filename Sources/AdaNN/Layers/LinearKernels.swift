@@ -6,6 +6,10 @@ import AdaTensor
 ///
 /// `x` may have any shape whose element count is `M·K` (an NHWC image is `[N·H·W, C]` rows as is);
 /// `w` any shape with `K·F` elements (a `[kh, kw, C, F]` kernel is `[kh·kw·C, F]`).
+///
+/// Large products are split across the workers along their longest axis (`Gemm.parallelSgemm`:
+/// the rows for a convolution's forward and input gradient, the summed rows for its kernel
+/// gradient).
 enum LinearKernels {
   /// `x[M, K] · w[K, F]`, returned with shape `outputShape` (`M·F` elements).
   static func forward(_ x: Tensor, kernel w: Tensor, inFeatures k: Int, outputShape: [Int]) -> Tensor {
@@ -16,7 +20,7 @@ enum LinearKernels {
       guard m * f > 0 else { return }
       x.scalars.withUnsafeBufferPointer { xp in
         w.scalars.withUnsafeBufferPointer { wp in
-          Gemm.sgemm(
+          Gemm.parallelSgemm(
             m: m, n: f, k: k, a: xp.baseAddress!, b: wp.baseAddress!, c: z.baseAddress!)
         }
       }
@@ -34,7 +38,7 @@ enum LinearKernels {
     x.scalars.withUnsafeBufferPointer { xp in
       dz.scalars.withUnsafeBufferPointer { gp in
         kernelGradient.scalars.withUnsafeMutableBufferPointer { dw in
-          Gemm.sgemm(
+          Gemm.parallelSgemm(
             transA: true, m: k, n: f, k: m, a: xp.baseAddress!, b: gp.baseAddress!, beta: 1,
             c: dw.baseAddress!)
         }
@@ -53,7 +57,7 @@ enum LinearKernels {
       guard m * k > 0 else { return }
       dz.scalars.withUnsafeBufferPointer { gp in
         w.scalars.withUnsafeBufferPointer { wp in
-          Gemm.sgemm(
+          Gemm.parallelSgemm(
             transB: true, m: m, n: k, k: f, a: gp.baseAddress!, b: wp.baseAddress!,
             c: dx.baseAddress!)
         }

@@ -27,45 +27,20 @@ public struct Pool2DLayer: Layer {
     var inputsNeedGradient: Bool
   }
 
-  // geometry: switch to ConvGeometry when merged
-  /// Output size and top/left padding for one input size.
-  struct Geometry {
-    var outH: Int, outW: Int, padTop: Int, padLeft: Int
-
-    init(spec: Pool2DSpec, h: Int, w: Int) {
-      func axis(_ n: Int, _ k: Int, _ s: Int) -> (out: Int, padBefore: Int) {
-        switch spec.padding {
-        case .valid: return ((n - k) / s + 1, 0)
-        case .same:
-          let out = (n + s - 1) / s
-          return (out, max((out - 1) * s + k - n, 0) / 2)
-        }
-      }
-      (outH, padTop) = axis(h, spec.pool.h, spec.strides.h)
-      (outW, padLeft) = axis(w, spec.pool.w, spec.strides.w)
-    }
+  /// The window sweep for an `h × w` input (Keras padding rules; see `ConvGeometry`).
+  func geometry(h: Int, w: Int) -> ConvGeometry {
+    ConvGeometry(
+      inputHeight: h, inputWidth: w, kernel: spec.pool, strides: spec.strides,
+      padding: spec.padding)
   }
 
   // MARK: Shape contract
 
   public func outputShape(for inputs: [[Int]]) throws(AdaError) -> [Int] {
-    guard inputs.count == 1 else {
-      throw AdaError(.badShape, "pooling takes one input, found \(inputs.count)")
-    }
-    let s = inputs[0]
-    guard s.count == 3 else {
-      throw AdaError(.badShape, "pooling 2D needs [H, W, C] per example, found \(s)")
-    }
-    guard spec.pool.h > 0, spec.pool.w > 0, spec.strides.h > 0, spec.strides.w > 0 else {
-      throw AdaError(
-        .invalidValue, "pool size \(spec.pool) and strides \(spec.strides) must be positive")
-    }
-    if spec.padding == .valid && (s[0] < spec.pool.h || s[1] < spec.pool.w) {
-      throw AdaError(
-        .badShape, "valid pooling with window \(spec.pool) needs an input at least that large, found \(s)")
-    }
-    let g = Geometry(spec: spec, h: s[0], w: s[1])
-    return [g.outH, g.outW, s[2]]
+    let g = try ConvGeometry.checked(
+      inputs, kernel: spec.pool, strides: spec.strides, padding: spec.padding,
+      layer: spec.kind == .max ? "max-pool2d" : "avg-pool2d")
+    return [g.outputHeight, g.outputWidth, inputs[0][2]]
   }
 
   public func parameters(for inputs: [[Int]]) -> [ParameterSpec] { [] }
@@ -80,56 +55,123 @@ public struct Pool2DLayer: Layer {
     precondition(inputs.count == 1, "Pool2DLayer: expects exactly one input")
     let x = inputs[0]
     precondition(x.rank == 4, "Pool2DLayer: expects [N, H, W, C], found \(x.shape)")
-    // Legend: n batch, h/w input size, c channels, kh/kw window, sh/sw strides.
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let (kh, kw, sh, sw) = (spec.pool.h, spec.pool.w, spec.strides.h, spec.strides.w)
-    let g = Geometry(spec: spec, h: h, w: w)
-    var y = Tensor(shape: [n, g.outH, g.outW, c])
+    let g = geometry(h: h, w: w)
+    precondition(
+      h * w * c <= Int(Int32.max), "Pool2DLayer: \(x.shape) is too large for Int32 argmax offsets")
+    let (perExample, perOutput) = (h * w * c, g.outputArea * c)
     let isMax = spec.kind == .max
     let record = isMax && context.needsBackward
-    var argmax = [Int32](repeating: 0, count: record ? y.count : 0)
-    y.scalars.withUnsafeMutableBufferPointer { out in
+    var argmax = [Int32](repeating: 0, count: record ? n * perOutput : 0)
+    let y = [Float](unsafeUninitializedCapacity: n * perOutput) { out, initialized in
       x.scalars.withUnsafeBufferPointer { src in
         argmax.withUnsafeMutableBufferPointer { arg in
-          for b in 0..<n {
-            for oh in 0..<g.outH {
-              let h0 = oh * sh - g.padTop
-              let (hs, he) = (max(h0, 0), min(h0 + kh, h))
-              for ow in 0..<g.outW {
-                let w0 = ow * sw - g.padLeft
-                let (ws, we) = (max(w0, 0), min(w0 + kw, w))
-                let o = ((b * g.outH + oh) * g.outW + ow) * c
-                let first = (hs * w + ws) * c  // per-example offset of the window's first element
-                for ch in 0..<c { out[o + ch] = src[b * h * w * c + first + ch] }
-                if record { for ch in 0..<c { arg[o + ch] = Int32(first + ch) } }
-                for ih in hs..<he {
-                  for iw in ws..<we where ih != hs || iw != ws {
-                    let local = (ih * w + iw) * c
-                    let base = b * h * w * c + local
-                    if isMax {
-                      for ch in 0..<c where src[base + ch] > out[o + ch] {
-                        out[o + ch] = src[base + ch]
-                        if record { arg[o + ch] = Int32(local + ch) }
-                      }
-                    } else {
-                      for ch in 0..<c { out[o + ch] += src[base + ch] }
-                    }
-                  }
-                }
-                if !isMax {
-                  let inv = 1 / Float((he - hs) * (we - ws))
-                  for ch in 0..<c { out[o + ch] *= inv }
-                }
+          Parallel.forEachChunk(of: n, work: x.count) { images in
+            for b in images {
+              let (input, output) = (src.baseAddress! + b * perExample, out.baseAddress! + b * perOutput)
+              if isMax {
+                Self.maxPool(input, output, record ? arg.baseAddress! + b * perOutput : nil, g, c)
+              } else {
+                Self.averagePool(input, output, g, c)
               }
             }
           }
         }
       }
+      initialized = n * perOutput
     }
     let cache = Cache(
       inputShape: x.shape, argmax: argmax,
       inputsNeedGradient: context.needsBackward && context.inputsNeedGradient)
-    return (y, cache)
+    return (Tensor(shape: [n, g.outputHeight, g.outputWidth, c], scalars: y), cache)
+  }
+
+  /// One image: `out` `[OH, OW, C]` = window maxima of `src` `[H, W, C]`; `arg` (when given)
+  /// gets the offset in `src` of the first maximum of each window (row-major window order).
+  private static func maxPool(
+    _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+    _ arg: UnsafeMutablePointer<Int32>?, _ g: ConvGeometry, _ c: Int
+  ) {
+    for oh in 0..<g.outputHeight {
+      let rows = g.validKernelRows(forOutputRow: oh)
+      let ih0 = oh * g.strideHeight - g.padTop
+      for ow in 0..<g.outputWidth {
+        let cols = g.validKernelColumns(forOutputColumn: ow)
+        let iw0 = ow * g.strideWidth - g.padLeft
+        let o = out + (oh * g.outputWidth + ow) * c
+        let first = ((ih0 + rows.lowerBound) * g.inputWidth + iw0 + cols.lowerBound) * c
+        o.update(from: src + first, count: c)
+        if let arg {
+          let a = arg + (oh * g.outputWidth + ow) * c
+          for ch in 0..<c { a[ch] = Int32(truncatingIfNeeded: first + ch) }
+        }
+        for i in rows {
+          for j in cols where i != rows.lowerBound || j != cols.lowerBound {
+            let local = ((ih0 + i) * g.inputWidth + iw0 + j) * c
+            let s = src + local
+            if let arg {
+              maxStep(o, arg + (oh * g.outputWidth + ow) * c, src + local, offset: local, c)
+            } else {
+              for ch in 0..<c { o[ch] = Swift.max(o[ch], s[ch]) }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// `o[ch], a[ch] ← s[ch], offset + ch` where `s[ch] > o[ch]`, eight channels at a time
+  /// (explicit SIMD: the compiler keeps the scalar select as a branch).
+  @inline(__always)
+  private static func maxStep(
+    _ o: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Int32>,
+    _ s: UnsafePointer<Float>, offset: Int, _ c: Int
+  ) {
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    var ch = 0
+    while ch + 8 <= c {
+      let sv = UnsafeRawPointer(s + ch).loadUnaligned(as: SIMD8<Float>.self)
+      let ov = UnsafeRawPointer(o + ch).loadUnaligned(as: SIMD8<Float>.self)
+      let av = UnsafeRawPointer(a + ch).loadUnaligned(as: SIMD8<Int32>.self)
+      let better = sv .> ov
+      let index = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: offset + ch)) &+ lanes
+      UnsafeMutableRawPointer(o + ch).storeBytes(
+        of: ov.replacing(with: sv, where: better), as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(a + ch).storeBytes(
+        of: av.replacing(with: index, where: better), as: SIMD8<Int32>.self)
+      ch += 8
+    }
+    while ch < c {
+      if s[ch] > o[ch] {
+        o[ch] = s[ch]
+        a[ch] = Int32(truncatingIfNeeded: offset + ch)
+      }
+      ch += 1
+    }
+  }
+
+  /// One image: `out` `[OH, OW, C]` = means of the real (unpadded) elements of each window.
+  private static func averagePool(
+    _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ c: Int
+  ) {
+    for oh in 0..<g.outputHeight {
+      let rows = g.validKernelRows(forOutputRow: oh)
+      let ih0 = oh * g.strideHeight - g.padTop
+      for ow in 0..<g.outputWidth {
+        let cols = g.validKernelColumns(forOutputColumn: ow)
+        let iw0 = ow * g.strideWidth - g.padLeft
+        let o = out + (oh * g.outputWidth + ow) * c
+        o.update(repeating: 0, count: c)
+        for i in rows {
+          for j in cols {
+            let s = src + ((ih0 + i) * g.inputWidth + iw0 + j) * c
+            for ch in 0..<c { o[ch] += s[ch] }
+          }
+        }
+        let inv = 1 / Float(rows.count * cols.count)
+        for ch in 0..<c { o[ch] *= inv }
+      }
+    }
   }
 
   // MARK: Backward
@@ -141,47 +183,57 @@ public struct Pool2DLayer: Layer {
     guard cache.inputsNeedGradient else { return [Tensor(shape: [])] }
     let s = cache.inputShape
     let (n, h, w, c) = (s[0], s[1], s[2], s[3])
-    let (kh, kw, sh, sw) = (spec.pool.h, spec.pool.w, spec.strides.h, spec.strides.w)
-    let g = Geometry(spec: spec, h: h, w: w)
+    let g = geometry(h: h, w: w)
     precondition(
-      gradOutput.shape == [n, g.outH, g.outW, c],
-      "Pool2DLayer.backward: gradient \(gradOutput.shape) ≠ output [\(n), \(g.outH), \(g.outW), \(c)]")
-    var dx = Tensor(shape: s)
-    let perExample = h * w * c
-    let perOutput = g.outH * g.outW * c
-    dx.scalars.withUnsafeMutableBufferPointer { out in
-      gradOutput.scalars.withUnsafeBufferPointer { dy in
-        if spec.kind == .max {
-          cache.argmax.withUnsafeBufferPointer { arg in
-            for b in 0..<n {
-              for e in 0..<perOutput {
-                out[b * perExample + Int(arg[b * perOutput + e])] += dy[b * perOutput + e]
-              }
-            }
-          }
-          return
-        }
-        for b in 0..<n {
-          for oh in 0..<g.outH {
-            let h0 = oh * sh - g.padTop
-            let (hs, he) = (max(h0, 0), min(h0 + kh, h))
-            for ow in 0..<g.outW {
-              let w0 = ow * sw - g.padLeft
-              let (ws, we) = (max(w0, 0), min(w0 + kw, w))
-              let o = ((b * g.outH + oh) * g.outW + ow) * c
-              let inv = 1 / Float((he - hs) * (we - ws))
-              for ih in hs..<he {
-                for iw in ws..<we {
-                  let base = b * perExample + (ih * w + iw) * c
-                  for ch in 0..<c { out[base + ch] += dy[o + ch] * inv }
-                }
+      gradOutput.shape == [n, g.outputHeight, g.outputWidth, c],
+      "Pool2DLayer.backward: gradient \(gradOutput.shape) ≠ output "
+        + "[\(n), \(g.outputHeight), \(g.outputWidth), \(c)]")
+    let (perExample, perOutput) = (h * w * c, g.outputArea * c)
+    let isMax = spec.kind == .max
+    let dx = [Float](unsafeUninitializedCapacity: n * perExample) { out, initialized in
+      gradOutput.scalars.withUnsafeBufferPointer { dyAll in
+        cache.argmax.withUnsafeBufferPointer { argAll in
+          Parallel.forEachChunk(of: n, work: n * perExample) { images in
+            for b in images {
+              let dst = out.baseAddress! + b * perExample
+              let dy = dyAll.baseAddress! + b * perOutput
+              dst.update(repeating: 0, count: perExample)
+              if isMax {
+                let arg = argAll.baseAddress! + b * perOutput
+                for e in 0..<perOutput { dst[Int(arg[e])] += dy[e] }
+              } else {
+                Self.averagePoolBackward(dy, dst, g, c)
               }
             }
           }
         }
       }
+      initialized = n * perExample
     }
-    return [dx]
+    return [Tensor(shape: s, scalars: dx)]
+  }
+
+  /// One image: spreads each `dy` `[OH, OW, C]` element evenly over its window's real elements
+  /// of `dx` `[H, W, C]`.
+  private static func averagePoolBackward(
+    _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ c: Int
+  ) {
+    for oh in 0..<g.outputHeight {
+      let rows = g.validKernelRows(forOutputRow: oh)
+      let ih0 = oh * g.strideHeight - g.padTop
+      for ow in 0..<g.outputWidth {
+        let cols = g.validKernelColumns(forOutputColumn: ow)
+        let iw0 = ow * g.strideWidth - g.padLeft
+        let d = dy + (oh * g.outputWidth + ow) * c
+        let inv = 1 / Float(rows.count * cols.count)
+        for i in rows {
+          for j in cols {
+            let t = dx + ((ih0 + i) * g.inputWidth + iw0 + j) * c
+            for ch in 0..<c { t[ch] += d[ch] * inv }
+          }
+        }
+      }
+    }
   }
 
   // MARK: Plain-loop reference
@@ -190,11 +242,11 @@ public struct Pool2DLayer: Layer {
   /// and skip positions outside the input. `x`: `[N, H, W, C]`.
   public func referenceForward(_ x: Tensor) -> Tensor {
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let g = Geometry(spec: spec, h: h, w: w)
-    var y = Tensor(shape: [n, g.outH, g.outW, c])
+    let g = geometry(h: h, w: w)
+    var y = Tensor(shape: [n, g.outputHeight, g.outputWidth, c])
     for b in 0..<n {
-      for oh in 0..<g.outH {
-        for ow in 0..<g.outW {
+      for oh in 0..<g.outputHeight {
+        for ow in 0..<g.outputWidth {
           for ch in 0..<c {
             var acc: Float = spec.kind == .max ? -.infinity : 0
             var count = 0
@@ -220,11 +272,11 @@ public struct Pool2DLayer: Layer {
   /// (max: `dy` to the first maximum of each window; average: `dy / count` to each real element).
   public func referenceBackward(_ x: Tensor, _ dy: Tensor) -> Tensor {
     let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    let g = Geometry(spec: spec, h: h, w: w)
+    let g = geometry(h: h, w: w)
     var dx = Tensor(shape: x.shape)
     for b in 0..<n {
-      for oh in 0..<g.outH {
-        for ow in 0..<g.outW {
+      for oh in 0..<g.outputHeight {
+        for ow in 0..<g.outputWidth {
           for ch in 0..<c {
             var window: [(Int, Int)] = []
             for i in 0..<spec.pool.h {

@@ -64,6 +64,10 @@ public struct ReLULayer: Layer {
     return slope
   }
 
+  /// True for the plain rectifier `max(x, 0)` (no cap, no leak, no threshold), which has a
+  /// branch-free SIMD kernel.
+  var isPlain: Bool { spec.maxValue == nil && spec.negativeSlope == 0 && spec.threshold == 0 }
+
   // MARK: Forward
 
   /// - Parameter inputs: one tensor `[N, …]`.
@@ -74,17 +78,24 @@ public struct ReLULayer: Layer {
     precondition(inputs.count == 1, "ReLULayer: expects exactly one input")
     let x = inputs[0]
     let (cap, slope, t) = (spec.maxValue ?? .infinity, spec.negativeSlope, spec.threshold)
-    var y = x
-    y.scalars.withUnsafeMutableBufferPointer { p in
-      for i in 0..<p.count {
-        p[i] = Self.value(p[i], maxValue: cap, slope: slope, threshold: t)
+    let plain = isPlain
+    let y = x.scalars.withUnsafeBufferPointer { xAll in
+      Self.map(count: x.count) { range, out in
+        let (xp, yp) = (xAll.baseAddress! + range.lowerBound, out + range.lowerBound)
+        if plain {
+          Self.rectify(xp, yp, count: range.count)
+        } else {
+          for i in 0..<range.count {
+            yp[i] = Self.value(xp[i], maxValue: cap, slope: slope, threshold: t)
+          }
+        }
       }
     }
     let cache =
       context.needsBackward
       ? Cache(x: x, inputsNeedGradient: context.inputsNeedGradient)
       : Cache(x: Tensor(shape: [0]), inputsNeedGradient: false)
-    return (y, cache)
+    return (Tensor(shape: x.shape, scalars: y), cache)
   }
 
   // MARK: Backward
@@ -98,14 +109,71 @@ public struct ReLULayer: Layer {
       gradOutput.shape == cache.x.shape,
       "ReLULayer.backward: gradient \(gradOutput.shape) ≠ input \(cache.x.shape)")
     let (cap, slope, t) = (spec.maxValue ?? .infinity, spec.negativeSlope, spec.threshold)
-    var dx = gradOutput
-    dx.scalars.withUnsafeMutableBufferPointer { g in
-      cache.x.scalars.withUnsafeBufferPointer { x in
-        for i in 0..<g.count {
-          g[i] *= Self.derivative(x[i], maxValue: cap, slope: slope, threshold: t)
+    let plain = isPlain
+    let dx = cache.x.scalars.withUnsafeBufferPointer { xAll in
+      gradOutput.scalars.withUnsafeBufferPointer { gAll in
+        Self.map(count: gAll.count) { range, out in
+          let start = range.lowerBound
+          let (xp, gp, dp) = (xAll.baseAddress! + start, gAll.baseAddress! + start, out + start)
+          if plain {
+            Self.gate(gp, by: xp, dp, count: range.count)
+          } else {
+            for i in 0..<range.count {
+              dp[i] = gp[i] * Self.derivative(xp[i], maxValue: cap, slope: slope, threshold: t)
+            }
+          }
         }
       }
     }
-    return [dx]
+    return [Tensor(shape: gradOutput.shape, scalars: dx)]
+  }
+
+  // MARK: Kernels
+
+  /// A new array of `count` elements, filled by `body(range, base)` over contiguous chunks
+  /// split across the workers; `body` must write every element of its range.
+  static func map(count: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      if count > 0 {
+        Parallel.forEachChunk(of: count, work: count) { range in body(range, out.baseAddress!) }
+      }
+      initialized = count
+    }
+  }
+
+  /// `y = max(x, 0)`, eight lanes at a time.
+  static func rectify(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    let zero = SIMD8<Float>(repeating: 0)
+    while i + 8 <= count {
+      let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(y + i).storeBytes(
+        of: v.replacing(with: zero, where: .!(v .> zero)), as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < count {
+      y[i] = x[i] > 0 ? x[i] : 0
+      i += 1
+    }
+  }
+
+  /// `dx = x > 0 ? dy : 0`, eight lanes at a time.
+  static func gate(
+    _ dy: UnsafePointer<Float>, by x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+    count: Int
+  ) {
+    var i = 0
+    let zero = SIMD8<Float>(repeating: 0)
+    while i + 8 <= count {
+      let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+      let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(dx + i).storeBytes(
+        of: g.replacing(with: zero, where: .!(v .> zero)), as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < count {
+      dx[i] = x[i] > 0 ? dy[i] : 0
+      i += 1
+    }
   }
 }

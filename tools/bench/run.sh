@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make bench: adascale against its peers on this machine, in one run, same thread count.
+#
+#   tools/bench/run.sh     (THREADS=2 BENCH_SECONDS=20 ROUNDS=2 by default; PEER=path overrides
+#                            the peer script)
+#
+# 1. OpenBLAS sgemm peak (1024³) and the model's GEMM shapes, 1 and THREADS threads;
+# 2. ROUNDS alternating rounds of: adascale training steps (fmnist_cnn, batch 64, BENCH_SECONDS s) and
+#    the PyTorch CPU peer (tools/bench/torch_peer.py: inference latency at batch 1 and 64, then
+#    BENCH_SECONDS s of training) — alternating so both see the same machine load;
+# 3. adascale inference latency at batch 1 and 64;
+# then tools/bench/report.py prints the ratios and writes .build/bench/results.json.
+#
+# The peer runs in tools/bench/.venv (created here with torch==2.13.0+cpu, which pip resolves
+# from the machine's local wheel folder); when that fails the peer is skipped with a message.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+THREADS="${THREADS:-2}"
+SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
+ROUNDS="${ROUNDS:-2}"
+ARCH="recipes/models/fmnist_cnn.yaml"
+OUT=".build/bench"
+VENV="tools/bench/.venv"
+PEER="${PEER:-tools/bench/torch_peer.py}"
+mkdir -p "$OUT"
+OURS="$OUT/adascale.jsonl"
+PEER_OUT="$OUT/pytorch.jsonl"
+: >"$OURS"
+: >"$PEER_OUT"
+
+if ! build_log="$(swift build -c release --product AdaBench 2>&1)"; then
+  echo "$build_log"
+  exit 1
+fi
+BENCH="$(swift build -c release --show-bin-path)/AdaBench"
+load() { cut -d' ' -f1 /proc/loadavg; }
+LOAD_BEFORE="$(load)"
+
+# The peer's Python environment.
+PEER_NOTE=""
+PYTHON=""
+if [[ ! -f "$PEER" ]]; then
+  PEER_NOTE="$PEER is not in this checkout"
+elif [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
+  PYTHON="$VENV/bin/python"
+else
+  echo "bench: creating $VENV with torch==2.13.0+cpu and numpy (once)…"
+  if python3 -m venv "$VENV" >/dev/null 2>&1 \
+    && "$VENV/bin/pip" install -q "torch==2.13.0+cpu" numpy >"$OUT/pip.log" 2>&1 \
+    && "$VENV/bin/python" -c "import torch, numpy" 2>/dev/null; then
+    PYTHON="$VENV/bin/python"
+  else
+    PEER_NOTE="could not install torch==2.13.0+cpu into $VENV (see $OUT/pip.log)"
+  fi
+fi
+[[ -n "$PEER_NOTE" ]] && echo "bench: PyTorch peer skipped: $PEER_NOTE"
+
+echo "bench: sgemm peak and model GEMM shapes (threads 1,$THREADS), load $LOAD_BEFORE"
+"$BENCH" gemm --arch "$ARCH" --threads "1,$THREADS" --seconds 0.5 --json >>"$OURS"
+
+for round in $(seq "$ROUNDS"); do
+  echo "bench: round $round/$ROUNDS: adascale training, ${SECONDS_PER_RUN} s (load $(load))"
+  "$BENCH" train-step --arch "$ARCH" --batch 64 --threads "$THREADS" \
+    --seconds "$SECONDS_PER_RUN" --json >>"$OURS"
+  if [[ -n "$PYTHON" ]]; then
+    echo "bench: round $round/$ROUNDS: PyTorch peer, ${SECONDS_PER_RUN} s (load $(load))"
+    OMP_NUM_THREADS="$THREADS" "$PYTHON" "$PEER" --threads "$THREADS" \
+      --seconds "$SECONDS_PER_RUN" --json >>"$PEER_OUT" \
+      || echo "bench: the PyTorch peer failed in round $round"
+  fi
+done
+
+echo "bench: adascale inference latency (load $(load))"
+for batch in 1 64; do
+  "$BENCH" infer --arch "$ARCH" --batch "$batch" --threads "$THREADS" --seconds 3 --json >>"$OURS"
+done
+
+python3 tools/bench/report.py --ours "$OURS" --peer "$PEER_OUT" --peer-note "$PEER_NOTE" \
+  --threads "$THREADS" --load "$LOAD_BEFORE → $(load)" --out "$OUT/results.json"
