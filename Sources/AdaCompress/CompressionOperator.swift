@@ -37,10 +37,16 @@ public enum LayerSelection: Sendable, Hashable {
 public struct CompressionResult: Sendable {
   public var model: Model
   public var report: CompressionReport
+  /// Provenance: for each node of `model`, the node of the input model it was derived from
+  /// (new nodes, such as an exit head, are absent). `nil` means "same names": every node whose
+  /// name exists in the input came from that node. `OperatorChain` composes these so a chained
+  /// report speaks of the original layers. `GraphRewriter.result(operation:)` fills it in.
+  public var origins: [String: String]?
 
-  public init(model: Model, report: CompressionReport) {
+  public init(model: Model, report: CompressionReport, origins: [String: String]? = nil) {
     self.model = model
     self.report = report
+    self.origins = origins
   }
 }
 
