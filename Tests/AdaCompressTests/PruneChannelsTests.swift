@@ -159,3 +159,42 @@ final class PruneChannelsTests: XCTestCase {
     pruned.scalars.map { v in original.scalars.firstIndex(of: v)! }
   }
 }
+
+final class PruneChannelsFixtureTests: XCTestCase {
+  typealias M = TestModels
+
+  func testPruningTheFashionMNISTCNNEqualsSilencingThePrunedChannels() throws {
+    // conv2 → bn2 → relu2 → pool2 → flatten → fc1: pruning conv2's channels must drop exactly
+    // the fc1 rows h·W·C + w·C + c of those channels. Reference: the original with bn2's γ and β
+    // zeroed on the pruned channels, so they are 0 after relu/pool and contribute nothing.
+    let model = try M.fmnistCNN()
+    let result = try PruneChannels(ratio: 0.5).apply(to: model, selecting: .named(["conv2"]))
+    let pruned = result.model
+    try pruned.validate()
+    let means = model.parameters["bn2", "movingMean"]!.scalars
+    let kept = pruned.parameters["bn2", "movingMean"]!.scalars.map { means.firstIndex(of: $0)! }
+    XCTAssertEqual(kept.count, means.count - Int((Double(means.count) / 2).rounded()))
+    let pooled = try model.graph.inferShapes()["pool2"]!
+    XCTAssertEqual(
+      pruned.parameters["fc1", "kernel"]!.shape[0], pooled[0] * pooled[1] * kept.count)
+    var silenced = model
+    for w in ["gamma", "beta"] {
+      var t = model.parameters["bn2", w]!
+      for c in 0..<t.count where !kept.contains(c) { t.scalars[c] = 0 }
+      silenced.parameters["bn2", w] = t
+    }
+    let x = M.input(for: model, batch: 2)
+    assertClose(M.predict(pruned, x)[0], M.predict(silenced, x)[0], rtol: 1e-5)
+    XCTAssertEqual(result.report.layers.map(\.layer), ["conv2", "bn2", "fc1"])
+  }
+
+  func testPruningEveryFashionMNISTLayerKeepsTheModelValid() throws {
+    let model = try M.fmnistCNN()
+    let result = try PruneChannels(ratio: 0.5).apply(to: model, selecting: .all)
+    try result.model.validate()
+    XCTAssertLessThan(result.report.after.params, result.report.before.params)
+    let y = M.predict(result.model, M.input(for: model))[0]
+    XCTAssertEqual(y.shape, [3, 10])
+    XCTAssertFalse(y.hasNonFinite)
+  }
+}
