@@ -95,6 +95,42 @@ final class PruneChannelsTests: XCTestCase {
     assertClose(M.predict(pruned, x)[0], M.predict(zeroed, x)[0], rtol: 1e-5)
   }
 
+  func testPruningThroughADepthwiseMultiplierEqualsSilencingTheChannels() throws {
+    // conv (4 ch, relu) → depthwise ×2 → conv → out. Channels 0 and 2 of `conv` get tiny filters;
+    // removing them removes depthwise outputs 0, 1, 4, 5 (c·m + j).
+    var model = M.randomModel(
+      Graph(
+        name: "dw",
+        nodes: [
+          M.node("in", .input(InputSpec(shape: [6, 6, 3]))),
+          M.node("conv", M.conv(4, 3, activation: .relu), "in"),
+          M.node(
+            "dw",
+            .depthwiseConv2D(DepthwiseConv2DSpec(kernel: .square(3), padding: .same, depthMultiplier: 2)),
+            "conv"),
+          M.node("mix", M.conv(5, 1), "dw"),
+        ], outputs: ["mix"]),
+      seed: 8)
+    var kernel = model.parameters["conv", "kernel"]!
+    for i in 0..<kernel.count where [0, 2].contains(i % 4) { kernel.scalars[i] *= 0.01 }
+    model.parameters["conv", "kernel"] = kernel
+    let pruned = try PruneChannels(ratio: 0.5).apply(to: model, selecting: .named(["conv"])).model
+    XCTAssertEqual(pruned.parameters["dw", "kernel"]!.shape, [3, 3, 2, 2])
+    XCTAssertEqual(pruned.parameters["mix", "kernel"]!.shape, [1, 1, 4, 5])
+    var silenced = model
+    for i in 0..<kernel.count where [0, 2].contains(i % 4) { kernel.scalars[i] = 0 }
+    silenced.parameters["conv", "kernel"] = kernel
+    var convBias = model.parameters["conv", "bias"]!
+    convBias.scalars[0] = 0
+    convBias.scalars[2] = 0
+    silenced.parameters["conv", "bias"] = convBias
+    var dwBias = model.parameters["dw", "bias"]!
+    for c in [0, 1, 4, 5] { dwBias.scalars[c] = 0 }
+    silenced.parameters["dw", "bias"] = dwBias
+    let x = M.input(for: model)
+    assertClose(M.predict(pruned, x)[0], M.predict(silenced, x)[0], rtol: 1e-5)
+  }
+
   func testBatchNormGammaImportanceKeepsTheLargestGammas() throws {
     var model = M.residual()
     model.parameters["bn2", "gamma"] = Tensor(shape: [6], scalars: [0.9, -0.05, 0.3, -2, 0.01, 0.5])
