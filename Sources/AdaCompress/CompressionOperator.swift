@@ -18,9 +18,16 @@ public protocol CompressionOperator: Sendable {
   var description: String { get }
   /// Whether this operator can rewrite `node` of `model` (the "capability" question).
   func isEligible(_ node: Node, in model: Model) -> Bool
+  /// Why `node` is not eligible, for error messages (nil when it is, or when there is nothing
+  /// more to say than "not eligible"). Has a default implementation returning nil.
+  func ineligibilityReason(_ node: Node, in model: Model) -> String?
   /// Rewrites the selected, eligible nodes. Throws `AdaError` naming the layer when a selected
   /// layer cannot be rewritten.
   func apply(to model: Model, selecting selection: LayerSelection) throws(AdaError) -> CompressionResult
+}
+
+extension CompressionOperator {
+  public func ineligibilityReason(_ node: Node, in model: Model) -> String? { nil }
 }
 
 /// Which layers an operator applies to.
@@ -37,10 +44,16 @@ public enum LayerSelection: Sendable, Hashable {
 public struct CompressionResult: Sendable {
   public var model: Model
   public var report: CompressionReport
+  /// Provenance: for each node of `model`, the node of the input model it was derived from
+  /// (new nodes, such as an exit head, are absent). `nil` means "same names": every node whose
+  /// name exists in the input came from that node. `OperatorChain` composes these so a chained
+  /// report speaks of the original layers. `GraphRewriter.result(operation:)` fills it in.
+  public var origins: [String: String]?
 
-  public init(model: Model, report: CompressionReport) {
+  public init(model: Model, report: CompressionReport, origins: [String: String]? = nil) {
     self.model = model
     self.report = report
+    self.origins = origins
   }
 }
 

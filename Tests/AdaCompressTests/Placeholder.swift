@@ -1,5 +1,0 @@
-import XCTest
-
-final class AdaCompressTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}
