@@ -18,9 +18,16 @@ public protocol CompressionOperator: Sendable {
   var description: String { get }
   /// Whether this operator can rewrite `node` of `model` (the "capability" question).
   func isEligible(_ node: Node, in model: Model) -> Bool
+  /// Why `node` is not eligible, for error messages (nil when it is, or when there is nothing
+  /// more to say than "not eligible"). Has a default implementation returning nil.
+  func ineligibilityReason(_ node: Node, in model: Model) -> String?
   /// Rewrites the selected, eligible nodes. Throws `AdaError` naming the layer when a selected
   /// layer cannot be rewritten.
   func apply(to model: Model, selecting selection: LayerSelection) throws(AdaError) -> CompressionResult
+}
+
+extension CompressionOperator {
+  public func ineligibilityReason(_ node: Node, in model: Model) -> String? { nil }
 }
 
 /// Which layers an operator applies to.
