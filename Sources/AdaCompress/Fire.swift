@@ -21,7 +21,7 @@ import AdaTensor
 /// distillation (`Distillation.fineTune`) recovers the accuracy.
 ///
 ///     let result = try Fire(squeezeRatio: 0.25).apply(to: model, selecting: .named(["conv2"]))
-public struct Fire: CompressionOperator {
+public struct Fire: CompressionOperator, Codable, Hashable {
   public static let id = "fire"
 
   /// Squeeze filters as a fraction of the original filters, in (0, 1].
@@ -30,13 +30,12 @@ public struct Fire: CompressionOperator {
   public var seed: UInt64
 
   public init(squeezeRatio: Double = 0.25, seed: UInt64 = 0) {
-    precondition(
-      squeezeRatio > 0 && squeezeRatio <= 1, "Fire: squeezeRatio must be in (0, 1], got \(squeezeRatio)")
     self.squeezeRatio = squeezeRatio
     self.seed = seed
   }
 
-  public var description: String { "\(Self.id):\(formatRatio(squeezeRatio))" }
+  /// `fire:0.25`.
+  public var description: String { "\(Self.id):\(squeezeRatio)" }
 
   /// Squeeze filters for a layer with `filters` outputs.
   public func squeezeFilters(forFilters filters: Int) -> Int {
@@ -71,6 +70,10 @@ public struct Fire: CompressionOperator {
   public func apply(to model: Model, selecting selection: LayerSelection) throws(AdaError)
     -> CompressionResult
   {
+    guard squeezeRatio > 0 && squeezeRatio <= 1 else {
+      throw AdaError(
+        .invalidValue, path: "\(Self.id).squeezeRatio", "expected a ratio in (0, 1], found \(squeezeRatio)")
+    }
     var rewriter = GraphRewriter(model)
     let index = model.graph.indexByName
     for name in try selectedNodes(in: model, selection) {
@@ -132,9 +135,4 @@ struct FireNames {
     expand3 = unique("\(base)_expand3x3")
     concat = separateActivation ? unique("\(base)_concat") : base
   }
-}
-
-/// `0.25` → `"0.25"`, `0.5` → `"0.5"`, `1.0` → `"1"`: the shortest form that reads back the same.
-func formatRatio(_ x: Double) -> String {
-  x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
 }

@@ -14,7 +14,7 @@ import AdaTensor
 ///
 ///     let result = try Quantize(bits: 8).apply(to: model, selecting: .all)
 ///     result.quantized["conv2/kernel"]?.values     // Int8 in −127…127
-public struct Quantize: CompressionOperator {
+public struct Quantize: CompressionOperator, Codable, Hashable {
   public static let id = "quantize"
   /// The bit widths adascale quantizes to.
   public static let supportedBits = [8, 4]
@@ -23,7 +23,6 @@ public struct Quantize: CompressionOperator {
   public var bits: Int
 
   public init(bits: Int = 8) {
-    precondition(Self.supportedBits.contains(bits), "Quantize: bits must be 8 or 4, got \(bits)")
     self.bits = bits
   }
 
@@ -41,6 +40,9 @@ public struct Quantize: CompressionOperator {
   public func apply(to model: Model, selecting selection: LayerSelection) throws(AdaError)
     -> CompressionResult
   {
+    guard Self.supportedBits.contains(bits) else {
+      throw AdaError(.invalidValue, path: "\(Self.id).bits", "expected 8 or 4, found \(bits)")
+    }
     let selected = try selectedNodes(in: model, selection).map { model.graph.node(named: $0)! }
     var rewriter = GraphRewriter(model)
     var table: QuantizedWeights = [:]
