@@ -37,7 +37,7 @@ final class QuantizeTests: XCTestCase {
   func testScalesArePerOutputChannelAndTheLargestWeightMapsToTheRangeEnd() throws {
     let model = SmallModels.convNet()
     let result = try Quantize(bits: 4).apply(to: model, selecting: .all)
-    // Conv2D [3, 3, 16, 32]: 32 channels on the last axis; depthwise [3, 3, 16, 2]: 16·2 channels.
+    // Conv2D [3, 3, 32, 32]: 32 channels on the last axis; depthwise [3, 3, 16, 2]: 16·2 channels.
     XCTAssertEqual(result.quantized["conv_b/kernel"]!.scales.count, 32)
     XCTAssertEqual(result.quantized["dw/kernel"]!.axis, 2)
     XCTAssertEqual(result.quantized["dw/kernel"]!.scales.count, 32)
@@ -68,7 +68,7 @@ final class QuantizeTests: XCTestCase {
     let model = SmallModels.convNet()
     for bits in [8, 4] {
       let result = try Quantize(bits: bits).apply(to: model, selecting: .named(["conv_b"]))
-      let n = 3 * 3 * 16 * 32
+      let n = 3 * 3 * 32 * 32  // conv_b reads dw: 16 channels × multiplier 2
       XCTAssertEqual(result.report.before.weightBytes, 4 * model.parameters.scalarCount)
       XCTAssertEqual(
         result.report.after.weightBytes, 4 * model.parameters.scalarCount - 4 * n + n * bits / 8 + 4 * 32, "\(bits)")
