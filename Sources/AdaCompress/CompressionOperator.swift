@@ -54,7 +54,8 @@ public struct CompressionResult: Sendable {
   public var quantized: QuantizedWeights
 
   public init(
-    model: Model, report: CompressionReport, origins: [String: String]? = nil, quantized: QuantizedWeights = [:]
+    model: Model, report: CompressionReport, origins: [String: String]? = nil,
+    quantized: QuantizedWeights = [:]
   ) {
     self.model = model
     self.report = report

@@ -44,7 +44,9 @@ public struct EarlyExit: CompressionOperator, Codable, Hashable {
     "\(Self.id):\(after.joined(separator: ","))" + (hidden.map { ":\($0)" } ?? "")
   }
 
-  public func isEligible(_ node: Node, in model: Model) -> Bool { ineligibilityReason(node, in: model) == nil }
+  public func isEligible(_ node: Node, in model: Model) -> Bool {
+    ineligibilityReason(node, in: model) == nil
+  }
 
   public func ineligibilityReason(_ node: Node, in model: Model) -> String? {
     if node.spec.isInput { return "an exit cannot follow the input" }
@@ -105,12 +107,15 @@ public struct EarlyExit: CompressionOperator, Codable, Hashable {
       }
       if let hidden {
         let name = rewriter.uniqueName("\(target)_exit_hidden")
-        nodes.append(Node(name: name, spec: .dense(DenseSpec(units: hidden, activation: .relu)), inputs: [previous]))
+        nodes.append(
+          Node(name: name, spec: .dense(DenseSpec(units: hidden, activation: .relu)), inputs: [previous]))
         previous = name
       }
       let exit = rewriter.uniqueName("\(target)_exit")
-      nodes.append(Node(name: exit, spec: .dense(DenseSpec(units: classes, activation: final)), inputs: [previous]))
-      rewriter.insert(nodes, after: target, parameters: try initialParameters(nodes, shapes: shapes, using: &g))
+      nodes.append(
+        Node(name: exit, spec: .dense(DenseSpec(units: classes, activation: final)), inputs: [previous]))
+      rewriter.insert(
+        nodes, after: target, parameters: try initialParameters(nodes, shapes: shapes, using: &g))
       rewriter.addOutput(exit)
     }
     return try rewriter.result(operation: description)

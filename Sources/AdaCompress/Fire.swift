@@ -49,7 +49,9 @@ public struct Fire: CompressionOperator, Codable, Hashable {
     return inChannels * s + s + s * e1 + 9 * s * e3 + (useBias ? filters : 0)
   }
 
-  public func isEligible(_ node: Node, in model: Model) -> Bool { ineligibilityReason(node, in: model) == nil }
+  public func isEligible(_ node: Node, in model: Model) -> Bool {
+    ineligibilityReason(node, in: model) == nil
+  }
 
   public func ineligibilityReason(_ node: Node, in model: Model) -> String? {
     guard case .conv2D(let c) = node.spec else { return "only Conv2D layers become Fire modules" }
@@ -78,7 +80,9 @@ public struct Fire: CompressionOperator, Codable, Hashable {
     let index = model.graph.indexByName
     for name in try selectedNodes(in: model, selection) {
       let node = model.graph.node(named: name)!
-      guard case .conv2D(let conv) = node.spec, let kernel = model.parameters[name, "kernel"] else { continue }
+      guard case .conv2D(let conv) = node.spec, let kernel = model.parameters[name, "kernel"] else {
+        continue
+      }
       let s = squeezeFilters(forFilters: conv.filters)
       let weights = try Self.initialWeights(
         kernel: kernel, bias: conv.useBias ? model.parameters[name, "bias"] : nil, squeezeFilters: s,
@@ -93,7 +97,8 @@ public struct Fire: CompressionOperator, Codable, Hashable {
   }
 
   /// The module's nodes in topological order; the last one takes over `node`'s name.
-  static func moduleNodes(for node: Node, conv: Conv2DSpec, squeezeFilters s: Int, names: FireNames) -> [Node] {
+  static func moduleNodes(for node: Node, conv: Conv2DSpec, squeezeFilters s: Int, names: FireNames) -> [Node]
+  {
     let e1 = conv.filters / 2
     let fused = conv.activation == .softmax ? Activation.linear : conv.activation
     var nodes = [
@@ -112,7 +117,8 @@ public struct Fire: CompressionOperator, Codable, Hashable {
             activation: fused)),
         inputs: [names.squeeze]),
       Node(
-        name: names.concat, spec: .concatenate(ConcatenateSpec(axis: -1)), inputs: [names.expand1, names.expand3]),
+        name: names.concat, spec: .concatenate(ConcatenateSpec(axis: -1)),
+        inputs: [names.expand1, names.expand3]),
     ]
     if conv.activation == .softmax {
       nodes.append(Node(name: node.name, spec: .activation(.softmax), inputs: [names.concat]))

@@ -27,7 +27,9 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
 
   public var description: String { Self.id }
 
-  public func isEligible(_ node: Node, in model: Model) -> Bool { ineligibilityReason(node, in: model) == nil }
+  public func isEligible(_ node: Node, in model: Model) -> Bool {
+    ineligibilityReason(node, in: model) == nil
+  }
 
   public func ineligibilityReason(_ node: Node, in model: Model) -> String? {
     switch plan(node, in: model) {
@@ -45,7 +47,10 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
       let flatten = model.graph.node(named: name)!
       let gap = rewriter.uniqueName("\(name)_gap")
       rewriter.replace(
-        name, with: [Node(name: gap, spec: .globalPool2D(GlobalPool2DSpec(kind: .average)), inputs: flatten.inputs)],
+        name,
+        with: [
+          Node(name: gap, spec: .globalPool2D(GlobalPool2DSpec(kind: .average)), inputs: flatten.inputs)
+        ],
         parameters: Parameters())
       for bypassed in head.passThrough + head.denses.dropLast() { rewriter.bypass(bypassed) }
       let (kernel, bias) = composedWeights(head, model)
@@ -80,7 +85,8 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
     case .reshape(let r) where r.targetShape.count == 1: break
     default: return fail("select the Flatten of a classifier head")
     }
-    guard let shapes = try? graph.inferShapes(), let feature = shapes[node.inputs[0]], feature.count == 3 else {
+    guard let shapes = try? graph.inferShapes(), let feature = shapes[node.inputs[0]], feature.count == 3
+    else {
       return fail("the Flatten's input is not an [H, W, C] feature map")
     }
     let readers = graph.consumers
@@ -98,7 +104,8 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
         return fail("'\(current.name)' feeds \(next.count) layers; the head must be a chain")
       }
       if isSoftmax(n.spec) {
-        guard head.denses.last == current.name, graph.outputs.contains(n.name), (readers[n.name] ?? []).isEmpty
+        guard head.denses.last == current.name, graph.outputs.contains(n.name),
+          (readers[n.name] ?? []).isEmpty
         else { return fail("a Softmax inside the head ('\(n.name)') cannot be folded") }
         break walk
       }
@@ -106,11 +113,14 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
       case .dense: head.denses.append(n.name)
       case .dropout: head.passThrough.append(n.name)
       case .relu, .activation:
-        guard !head.denses.isEmpty else { return fail("an activation ('\(n.name)') precedes the first Dense") }
+        guard !head.denses.isEmpty else {
+          return fail("an activation ('\(n.name)') precedes the first Dense")
+        }
         head.passThrough.append(n.name)
       default:
         return fail(
-          "the head contains '\(n.name)' (\(n.spec.kindName)); only Dense, Dropout and activations are folded")
+          "the head contains '\(n.name)' (\(n.spec.kindName)); only Dense, Dropout and activations are folded"
+        )
       }
       current = n
     }

@@ -23,7 +23,8 @@ import Foundation
 public enum OperatorParser {
   /// Every operator id, in the order of the table above.
   public static let ids = [
-    LowRank.id, PruneChannels.id, DepthwiseSeparable.id, BatchNormFolding.id, Fire.id, GAPHead.id, Quantize.id,
+    LowRank.id, PruneChannels.id, DepthwiseSeparable.id, BatchNormFolding.id, Fire.id, GAPHead.id,
+    Quantize.id,
     EarlyExit.id,
   ]
 
@@ -52,7 +53,9 @@ public enum OperatorParser {
         throw fail(n == 0 ? "takes no arguments" : "takes at most \(n) argument\(n == 1 ? "" : "s")")
       }
     }
-    func ratio(_ s: String, _ what: String, in valid: (Double) -> Bool, _ range: String) throws(AdaError) -> Double {
+    func ratio(_ s: String, _ what: String, in valid: (Double) -> Bool, _ range: String) throws(AdaError)
+      -> Double
+    {
       guard let x = Double(s), x.isFinite, valid(x) else {
         throw fail("\(what) must be a number in \(range), found '\(s)'")
       }
@@ -64,7 +67,9 @@ public enum OperatorParser {
       var rank = LowRank.Rank.ratio(0.25)
       if let r = args.first, !r.isEmpty {
         if r.hasPrefix("r") {
-          guard let k = Int(r.dropFirst()), k >= 1 else { throw fail("rank must be r<k> with k ≥ 1, found '\(r)'") }
+          guard let k = Int(r.dropFirst()), k >= 1 else {
+            throw fail("rank must be r<k> with k ≥ 1, found '\(r)'")
+          }
           rank = .absolute(k)
         } else {
           rank = .ratio(try ratio(r, "the rank ratio", in: { $0 > 0 && $0 <= 1 }, "(0, 1]"))
@@ -108,13 +113,17 @@ public enum OperatorParser {
       return Quantize(bits: bits)
     case EarlyExit.id:
       try arguments(atMost: 2)
-      let blocks = (args.first ?? "").split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+      let blocks = (args.first ?? "").split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
       guard !blocks.contains(where: \.isEmpty) else {
         throw fail("needs the block(s) to attach exits to")
       }
       var hidden: Int?
       if args.count == 2 {
-        guard let h = Int(args[1]), h >= 1 else { throw fail("hidden units must be an integer ≥ 1, found '\(args[1])'") }
+        guard let h = Int(args[1]), h >= 1 else {
+          throw fail("hidden units must be an integer ≥ 1, found '\(args[1])'")
+        }
         hidden = h
       }
       return EarlyExit(after: blocks, hidden: hidden)

@@ -53,7 +53,9 @@ struct QuantizedTracking: CompressionOperator {
 
   func isEligible(_ node: Node, in model: Model) -> Bool { op.isEligible(node, in: model) }
 
-  func ineligibilityReason(_ node: Node, in model: Model) -> String? { op.ineligibilityReason(node, in: model) }
+  func ineligibilityReason(_ node: Node, in model: Model) -> String? {
+    op.ineligibilityReason(node, in: model)
+  }
 
   func apply(to model: Model, selecting selection: LayerSelection) throws(AdaError) -> CompressionResult {
     let result = try op.apply(to: model, selecting: selection)

@@ -59,7 +59,8 @@ struct ApplyReport: Codable {
     operations = result.report.operations
     outputs = result.model.graph.outputs
     let beforeTable = originalQuantized.stillMatching(original)
-    let origins = result.origins ?? Dictionary(uniqueKeysWithValues: result.model.graph.nodes.map { ($0.name, $0.name) })
+    let origins =
+      result.origins ?? Dictionary(uniqueKeysWithValues: result.model.graph.nodes.map { ($0.name, $0.name) })
     var afterBytes: [String: Int] = [:]
     for node in result.model.graph.nodes {
       afterBytes[origins[node.name] ?? node.name, default: 0] += Self.bytes(
@@ -74,7 +75,8 @@ struct ApplyReport: Codable {
           bytes: isNew ? 0 : Self.bytes(of: change.layer, original, beforeTable)),
         after: Size(
           params: change.after.params, macs: change.after.macs,
-          bytes: isNew ? Self.bytes(of: change.layer, result.model, result.quantized) : afterBytes[change.layer] ?? 0))
+          bytes: isNew
+            ? Self.bytes(of: change.layer, result.model, result.quantized) : afterBytes[change.layer] ?? 0))
     }
     before = Size(
       params: result.report.before.params, macs: result.report.before.macs,

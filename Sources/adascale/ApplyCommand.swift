@@ -67,7 +67,9 @@ struct ApplyCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard !operators.isEmpty else { throw ValidationError("give at least one --op (e.g. --op low-rank:0.25)") }
+    guard !operators.isEmpty else {
+      throw ValidationError("give at least one --op (e.g. --op low-rank:0.25)")
+    }
     guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more") }
     guard finetuneEpochs == 0 || dataset != nil else {
       throw ValidationError("--finetune-epochs needs --dataset")
@@ -97,7 +99,8 @@ struct ApplyCommand: ParsableCommand {
         if !json {
           Output.status("fine-tuning on \(train.name): \(train.count) examples, \(finetuneEpochs) epoch(s)")
         }
-        let options = FineTuneOptions(epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr, seed: seed)
+        let options = FineTuneOptions(
+          epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr, seed: seed)
         let tuned = try Distillation(teacher: original, alpha: alpha, temperature: temperature).fineTune(
           result.model, on: train, options: options,
           reporter: json ? SilentReporter() : TerminalProgressBar())
@@ -109,7 +112,8 @@ struct ApplyCommand: ParsableCommand {
       accuracy = ApplyReport.Accuracy(
         dataset: test.name, examples: test.count,
         original: try Trainer.evaluate(original, on: test, batchSize: 256, objective: objective).accuracy,
-        compressed: try Trainer.evaluate(result.model, on: test, batchSize: 256, objective: objective).accuracy)
+        compressed: try Trainer.evaluate(result.model, on: test, batchSize: 256, objective: objective)
+          .accuracy)
     }
     try KerasModelWriter.save(result.model, quantized: result.quantized, to: output)
 

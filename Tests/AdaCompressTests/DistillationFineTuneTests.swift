@@ -43,7 +43,8 @@ final class DistillationFineTuneTests: XCTestCase {
     let train = data(teacher)
     let before = divergence(teacher, student, train.images, output: 1)
     let result = try Distillation(teacher: teacher, alpha: 1, temperature: 2).fineTune(
-      student, on: train, options: FineTuneOptions(epochs: 4, batchSize: 32, learningRate: 3e-3, outputWeights: [0, 1]))
+      student, on: train,
+      options: FineTuneOptions(epochs: 4, batchSize: 32, learningRate: 3e-3, outputWeights: [0, 1]))
     XCTAssertLessThan(divergence(teacher, result.model, train.images, output: 1), before)
     // Weight 0 on the main output: Keras-style, parameters only it reaches get no update.
     XCTAssertEqual(result.model.parameters["fc2", "kernel"], student.parameters["fc2", "kernel"])
@@ -53,9 +54,11 @@ final class DistillationFineTuneTests: XCTestCase {
     let teacher = SmallModels.convNet()
     let train = data(teacher)
     let distillation = Distillation(teacher: teacher, alpha: 0.5, temperature: 4)
-    let limited = try distillation.fineTune(teacher, on: train, options: FineTuneOptions(batchSize: 10, limit: 30))
+    let limited = try distillation.fineTune(
+      teacher, on: train, options: FineTuneOptions(batchSize: 10, limit: 30))
     XCTAssertEqual(limited.position.globalStep, 3, "30 examples in batches of 10")
-    XCTAssertThrowsError(try distillation.fineTune(teacher, on: train, options: FineTuneOptions(limit: 0))) { error in
+    XCTAssertThrowsError(try distillation.fineTune(teacher, on: train, options: FineTuneOptions(limit: 0))) {
+      error in
       XCTAssertEqual((error as? AdaError)?.path, "finetune.limit")
     }
     XCTAssertThrowsError(

@@ -13,13 +13,16 @@ final class EarlyExitTests: XCTestCase {
     XCTAssertEqual(result.model.graph.node(named: "block_1_add_exit_gap")?.inputs, ["block_1_add"])
     XCTAssertEqual(shapes["block_1_add_exit"], [5])
     XCTAssertEqual(
-      result.model.graph.node(named: "block_1_add_exit")?.spec, .dense(DenseSpec(units: 5, activation: .softmax)))
+      result.model.graph.node(named: "block_1_add_exit")?.spec,
+      .dense(DenseSpec(units: 5, activation: .softmax)))
     let x = SmallModels.inputs(4, [16, 16, 3])
     let before = SmallModels.predict(model, x)
     let after = SmallModels.predict(result.model, x)
     XCTAssertEqual(after.count, 2)
     XCTAssertEqual(after[0], before[0], "the main output must be bit-identical")
-    for row in 0..<4 { XCTAssertEqual(after[1].scalars[row * 5..<row * 5 + 5].reduce(0, +), 1, accuracy: 1e-5) }
+    for row in 0..<4 {
+      XCTAssertEqual(after[1].scalars[row * 5..<row * 5 + 5].reduce(0, +), 1, accuracy: 1e-5)
+    }
     let added = result.report.layers.filter { $0.before == .zero }.map(\.layer)
     XCTAssertEqual(added, ["block_1_add_exit_gap", "block_1_add_exit"])
     XCTAssertEqual(result.report.after.params - result.report.before.params, 4 * 5 + 5)
@@ -27,10 +30,13 @@ final class EarlyExitTests: XCTestCase {
 
   func testExitsFollowTheOriginalOutputsShallowestFirst() throws {
     let model = try SmallModels.mobilenetTiny()
-    let result = try EarlyExit(after: ["block_2_expand_relu", "Conv1_relu"], hidden: 8).apply(to: model, selecting: .all)
-    XCTAssertEqual(result.model.graph.outputs, ["predictions", "Conv1_relu_exit", "block_2_expand_relu_exit"])
+    let result = try EarlyExit(after: ["block_2_expand_relu", "Conv1_relu"], hidden: 8).apply(
+      to: model, selecting: .all)
     XCTAssertEqual(
-      result.model.graph.node(named: "Conv1_relu_exit_hidden")?.spec, .dense(DenseSpec(units: 8, activation: .relu)))
+      result.model.graph.outputs, ["predictions", "Conv1_relu_exit", "block_2_expand_relu_exit"])
+    XCTAssertEqual(
+      result.model.graph.node(named: "Conv1_relu_exit_hidden")?.spec,
+      .dense(DenseSpec(units: 8, activation: .relu)))
     let shapes = try result.model.validate()
     XCTAssertEqual(shapes["block_2_expand_relu_exit"], [5])
   }
@@ -45,7 +51,8 @@ final class EarlyExitTests: XCTestCase {
   }
 
   func testExitOnAVectorSkipsThePoolingAndALinearModelGetsALinearExit() throws {
-    let model = SmallModels.head(feature: [2, 2, 3], denses: [DenseSpec(units: 9, activation: .relu), DenseSpec(units: 4)])
+    let model = SmallModels.head(
+      feature: [2, 2, 3], denses: [DenseSpec(units: 9, activation: .relu), DenseSpec(units: 4)])
     let result = try EarlyExit(after: ["d1"]).apply(to: model, selecting: .all)
     XCTAssertEqual(result.model.graph.node(named: "d1_exit")?.inputs, ["d1"])
     XCTAssertEqual(result.model.graph.node(named: "d1_exit")?.spec, .dense(DenseSpec(units: 4)))

@@ -12,8 +12,11 @@ final class FireTests: XCTestCase {
     let shapes = try result.model.validate()
     XCTAssertEqual(
       graph.nodes.map(\.name),
-      ["input", "conv_a", "bn", "dw", "conv_b_squeeze", "conv_b_expand1x1", "conv_b_expand3x3", "conv_b", "pool",
-       "flatten", "fc1", "dropout", "fc2"])
+      [
+        "input", "conv_a", "bn", "dw", "conv_b_squeeze", "conv_b_expand1x1", "conv_b_expand3x3", "conv_b",
+        "pool",
+        "flatten", "fc1", "dropout", "fc2",
+      ])
     XCTAssertEqual(shapes["conv_b_squeeze"], [8, 8, 8])  // s = 0.25 · 32
     XCTAssertEqual(shapes["conv_b_expand1x1"], [8, 8, 16])
     XCTAssertEqual(shapes["conv_b_expand3x3"], [8, 8, 16])
@@ -64,7 +67,9 @@ final class FireTests: XCTestCase {
         name: "c",
         nodes: [
           Node(name: "input", spec: .input(InputSpec(shape: [6, 6, cin])), inputs: []),
-          Node(name: "conv", spec: .conv2D(Conv2DSpec(filters: out, kernel: .square(3), padding: .same)), inputs: ["input"]),
+          Node(
+            name: "conv", spec: .conv2D(Conv2DSpec(filters: out, kernel: .square(3), padding: .same)),
+            inputs: ["input"]),
         ], outputs: ["conv"]),
       parameters: Parameters(["conv/kernel": kernel, "conv/bias": bias]))
     let w = try Fire.initialWeights(kernel: kernel, bias: bias, squeezeFilters: s, seed: 1)
@@ -73,9 +78,13 @@ final class FireTests: XCTestCase {
         name: "f",
         nodes: [
           Node(name: "input", spec: .input(InputSpec(shape: [6, 6, cin])), inputs: []),
-          Node(name: "sq", spec: .conv2D(Conv2DSpec(filters: s, kernel: .square(1), activation: .relu)), inputs: ["input"]),
+          Node(
+            name: "sq", spec: .conv2D(Conv2DSpec(filters: s, kernel: .square(1), activation: .relu)),
+            inputs: ["input"]),
           Node(name: "e1", spec: .conv2D(Conv2DSpec(filters: out / 2, kernel: .square(1))), inputs: ["sq"]),
-          Node(name: "e3", spec: .conv2D(Conv2DSpec(filters: out / 2, kernel: .square(3), padding: .same)), inputs: ["sq"]),
+          Node(
+            name: "e3", spec: .conv2D(Conv2DSpec(filters: out / 2, kernel: .square(3), padding: .same)),
+            inputs: ["sq"]),
         ], outputs: ["e1", "e3"]),
       parameters: Parameters([
         "sq/kernel": w.squeezeKernel, "sq/bias": w.squeezeBias, "e1/kernel": w.expand1Kernel,

@@ -20,9 +20,13 @@ final class GAPHeadTests: XCTestCase {
     XCTAssertNil(result.model.parameters["fc1", "kernel"])
     let head = result.report.layers.filter { ["flatten", "fc1", "dropout", "fc2"].contains($0.layer) }
     XCTAssertEqual(head.map(\.layer), ["flatten", "fc1", "dropout", "fc2"])
-    XCTAssertEqual(result.report.before.params - result.report.after.params, (4 * 4 * 32 * 24 + 24 + 24 * 10 + 10) - (32 * 10 + 10))
+    XCTAssertEqual(
+      result.report.before.params - result.report.after.params,
+      (4 * 4 * 32 * 24 + 24 + 24 * 10 + 10) - (32 * 10 + 10))
     let probabilities = SmallModels.predict(result.model, SmallModels.inputs(3, [8, 8, 4]))[0]
-    for row in 0..<3 { XCTAssertEqual(probabilities.scalars[row * 10..<row * 10 + 10].reduce(0, +), 1, accuracy: 1e-5) }
+    for row in 0..<3 {
+      XCTAssertEqual(probabilities.scalars[row * 10..<row * 10 + 10].reduce(0, +), 1, accuracy: 1e-5)
+    }
   }
 
   /// One Dense on a spatially constant feature map: summing its rows over positions is exact.
@@ -37,7 +41,8 @@ final class GAPHeadTests: XCTestCase {
   /// A linear stack (with dropout, identity at inference) composes exactly too.
   func testLinearDenseStackComposesExactlyOnSpatiallyConstantFeatures() throws {
     let model = SmallModels.head(
-      feature: [3, 3, 4], denses: [DenseSpec(units: 40), DenseSpec(units: 7, useBias: false), DenseSpec(units: 3)],
+      feature: [3, 3, 4],
+      denses: [DenseSpec(units: 40), DenseSpec(units: 7, useBias: false), DenseSpec(units: 3)],
       dropout: true)
     let result = try GAPHead().apply(to: model, selecting: .all)
     XCTAssertEqual(result.model.graph.nodes.map(\.name), ["input", "flatten_gap", "d3"])
@@ -47,7 +52,8 @@ final class GAPHeadTests: XCTestCase {
 
   func testLastDenseWithoutBiasGainsOneWhenTheStackHadBiases() throws {
     let model = SmallModels.head(
-      feature: [2, 2, 8], denses: [DenseSpec(units: 16, activation: .relu), DenseSpec(units: 4, useBias: false)])
+      feature: [2, 2, 8],
+      denses: [DenseSpec(units: 16, activation: .relu), DenseSpec(units: 4, useBias: false)])
     let result = try GAPHead().apply(to: model, selecting: .all)
     XCTAssertEqual(result.model.graph.node(named: "d2")?.spec, .dense(DenseSpec(units: 4, useBias: true)))
     XCTAssertEqual(result.model.parameters["d2", "bias"]?.shape, [4])

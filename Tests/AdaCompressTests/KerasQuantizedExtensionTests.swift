@@ -44,13 +44,16 @@ final class KerasQuantizedExtensionTests: XCTestCase {
     XCTAssertEqual(try entry.dataset("scale").shape(), [32])
     // Keras's own weights are the dequantized floats.
     XCTAssertEqual(
-      try h5.root.dataset("model_weights/dw/dw/kernel").readTensor(), result.quantized["dw/kernel"]!.dequantized())
+      try h5.root.dataset("model_weights/dw/dw/kernel").readTensor(),
+      result.quantized["dw/kernel"]!.dequantized())
   }
 
   func testFilesWithoutTheGroupReadAsUnquantized() throws {
-    let (_, quantized) = try KerasModelReader.loadWithQuantized(path: Fixtures.path("keras/mobilenet_tiny.h5"))
+    let (_, quantized) = try KerasModelReader.loadWithQuantized(
+      path: Fixtures.path("keras/mobilenet_tiny.h5"))
     XCTAssertTrue(quantized.isEmpty)
-    let (_, zipped) = try KerasModelReader.loadWithQuantized(path: Fixtures.path("keras/mobilenet_tiny.keras"))
+    let (_, zipped) = try KerasModelReader.loadWithQuantized(
+      path: Fixtures.path("keras/mobilenet_tiny.keras"))
     XCTAssertTrue(zipped.isEmpty)
     let file = path("plain.h5")
     try KerasModelWriter.save(SmallModels.convNet(), to: file)

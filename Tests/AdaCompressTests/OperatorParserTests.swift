@@ -13,7 +13,8 @@ final class OperatorParserTests: XCTestCase {
     XCTAssertEqual(try parsed("low-rank", as: LowRank.self), LowRank(rank: .ratio(0.25)))
     XCTAssertEqual(try parsed("low-rank:r8", as: LowRank.self), LowRank(rank: .absolute(8)))
     XCTAssertEqual(
-      try parsed("low-rank:0.5:any-size", as: LowRank.self), LowRank(rank: .ratio(0.5), requireReduction: false))
+      try parsed("low-rank:0.5:any-size", as: LowRank.self),
+      LowRank(rank: .ratio(0.5), requireReduction: false))
     XCTAssertEqual(try parsed("prune-channels:0.5", as: PruneChannels.self), PruneChannels(ratio: 0.5))
     XCTAssertEqual(
       try parsed("prune-channels:0.3:bn-gamma", as: PruneChannels.self),
@@ -28,7 +29,8 @@ final class OperatorParserTests: XCTestCase {
     XCTAssertEqual(try parsed("quantize", as: Quantize.self), Quantize(bits: 8))
     XCTAssertEqual(try parsed("early-exit:block_2", as: EarlyExit.self), EarlyExit(after: ["block_2"]))
     XCTAssertEqual(
-      try parsed("early-exit:block_1,block_2:32", as: EarlyExit.self), EarlyExit(after: ["block_1", "block_2"], hidden: 32))
+      try parsed("early-exit:block_1,block_2:32", as: EarlyExit.self),
+      EarlyExit(after: ["block_1", "block_2"], hidden: 32))
   }
 
   /// The string form is the description: parsing a description gives the same operator back.

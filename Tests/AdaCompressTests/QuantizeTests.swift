@@ -11,7 +11,8 @@ final class QuantizeTests: XCTestCase {
     let model = SmallModels.convNet()
     let result = try Quantize(bits: bits).apply(to: model, selecting: .all)
     XCTAssertEqual(
-      result.quantized.keys.sorted(), ["conv_a/kernel", "conv_b/kernel", "dw/kernel", "fc1/kernel", "fc2/kernel"],
+      result.quantized.keys.sorted(),
+      ["conv_a/kernel", "conv_b/kernel", "dw/kernel", "fc1/kernel", "fc2/kernel"],
       file: file, line: line)
     let qmax = (1 << (bits - 1)) - 1
     for (key, q) in result.quantized {
@@ -26,7 +27,8 @@ final class QuantizeTests: XCTestCase {
         let excess = err - step / 2 * (1 + 1e-6)
         if excess > worst.1 { worst = (i, excess) }
       }
-      XCTAssertEqual(worst.0, -1, "\(key): element \(worst.0) is \(worst.1) beyond half a step", file: file, line: line)
+      XCTAssertEqual(
+        worst.0, -1, "\(key): element \(worst.0) is \(worst.1) beyond half a step", file: file, line: line)
     }
   }
 
@@ -71,7 +73,8 @@ final class QuantizeTests: XCTestCase {
       let n = 3 * 3 * 32 * 32  // conv_b reads dw: 16 channels × multiplier 2
       XCTAssertEqual(result.report.before.weightBytes, 4 * model.parameters.scalarCount)
       XCTAssertEqual(
-        result.report.after.weightBytes, 4 * model.parameters.scalarCount - 4 * n + n * bits / 8 + 4 * 32, "\(bits)")
+        result.report.after.weightBytes, 4 * model.parameters.scalarCount - 4 * n + n * bits / 8 + 4 * 32,
+        "\(bits)")
       XCTAssertEqual(result.quantized.keys.sorted(), ["conv_b/kernel"])
     }
   }

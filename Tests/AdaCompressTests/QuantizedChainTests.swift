@@ -23,7 +23,8 @@ final class QuantizedChainTests: XCTestCase {
       .init(Quantize(bits: 4)), .init(LowRank(rank: .ratio(0.25)), selecting: .named(["fc1"])),
     ])
     let result = try chain.apply(to: model, quantized: [:], selecting: .all)
-    XCTAssertEqual(result.quantized.keys.sorted(), ["conv_a/kernel", "conv_b/kernel", "dw/kernel", "fc2/kernel"])
+    XCTAssertEqual(
+      result.quantized.keys.sorted(), ["conv_a/kernel", "conv_b/kernel", "dw/kernel", "fc2/kernel"])
     XCTAssertNoThrow(try result.quantized.validate(against: result.model))
     XCTAssertEqual(result.report.after.weightBytes, result.model.weightBytes(quantized: result.quantized))
   }

@@ -14,14 +14,17 @@ enum SmallModels {
     let nodes = [
       Node(name: "input", spec: .input(InputSpec(shape: [8, 8, 4])), inputs: []),
       Node(
-        name: "conv_a", spec: .conv2D(Conv2DSpec(filters: 16, kernel: .square(3), padding: .same, activation: .relu)),
+        name: "conv_a",
+        spec: .conv2D(Conv2DSpec(filters: 16, kernel: .square(3), padding: .same, activation: .relu)),
         inputs: ["input"]),
       Node(name: "bn", spec: .batchNorm(BatchNormSpec()), inputs: ["conv_a"]),
       Node(
-        name: "dw", spec: .depthwiseConv2D(DepthwiseConv2DSpec(kernel: .square(3), padding: .same, depthMultiplier: 2)),
+        name: "dw",
+        spec: .depthwiseConv2D(DepthwiseConv2DSpec(kernel: .square(3), padding: .same, depthMultiplier: 2)),
         inputs: ["bn"]),
       Node(
-        name: "conv_b", spec: .conv2D(Conv2DSpec(filters: 32, kernel: .square(3), padding: .same, activation: .relu)),
+        name: "conv_b",
+        spec: .conv2D(Conv2DSpec(filters: 32, kernel: .square(3), padding: .same, activation: .relu)),
         inputs: ["dw"]),
       Node(name: "pool", spec: .pool2D(Pool2DSpec(kind: .max, pool: .square(2))), inputs: ["conv_b"]),
       Node(name: "flatten", spec: .flatten, inputs: ["pool"]),

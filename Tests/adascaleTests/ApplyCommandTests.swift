@@ -28,18 +28,22 @@ final class ApplyCommandTests: XCTestCase {
   func testOutputLoadsBackAndPredictsLikeTheInProcessResult() throws {
     let modelPath = Fixtures.path("keras/fmnist_cnn.h5")
     let out = path("small.h5")
-    let r = try CLI.run(["apply", "--model", modelPath, "--op", "low-rank:0.25", "--op", "quantize:8", "--output", out, "--json"])
+    let r = try CLI.run([
+      "apply", "--model", modelPath, "--op", "low-rank:0.25", "--op", "quantize:8", "--output", out, "--json",
+    ])
     XCTAssertEqual(r.status, 0, r.stderr)
     let (written, quantized) = try KerasModelReader.loadWithQuantized(path: out)
 
     let original = try KerasModelReader.load(path: modelPath)
-    let chain = OperatorChain(try OperatorParser.parse(["low-rank:0.25", "quantize:8"]).map { OperatorChain.Step($0) })
+    let chain = OperatorChain(
+      try OperatorParser.parse(["low-rank:0.25", "quantize:8"]).map { OperatorChain.Step($0) })
     let expected = try chain.apply(to: original, quantized: [:], selecting: .all)
     XCTAssertEqual(written.graph.nodes.map(\.name), expected.model.graph.nodes.map(\.name))
     XCTAssertEqual(quantized, expected.quantized)
     let x = try fixtureInputs("fmnist_cnn")
     let ours = try Executor(graph: written.graph).predict(x, parameters: written.parameters)[0]
-    let reference = try Executor(graph: expected.model.graph).predict(x, parameters: expected.model.parameters)[0]
+    let reference = try Executor(graph: expected.model.graph).predict(
+      x, parameters: expected.model.parameters)[0]
     XCTAssertEqual(ours, reference)
 
     let report = try json(r)
@@ -65,7 +69,8 @@ final class ApplyCommandTests: XCTestCase {
 
   func testTextReportShowsEachLayerAndTheTotals() throws {
     let r = try CLI.run([
-      "apply", "--model", Fixtures.path("keras/fmnist_cnn.h5"), "--op", "gap-head", "--output", path("gap.h5"),
+      "apply", "--model", Fixtures.path("keras/fmnist_cnn.h5"), "--op", "gap-head", "--output",
+      path("gap.h5"),
     ])
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertTrue(r.stdout.contains("fc1      gap-head"), r.stdout)
@@ -77,15 +82,19 @@ final class ApplyCommandTests: XCTestCase {
   func testEarlyExitsBecomeExtraOutputsAndTheMainOutputIsUnchanged() throws {
     let modelPath = Fixtures.path("keras/mobilenet_tiny.h5")
     let out = path("exits.h5")
-    let r = try CLI.run(["apply", "--model", modelPath, "--op", "early-exit:block_2,block_1", "--output", out, "--json"])
+    let r = try CLI.run([
+      "apply", "--model", modelPath, "--op", "early-exit:block_2,block_1", "--output", out, "--json",
+    ])
     XCTAssertEqual(r.status, 0, r.stderr)
-    XCTAssertEqual(try json(r)["outputs"] as? [String], ["predictions", "block_1_add_exit", "block_2_project_BN_exit"])
+    XCTAssertEqual(
+      try json(r)["outputs"] as? [String], ["predictions", "block_1_add_exit", "block_2_project_BN_exit"])
     let written = try KerasModelReader.load(path: out)
     let original = try KerasModelReader.load(path: modelPath)
     let x = try fixtureInputs("mobilenet_tiny")
     let outputs = try Executor(graph: written.graph).predict(x, parameters: written.parameters)
     XCTAssertEqual(outputs.count, 3)
-    XCTAssertEqual(outputs[0], try Executor(graph: original.graph).predict(x, parameters: original.parameters)[0])
+    XCTAssertEqual(
+      outputs[0], try Executor(graph: original.graph).predict(x, parameters: original.parameters)[0])
   }
 
   func testFineTuningReportsEpochsAndAccuracyAndKeepsKernelsQuantized() throws {
@@ -109,18 +118,23 @@ final class ApplyCommandTests: XCTestCase {
     let (written, quantized) = try KerasModelReader.loadWithQuantized(path: out)
     XCTAssertEqual(quantized.keys.sorted(), ["fc1/kernel", "fc2/kernel"])
     let original = try KerasModelReader.load(path: Fixtures.path("keras/fmnist_cnn.h5"))
-    XCTAssertNotEqual(written.parameters["conv1", "kernel"], original.parameters["conv1", "kernel"], "not fine-tuned")
+    XCTAssertNotEqual(
+      written.parameters["conv1", "kernel"], original.parameters["conv1", "kernel"], "not fine-tuned")
   }
 
   func testABadOperatorIsAUserErrorNamingTheString() throws {
     let out = path("never.h5")
-    let r = try CLI.run(["apply", "--model", Fixtures.path("keras/mlp.h5"), "--op", "lowrank:0.3", "--output", out])
+    let r = try CLI.run([
+      "apply", "--model", Fixtures.path("keras/mlp.h5"), "--op", "lowrank:0.3", "--output", out,
+    ])
     XCTAssertEqual(r.status, 1, r.stderr)
     XCTAssertTrue(r.stderr.hasPrefix("error: "), r.stderr)
     XCTAssertTrue(r.stderr.contains("'lowrank:0.3'"), r.stderr)
     XCTAssertTrue(r.stderr.contains("low-rank, prune-channels"), r.stderr)
     XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-    let bits = try CLI.run(["apply", "--model", Fixtures.path("keras/mlp.h5"), "--op", "quantize:3", "--output", out])
+    let bits = try CLI.run([
+      "apply", "--model", Fixtures.path("keras/mlp.h5"), "--op", "quantize:3", "--output", out,
+    ])
     XCTAssertEqual(bits.status, 1)
     XCTAssertTrue(bits.stderr.contains("'quantize:3'") && bits.stderr.contains("8 or 4"), bits.stderr)
   }

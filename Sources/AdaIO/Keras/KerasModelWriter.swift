@@ -26,7 +26,8 @@ public enum KerasModelWriter {
   /// that they load (`tools/reference/check_keras_loads.py`).
   public static let kerasVersion = "3.15.1"
 
-  public static func save(_ model: Model, quantized: QuantizedWeights = [:], to path: String) throws(AdaError) {
+  public static func save(_ model: Model, quantized: QuantizedWeights = [:], to path: String) throws(AdaError)
+  {
     let shapes: [String: [Int]]
     do {
       shapes = try model.validate()

@@ -92,14 +92,16 @@ public enum KerasQuantizedExtension {
     let limit = Int32(Int8.max)
     if let bad = wide.firstIndex(where: { abs($0) > limit }) {
       throw AdaError(
-        .invalidValue, file: path, path: "\(entry.path)/q", "value \(wide[bad]) at flat index \(bad) exceeds int8")
+        .invalidValue, file: path, path: "\(entry.path)/q",
+        "value \(wide[bad]) at flat index \(bad) exceeds int8")
     }
     let (scaleShape, scales) = try entry.dataset("scale").read(Float.self)
     guard scaleShape.count == 1 else {
       throw AdaError(
         .badShape, file: path, path: "\(entry.path)/scale", "expected a vector, found shape \(scaleShape)")
     }
-    let q = QuantizedTensor(bits: bits, axis: axis, shape: shape, values: wide.map { Int8($0) }, scales: scales)
+    let q = QuantizedTensor(
+      bits: bits, axis: axis, shape: shape, values: wide.map { Int8($0) }, scales: scales)
     do {
       try q.validate(path: String(entry.path.drop { $0 == "/" }))
     } catch {
