@@ -117,6 +117,20 @@ final class FireTests: XCTestCase {
     XCTAssertEqual(again.model.parameters, result.model.parameters)
   }
 
+  func testASoftmaxActivationBecomesALayerAfterTheConcatenation() throws {
+    var model = SmallModels.convNet()
+    model.graph.nodes[4].spec = .conv2D(
+      Conv2DSpec(filters: 32, kernel: .square(3), padding: .same, activation: .softmax))
+    let result = try Fire().apply(to: model, selecting: .named(["conv_b"]))
+    let graph = result.model.graph
+    XCTAssertEqual(graph.node(named: "conv_b")?.spec, .activation(.softmax))
+    XCTAssertEqual(graph.node(named: "conv_b")?.inputs, ["conv_b_concat"])
+    guard case .conv2D(let e1) = graph.node(named: "conv_b_expand1x1")!.spec else { return XCTFail() }
+    XCTAssertEqual(e1.activation, .linear)
+    let y = SmallModels.predict(result.model, SmallModels.inputs(1, [8, 8, 4]))[0]
+    XCTAssertEqual(y.shape, [1, 10])
+  }
+
   // MARK: Helpers
 
   /// `[N, H, W, C]` → the channels in `range`.
