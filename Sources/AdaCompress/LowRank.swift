@@ -111,7 +111,9 @@ public struct LowRank: CompressionOperator, Codable, Hashable {
     case .dense(let s):
       chain = [
         Node(name: first, spec: .dense(DenseSpec(units: r, useBias: false)), inputs: []),
-        Node(name: name, spec: .dense(DenseSpec(units: n, useBias: s.useBias, activation: s.activation)), inputs: []),
+        Node(
+          name: name, spec: .dense(DenseSpec(units: n, useBias: s.useBias, activation: s.activation)),
+          inputs: []),
       ]
       p[first, "kernel"] = left
       p[name, "kernel"] = right

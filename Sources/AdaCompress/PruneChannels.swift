@@ -45,12 +45,16 @@ public struct PruneChannels: CompressionOperator, Codable, Hashable {
   }
 
   public func ineligibilityReason(_ node: Node, in model: Model) -> String? {
+    guard let coupling = try? ChannelCoupling(graph: model.graph) else {
+      return "the model's shapes do not check"
+    }
+    return ineligibilityReason(node, coupling)
+  }
+
+  func ineligibilityReason(_ node: Node, _ coupling: ChannelCoupling) -> String? {
     switch node.spec {
     case .conv2D, .dense: break
     default: return "prune-channels rewrites conv2d and dense layers"
-    }
-    guard let coupling = try? ChannelCoupling(graph: model.graph) else {
-      return "the model's shapes do not check"
     }
     if coupling.width[node.name]! < 2 { return "it has a single output channel" }
     if coupling.prunableClasses(of: node.name).isEmpty {
@@ -67,7 +71,11 @@ public struct PruneChannels: CompressionOperator, Codable, Hashable {
         .invalidValue, path: "\(Self.id).ratio", "expected a ratio in [0, 1), found \(ratio)")
     }
     let coupling = try ChannelCoupling(graph: model.graph)
-    let selected = Set(try selectedNodes(in: model, selection))
+    let selected = Set(
+      try selection.resolve(
+        in: model, operation: description,
+        isEligible: { ineligibilityReason($0, coupling) == nil },
+        reason: { ineligibilityReason($0, coupling) }))
     var removed = Set<Int>()
     for component in coupling.components() where component.contains(where: selected.contains) {
       removed.formUnion(classesToRemove(in: component, coupling, model.parameters))

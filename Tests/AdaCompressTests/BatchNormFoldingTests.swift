@@ -45,7 +45,9 @@ final class BatchNormFoldingTests: XCTestCase {
 
   func testFoldingMobileNetTinyKeepsOutputs() throws {
     let model = try M.mobilenetTiny()
+    let copy = model
     let result = try BatchNormFolding().apply(to: model, selecting: .all)
+    XCTAssertEqual(model.parameters, copy.parameters, "the input model is unchanged")
     XCTAssertFalse(result.model.graph.nodes.contains { $0.spec.kindName == "batch-norm" })
     let x = M.input(for: model, batch: 2)
     assertClose(M.predict(result.model, x)[0], M.predict(model, x)[0], rtol: 1e-4)

@@ -44,7 +44,8 @@ final class DepthwiseSeparableTests: XCTestCase {
       model.parameters["conv", "kernel"] = separableKernel(
         spec.kernel.h, spec.kernel.w, 4, spec.filters, seed: UInt64(n))
       let result = try DepthwiseSeparable().apply(to: model, selecting: .all)
-      XCTAssertEqual(result.model.graph.nodes.map(\.spec.kindName), ["input", "depthwise-conv2d", "conv2d", "relu"])
+      XCTAssertEqual(
+        result.model.graph.nodes.map(\.spec.kindName), ["input", "depthwise-conv2d", "conv2d", "relu"])
       let x = M.input(for: model)
       assertClose(M.predict(result.model, x)[0], M.predict(model, x)[0], rtol: 1e-4, "\(spec)")
     }
@@ -75,7 +76,8 @@ final class DepthwiseSeparableTests: XCTestCase {
     let report = try DepthwiseSeparable().apply(to: model, selecting: .all).report
     XCTAssertEqual(report.layers.count, 1)
     XCTAssertEqual(report.layers[0].before, LayerCost(params: 9 * 16 * 32 + 32, macs: 64 * 9 * 16 * 32))
-    XCTAssertEqual(report.layers[0].after, LayerCost(params: 9 * 16 + 16 * 32 + 32, macs: 64 * (9 * 16 + 16 * 32)))
+    XCTAssertEqual(
+      report.layers[0].after, LayerCost(params: 9 * 16 + 16 * 32 + 32, macs: 64 * (9 * 16 + 16 * 32)))
   }
 
   func testPointwiseConvolutionsAreNotEligible() throws {

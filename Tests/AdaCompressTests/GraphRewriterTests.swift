@@ -82,7 +82,8 @@ final class GraphRewriterTests: XCTestCase {
     XCTAssertEqual(r.node("c")!.inputs, ["a"])
     XCTAssertEqual(r.graph.outputs, ["c", "a"])
     var r2 = GraphRewriter(model)
-    r2.replace("c", withChain: [Node(name: "c2", spec: .activation(.tanh), inputs: [])], parameters: Parameters())
+    r2.replace(
+      "c", withChain: [Node(name: "c2", spec: .activation(.tanh), inputs: [])], parameters: Parameters())
     XCTAssertFalse(r2.parameters.keys.contains { $0.hasPrefix("c/") }, "c's weights are removed")
     XCTAssertEqual(r2.graph.outputs, ["c2", "b"])
   }

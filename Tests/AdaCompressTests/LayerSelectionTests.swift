@@ -49,6 +49,7 @@ final class LayerSelectionTests: XCTestCase {
       ["conv1", "conv2"])
     XCTAssertEqual(try lowRank.selectedNodes(in: model, .filter(kinds: ["dense"], minimumParams: 0)), [])
     XCTAssertEqual(
-      try lowRank.selectedNodes(in: model, .filter(kinds: nil, minimumParams: 90)), ["conv1", "conv2", "conv4"])
+      try lowRank.selectedNodes(in: model, .filter(kinds: nil, minimumParams: 90)),
+      ["conv1", "conv2", "conv4"])
   }
 }

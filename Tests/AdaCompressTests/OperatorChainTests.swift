@@ -50,7 +50,9 @@ final class OperatorChainTests: XCTestCase {
 
   func testChainEqualsApplyingTheStepsOneAfterAnother() throws {
     let model = try M.mobilenetTiny()
-    let steps: [any CompressionOperator] = [BatchNormFolding(), PruneChannels(ratio: 0.25), LowRank(rank: .ratio(0.5))]
+    let steps: [any CompressionOperator] = [
+      BatchNormFolding(), PruneChannels(ratio: 0.25), LowRank(rank: .ratio(0.5)),
+    ]
     let chained = try OperatorChain(steps.map { .init($0) }).apply(to: model, selecting: .all)
     var manual = model
     for op in steps { manual = try op.apply(to: manual, selecting: .all).model }
@@ -63,7 +65,9 @@ final class OperatorChainTests: XCTestCase {
 
   func testChainedReportSumsToTheModelTotals() throws {
     let model = M.residual()
-    let chain = OperatorChain([.init(BatchNormFolding()), .init(PruneChannels(ratio: 0.5)), .init(DepthwiseSeparable())])
+    let chain = OperatorChain([
+      .init(BatchNormFolding()), .init(PruneChannels(ratio: 0.5)), .init(DepthwiseSeparable()),
+    ])
     let report = try chain.apply(to: model, selecting: .all).report
     let saved = report.layers.reduce(0) { $0 + $1.before.params - $1.after.params }
     XCTAssertEqual(report.before.params - report.after.params, saved)

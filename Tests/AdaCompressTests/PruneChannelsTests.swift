@@ -95,6 +95,42 @@ final class PruneChannelsTests: XCTestCase {
     assertClose(M.predict(pruned, x)[0], M.predict(zeroed, x)[0], rtol: 1e-5)
   }
 
+  func testPruningThroughADepthwiseMultiplierEqualsSilencingTheChannels() throws {
+    // conv (4 ch, relu) → depthwise ×2 → conv → out. Channels 0 and 2 of `conv` get tiny filters;
+    // removing them removes depthwise outputs 0, 1, 4, 5 (c·m + j).
+    var model = M.randomModel(
+      Graph(
+        name: "dw",
+        nodes: [
+          M.node("in", .input(InputSpec(shape: [6, 6, 3]))),
+          M.node("conv", M.conv(4, 3, activation: .relu), "in"),
+          M.node(
+            "dw",
+            .depthwiseConv2D(DepthwiseConv2DSpec(kernel: .square(3), padding: .same, depthMultiplier: 2)),
+            "conv"),
+          M.node("mix", M.conv(5, 1), "dw"),
+        ], outputs: ["mix"]),
+      seed: 8)
+    var kernel = model.parameters["conv", "kernel"]!
+    for i in 0..<kernel.count where [0, 2].contains(i % 4) { kernel.scalars[i] *= 0.01 }
+    model.parameters["conv", "kernel"] = kernel
+    let pruned = try PruneChannels(ratio: 0.5).apply(to: model, selecting: .named(["conv"])).model
+    XCTAssertEqual(pruned.parameters["dw", "kernel"]!.shape, [3, 3, 2, 2])
+    XCTAssertEqual(pruned.parameters["mix", "kernel"]!.shape, [1, 1, 4, 5])
+    var silenced = model
+    for i in 0..<kernel.count where [0, 2].contains(i % 4) { kernel.scalars[i] = 0 }
+    silenced.parameters["conv", "kernel"] = kernel
+    var convBias = model.parameters["conv", "bias"]!
+    convBias.scalars[0] = 0
+    convBias.scalars[2] = 0
+    silenced.parameters["conv", "bias"] = convBias
+    var dwBias = model.parameters["dw", "bias"]!
+    for c in [0, 1, 4, 5] { dwBias.scalars[c] = 0 }
+    silenced.parameters["dw", "bias"] = dwBias
+    let x = M.input(for: model)
+    assertClose(M.predict(pruned, x)[0], M.predict(silenced, x)[0], rtol: 1e-5)
+  }
+
   func testBatchNormGammaImportanceKeepsTheLargestGammas() throws {
     var model = M.residual()
     model.parameters["bn2", "gamma"] = Tensor(shape: [6], scalars: [0.9, -0.05, 0.3, -2, 0.01, 0.5])
@@ -157,5 +193,44 @@ final class PruneChannelsTests: XCTestCase {
   /// Positions in `original` of each value of `pruned` (bias values are distinct random floats).
   func keptIndices(original: Tensor, _ pruned: Tensor) -> [Int] {
     pruned.scalars.map { v in original.scalars.firstIndex(of: v)! }
+  }
+}
+
+final class PruneChannelsFixtureTests: XCTestCase {
+  typealias M = TestModels
+
+  func testPruningTheFashionMNISTCNNEqualsSilencingThePrunedChannels() throws {
+    // conv2 → bn2 → relu2 → pool2 → flatten → fc1: pruning conv2's channels must drop exactly
+    // the fc1 rows h·W·C + w·C + c of those channels. Reference: the original with bn2's γ and β
+    // zeroed on the pruned channels, so they are 0 after relu/pool and contribute nothing.
+    let model = try M.fmnistCNN()
+    let result = try PruneChannels(ratio: 0.5).apply(to: model, selecting: .named(["conv2"]))
+    let pruned = result.model
+    try pruned.validate()
+    let means = model.parameters["bn2", "movingMean"]!.scalars
+    let kept = pruned.parameters["bn2", "movingMean"]!.scalars.map { means.firstIndex(of: $0)! }
+    XCTAssertEqual(kept.count, means.count - Int((Double(means.count) / 2).rounded()))
+    let pooled = try model.graph.inferShapes()["pool2"]!
+    XCTAssertEqual(
+      pruned.parameters["fc1", "kernel"]!.shape[0], pooled[0] * pooled[1] * kept.count)
+    var silenced = model
+    for w in ["gamma", "beta"] {
+      var t = model.parameters["bn2", w]!
+      for c in 0..<t.count where !kept.contains(c) { t.scalars[c] = 0 }
+      silenced.parameters["bn2", w] = t
+    }
+    let x = M.input(for: model, batch: 2)
+    assertClose(M.predict(pruned, x)[0], M.predict(silenced, x)[0], rtol: 1e-5)
+    XCTAssertEqual(result.report.layers.map(\.layer), ["conv2", "bn2", "fc1"])
+  }
+
+  func testPruningEveryFashionMNISTLayerKeepsTheModelValid() throws {
+    let model = try M.fmnistCNN()
+    let result = try PruneChannels(ratio: 0.5).apply(to: model, selecting: .all)
+    try result.model.validate()
+    XCTAssertLessThan(result.report.after.params, result.report.before.params)
+    let y = M.predict(result.model, M.input(for: model))[0]
+    XCTAssertEqual(y.shape, [3, 10])
+    XCTAssertFalse(y.hasNonFinite)
   }
 }
