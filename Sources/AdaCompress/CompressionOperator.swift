@@ -49,11 +49,18 @@ public struct CompressionResult: Sendable {
   /// name exists in the input came from that node. `OperatorChain` composes these so a chained
   /// report speaks of the original layers. `GraphRewriter.result(operation:)` fills it in.
   public var origins: [String: String]?
+  /// Integers and scales of the quantized weights of `model` (keys `node/name`); `model`'s
+  /// parameters hold their dequantized values. Empty unless a `quantize` step ran.
+  public var quantized: QuantizedWeights
 
-  public init(model: Model, report: CompressionReport, origins: [String: String]? = nil) {
+  public init(
+    model: Model, report: CompressionReport, origins: [String: String]? = nil,
+    quantized: QuantizedWeights = [:]
+  ) {
     self.model = model
     self.report = report
     self.origins = origins
+    self.quantized = quantized
   }
 }
 

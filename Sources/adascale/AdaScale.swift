@@ -23,6 +23,7 @@ struct AdaScale {
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
+      ApplyCommand.self,
     ])
 
   static func main() {

@@ -16,7 +16,9 @@ import Foundation
 /// computes that same order (`kerasLayerOrder`) so positions agree. Nodes that no output depends
 /// on are left out, as Keras would drop them.
 ///
-/// The file is written to `path.tmp-<pid>` and renamed into place.
+/// The file is written to `path.tmp-<pid>` and renamed into place. `quantized` (integers and
+/// scales of weights whose float values are their dequantization) go into an extra group Keras
+/// ignores (`KerasQuantizedExtension`).
 ///
 ///     try KerasModelWriter.save(model, to: "variants/v3.h5")
 public enum KerasModelWriter {
@@ -24,13 +26,15 @@ public enum KerasModelWriter {
   /// that they load (`tools/reference/check_keras_loads.py`).
   public static let kerasVersion = "3.15.1"
 
-  public static func save(_ model: Model, to path: String) throws(AdaError) {
+  public static func save(_ model: Model, quantized: QuantizedWeights = [:], to path: String) throws(AdaError)
+  {
     let shapes: [String: [Int]]
     do {
       shapes = try model.validate()
     } catch {
       throw error.inFile(path)
     }
+    try quantized.validate(against: model, file: path)
     for node in model.graph.nodes where node.name.isEmpty || node.name.contains("/") {
       throw AdaError(
         .invalidValue, file: path, path: node.name,
@@ -62,6 +66,7 @@ public enum KerasModelWriter {
         try group.writeSplitStrings("weight_names", names)
       }
       try weights.createGroup("top_level_model_weights").writeSplitStrings("weight_names", [])
+      try KerasQuantizedExtension.write(quantized, into: file.root)
       try file.close()
     }
   }

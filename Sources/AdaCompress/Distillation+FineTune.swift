@@ -1,0 +1,70 @@
+import AdaNN
+import AdaTensor
+import AdaTrain
+
+/// How to fine-tune a compressed model against its original (design.md §4: knowledge
+/// distillation is the fine-tuning loss everywhere). Defaults are a short, gentle run.
+public struct FineTuneOptions: Codable, Hashable, Sendable {
+  public var epochs: Int
+  public var batchSize: Int
+  /// Use only the first `limit` examples of the dataset (quick runs); nil uses all.
+  public var limit: Int?
+  /// Adam learning rate, constant.
+  public var learningRate: Double
+  /// Seeds shuffling and dropout.
+  public var seed: UInt64
+  /// Loss weight per model output (early exits are extra outputs); nil weighs each output 1.
+  public var outputWeights: [Float]?
+
+  public init(
+    epochs: Int = 1, batchSize: Int = 64, limit: Int? = nil, learningRate: Double = 1e-3, seed: UInt64 = 0,
+    outputWeights: [Float]? = nil
+  ) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.limit = limit
+    self.learningRate = learningRate
+    self.seed = seed
+    self.outputWeights = outputWeights
+  }
+
+  /// The training configuration these options describe, distilling from `distillation`.
+  public func trainConfig(distillation: Distillation) -> TrainConfig {
+    TrainConfig(
+      epochs: epochs, batchSize: batchSize, optimizer: .adam(), schedule: .constant(learningRate), seed: seed,
+      distillation: distillation)
+  }
+}
+
+extension Distillation {
+  /// Fine-tunes `student` (a compressed model) to mimic this teacher (the original) on
+  /// `dataset`, with AdaTrain's `Trainer`: loss `α·T²·KL(teacher_T ‖ student_T) + (1 − α)·CE`
+  /// on every student output (an early exit distils from the teacher's first output).
+  ///
+  ///     let teacher = Distillation(teacher: original, alpha: 0.7, temperature: 4)
+  ///     let tuned = try teacher.fineTune(compressed, on: train, options: FineTuneOptions(epochs: 1)).model
+  ///
+  /// - Throws: `AdaError` when the options are invalid (errors name `finetune.<field>` or
+  ///   `train.<field>`) or the dataset does not fit the student or the teacher.
+  public func fineTune(
+    _ student: Model, on dataset: LabeledDataset, options: FineTuneOptions = FineTuneOptions(),
+    reporter: any ProgressReporter = SilentReporter()
+  ) throws(AdaError) -> TrainResult {
+    var data = dataset
+    if let limit = options.limit {
+      guard limit >= 1 else {
+        throw AdaError(.invalidValue, path: "finetune.limit", "expected ≥ 1, found \(limit)")
+      }
+      if limit < dataset.count { data = dataset.subset(Array(0..<limit)) }
+    }
+    if let weights = options.outputWeights, weights.count != student.graph.outputs.count {
+      throw AdaError(
+        .invalidValue, path: "finetune.outputWeights",
+        "\(weights.count) weights for \(student.graph.outputs.count) outputs \(student.graph.outputs)")
+    }
+    let trainer = Trainer(
+      config: options.trainConfig(distillation: self),
+      objective: ClassificationObjective(outputWeights: options.outputWeights), reporter: reporter)
+    return try trainer.fit(student, on: data)
+  }
+}

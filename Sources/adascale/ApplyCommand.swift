@@ -1,0 +1,136 @@
+import AdaCompress
+import AdaIO
+import AdaNN
+import AdaTensor
+import AdaTrain
+import ArgumentParser
+import Foundation
+
+struct ApplyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "apply",
+    abstract: "Apply compression operators to a Keras model and save the result as Keras .h5.",
+    discussion: """
+      Operators run in the order given; each rewrites the layers --layers names (default: every
+      layer it can rewrite). With --finetune-epochs, the result is then fine-tuned on --dataset
+      by knowledge distillation from the original model; quantized kernels are quantized again
+      afterwards. Prints params, MACs and weight bytes before → after, per rewritten layer and in
+      total. The output is a Keras legacy .h5 that keras.models.load_model opens; quantized
+      weights are stored as their dequantized floats for Keras, with the integers and scales in
+      an extra group adascale reads back (docs/formats.md).
+
+      Operators (see docs/operators.md):
+        \(OperatorParser.ids.map { OperatorParser.syntax[$0]! }.joined(separator: "\n  "))
+
+      Examples:
+        adascale apply --model cnn.h5 --op low-rank:0.25 --op quantize:8 --output small.h5
+        adascale apply --model cnn.h5 --op fire:0.25 --layers conv2 --finetune-epochs 1 --dataset fashion-mnist --limit 5000 --output fire.h5
+        adascale apply --model mobilenet.h5 --op early-exit:block_2 --finetune-epochs 1 --dataset data.h5 --output exits.h5 --json
+      """)
+
+  @OptionGroup var modelOptions: ModelOptions
+
+  @Option(name: .customLong("op"), help: "An operator, e.g. low-rank:0.25 (repeat for a chain).")
+  var operators: [String] = []
+
+  @Option(help: "Comma-separated layer names to rewrite (default: every eligible layer).")
+  var layers: String?
+
+  @Option(help: "Where to write the compressed model (Keras legacy .h5).")
+  var output: String
+
+  @Option(help: "Epochs of distillation fine-tuning after the operators (0: none).")
+  var finetuneEpochs = 0
+
+  @Option(help: "'fashion-mnist' or an HDF5 dataset file, for fine-tuning and accuracy.")
+  var dataset: String?
+
+  @Option(help: "Use only the first N examples of each split.")
+  var limit: Int?
+
+  @Option(help: "Fine-tuning examples per step.")
+  var batchSize = 64
+
+  @Option(help: "Fine-tuning learning rate (Adam).")
+  var lr = 0.001
+
+  @Option(help: "Distillation weight α of the teacher term (0–1).")
+  var alpha: Float = 0.7
+
+  @Option(help: "Distillation temperature.")
+  var temperature: Float = 4
+
+  @Option(help: "Seed for fine-tuning and new weights.")
+  var seed: UInt64 = 0
+
+  @Flag(help: "Print the report as JSON.")
+  var json = false
+
+  func validate() throws {
+    guard !operators.isEmpty else {
+      throw ValidationError("give at least one --op (e.g. --op low-rank:0.25)")
+    }
+    guard finetuneEpochs >= 0 else { throw ValidationError("--finetune-epochs must be 0 or more") }
+    guard finetuneEpochs == 0 || dataset != nil else {
+      throw ValidationError("--finetune-epochs needs --dataset")
+    }
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+  }
+
+  var selection: LayerSelection {
+    guard let layers else { return .all }
+    return .named(layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+  }
+
+  func run() throws {
+    let start = Date()
+    let (original, inputQuantized) = try KerasModelReader.loadWithQuantized(
+      path: modelOptions.model, config: modelOptions.config)
+    let chain = OperatorChain(try OperatorParser.parse(operators).map { OperatorChain.Step($0) })
+    if !json { Output.status("applying \(chain.description) to \(original.graph.name)") }
+    var result = try chain.apply(to: original, quantized: inputQuantized, selecting: selection)
+
+    var fineTune: ApplyReport.FineTune?
+    var accuracy: ApplyReport.Accuracy?
+    if let dataset {
+      if finetuneEpochs > 0 {
+        let train = try load(dataset, .train, for: original.graph)
+        if !json {
+          Output.status("fine-tuning on \(train.name): \(train.count) examples, \(finetuneEpochs) epoch(s)")
+        }
+        let options = FineTuneOptions(
+          epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr, seed: seed)
+        let tuned = try Distillation(teacher: original, alpha: alpha, temperature: temperature).fineTune(
+          result.model, on: train, options: options,
+          reporter: json ? SilentReporter() : TerminalProgressBar())
+        (result.model, result.quantized) = result.quantized.requantizing(tuned.model)
+        fineTune = ApplyReport.FineTune(examples: train.count, epochs: tuned.history)
+      }
+      let test = try load(dataset, .test, for: original.graph)
+      let objective = ClassificationObjective()
+      accuracy = ApplyReport.Accuracy(
+        dataset: test.name, examples: test.count,
+        original: try Trainer.evaluate(original, on: test, batchSize: 256, objective: objective).accuracy,
+        compressed: try Trainer.evaluate(result.model, on: test, batchSize: 256, objective: objective)
+          .accuracy)
+    }
+    try KerasModelWriter.save(result.model, quantized: result.quantized, to: output)
+
+    let report = ApplyReport(
+      model: modelOptions.model, output: output, original: original, originalQuantized: inputQuantized,
+      result: result, fineTune: fineTune, accuracy: accuracy, seconds: Date().timeIntervalSince(start))
+    if json { return try Output.printJSON(report) }
+    print(report.text)
+  }
+
+  /// A dataset split, reshaped to the model's input shape, limited to `--limit` examples.
+  func load(_ name: String, _ split: DatasetSplit, for graph: Graph) throws(AdaError) -> LabeledDataset {
+    let data = try DatasetSource.resolve(name).load(split, limit: limit)
+    do {
+      return try data.reshapingExamples(to: graph.inputShape)
+    } catch {
+      throw AdaError(error.kind, file: name, path: "\(split.rawValue) examples", error.message)
+    }
+  }
+}
