@@ -53,6 +53,6 @@ let package = Package(
     .testTarget(name: "AdaProfileTests", dependencies: ["AdaProfile", "AdaIO", "TestSupport"]),
     .testTarget(
       name: "adascaleTests",
-      dependencies: ["adascale", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),
+      dependencies: ["adascale", "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),
   ]
 )
