@@ -10,22 +10,11 @@ public enum Conv2DReference {
   public static func forward(_ x: Tensor, kernel: Tensor, geometry g: ConvGeometry) -> Tensor {
     let (n, c, f) = checkShapes(x, kernel, g)
     var y = Tensor(shape: [n, g.outputHeight, g.outputWidth, f])
-    for b in 0..<n {
-      for oh in 0..<g.outputHeight {
-        for ow in 0..<g.outputWidth {
-          for o in 0..<f {
-            var acc: Float = 0
-            for i in 0..<g.kernelHeight {
-              for j in 0..<g.kernelWidth {
-                let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-                let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-                guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
-                for ch in 0..<c { acc += x[b, ih, iw, ch] * kernel[i, j, ch, o] }
-              }
-            }
-            y[b, oh, ow, o] = acc
-          }
-        }
+    g.forEachTap(batch: n) { b, oh, ow, i, j, ih, iw in
+      for o in 0..<f {
+        var acc: Float = 0
+        for ch in 0..<c { acc += x[b, ih, iw, ch] * kernel[i, j, ch, o] }
+        y[b, oh, ow, o] += acc
       }
     }
     return y
@@ -39,23 +28,12 @@ public enum Conv2DReference {
     precondition(dy.shape == [n, g.outputHeight, g.outputWidth, f], "Conv2DReference: dy \(dy.shape)")
     var dx = Tensor(shape: x.shape)
     var dk = Tensor(shape: kernel.shape)
-    for b in 0..<n {
-      for oh in 0..<g.outputHeight {
-        for ow in 0..<g.outputWidth {
-          for i in 0..<g.kernelHeight {
-            for j in 0..<g.kernelWidth {
-              let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-              let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-              guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
-              for ch in 0..<c {
-                for o in 0..<f {
-                  let gy = dy[b, oh, ow, o]
-                  dx[b, ih, iw, ch] += kernel[i, j, ch, o] * gy
-                  dk[i, j, ch, o] += x[b, ih, iw, ch] * gy
-                }
-              }
-            }
-          }
+    g.forEachTap(batch: n) { b, oh, ow, i, j, ih, iw in
+      for ch in 0..<c {
+        for o in 0..<f {
+          let gy = dy[b, oh, ow, o]
+          dx[b, ih, iw, ch] += kernel[i, j, ch, o] * gy
+          dk[i, j, ch, o] += x[b, ih, iw, ch] * gy
         }
       }
     }

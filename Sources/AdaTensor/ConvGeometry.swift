@@ -128,6 +128,28 @@ public struct ConvGeometry: Sendable, Hashable, Codable, CustomStringConvertible
     return first < end ? first..<end : 0..<0
   }
 
+  /// Visits every (image, output pixel, kernel tap) whose input pixel `(ih, iw)` lies inside the
+  /// image, in row-major order: the definition the plain-loop reference kernels are written from.
+  public func forEachTap(
+    batch n: Int,
+    _ body: (_ b: Int, _ oh: Int, _ ow: Int, _ i: Int, _ j: Int, _ ih: Int, _ iw: Int) -> Void
+  ) {
+    for b in 0..<n {
+      for oh in 0..<outputHeight {
+        for ow in 0..<outputWidth {
+          for i in 0..<kernelHeight {
+            for j in 0..<kernelWidth {
+              let ih = oh * strideHeight - padTop + i * dilationHeight
+              let iw = ow * strideWidth - padLeft + j * dilationWidth
+              guard ih >= 0, ih < inputHeight, iw >= 0, iw < inputWidth else { continue }
+              body(b, oh, ow, i, j, ih, iw)
+            }
+          }
+        }
+      }
+    }
+  }
+
   public var description: String {
     "\(inputHeight)x\(inputWidth) k\(kernelHeight)x\(kernelWidth) s\(strideHeight)x\(strideWidth)"
       + " d\(dilationHeight)x\(dilationWidth) pad(\(padTop),\(padBottom),\(padLeft),\(padRight))"

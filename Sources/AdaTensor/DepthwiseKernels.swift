@@ -163,20 +163,9 @@ public enum DepthwiseKernels {
     _ body: (_ b: Int, _ oh: Int, _ ow: Int, _ ih: Int, _ iw: Int, _ i: Int, _ j: Int, _ ch: Int, _ q: Int)
       -> Void
   ) {
-    for b in 0..<n {
-      for oh in 0..<g.outputHeight {
-        for ow in 0..<g.outputWidth {
-          for i in 0..<g.kernelHeight {
-            for j in 0..<g.kernelWidth {
-              let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-              let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-              guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
-              for ch in 0..<c {
-                for q in 0..<m { body(b, oh, ow, ih, iw, i, j, ch, q) }
-              }
-            }
-          }
-        }
+    g.forEachTap(batch: n) { b, oh, ow, i, j, ih, iw in
+      for ch in 0..<c {
+        for q in 0..<m { body(b, oh, ow, ih, iw, i, j, ch, q) }
       }
     }
   }

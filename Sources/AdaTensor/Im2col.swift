@@ -143,21 +143,9 @@ public enum Im2col {
   public static func referenceIm2col(_ x: Tensor, geometry g: ConvGeometry) -> Tensor {
     let (n, c) = checkedImage(x, g)
     var out = Tensor(shape: [n * g.outputArea, g.kernelArea * c])
-    for b in 0..<n {
-      for oh in 0..<g.outputHeight {
-        for ow in 0..<g.outputWidth {
-          for i in 0..<g.kernelHeight {
-            for j in 0..<g.kernelWidth {
-              let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-              let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-              guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
-              for ch in 0..<c {
-                out[(b * g.outputHeight + oh) * g.outputWidth + ow, (i * g.kernelWidth + j) * c + ch] =
-                  x[b, ih, iw, ch]
-              }
-            }
-          }
-        }
+    g.forEachTap(batch: n) { b, oh, ow, i, j, ih, iw in
+      for ch in 0..<c {
+        out[(b * g.outputHeight + oh) * g.outputWidth + ow, (i * g.kernelWidth + j) * c + ch] = x[b, ih, iw, ch]
       }
     }
     return out
@@ -168,21 +156,10 @@ public enum Im2col {
     _ columns: Tensor, batch n: Int, channels c: Int, geometry g: ConvGeometry
   ) -> Tensor {
     var x = Tensor(shape: [n, g.inputHeight, g.inputWidth, c])
-    for b in 0..<n {
-      for oh in 0..<g.outputHeight {
-        for ow in 0..<g.outputWidth {
-          for i in 0..<g.kernelHeight {
-            for j in 0..<g.kernelWidth {
-              let ih = oh * g.strideHeight - g.padTop + i * g.dilationHeight
-              let iw = ow * g.strideWidth - g.padLeft + j * g.dilationWidth
-              guard ih >= 0, ih < g.inputHeight, iw >= 0, iw < g.inputWidth else { continue }
-              for ch in 0..<c {
-                x[b, ih, iw, ch] +=
-                  columns[(b * g.outputHeight + oh) * g.outputWidth + ow, (i * g.kernelWidth + j) * c + ch]
-              }
-            }
-          }
-        }
+    g.forEachTap(batch: n) { b, oh, ow, i, j, ih, iw in
+      for ch in 0..<c {
+        x[b, ih, iw, ch] +=
+          columns[(b * g.outputHeight + oh) * g.outputWidth + ow, (i * g.kernelWidth + j) * c + ch]
       }
     }
     return x
