@@ -23,6 +23,7 @@ struct AdaScale {
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
+      ProfileCommand.self,
     ])
 
   static func main() {

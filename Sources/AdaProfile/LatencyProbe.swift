@@ -1,0 +1,146 @@
+import AdaNN
+import AdaTensor
+
+/// How the latency probe times things.
+public struct ProbeConfig: Codable, Hashable, Sendable {
+  /// Timed time per op, split over `rounds` (milliseconds).
+  public var budgetMs: Double
+  /// Number of interleaved rounds.
+  public var rounds: Int
+  /// Untimed warm-up per benchmark before the first round (milliseconds, at least 3 calls).
+  public var warmupMs: Double
+  /// A sample lasts at least this long: cheap calls are timed in groups (milliseconds).
+  public var minimumSampleMs: Double
+  /// OpenBLAS threads and `Parallel.workers` while timing.
+  public var threads: Int
+
+  public init(
+    budgetMs: Double = 100, rounds: Int = 8, warmupMs: Double = 10, minimumSampleMs: Double = 0.05,
+    threads: Int = 1
+  ) {
+    self.budgetMs = budgetMs
+    self.rounds = rounds
+    self.warmupMs = warmupMs
+    self.minimumSampleMs = minimumSampleMs
+    self.threads = threads
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case rounds, threads
+    case budgetMs = "budget_ms"
+    case warmupMs = "warmup_ms"
+    case minimumSampleMs = "minimum_sample_ms"
+  }
+}
+
+/// One thing to time: a call of `run`, with its own timed budget.
+public struct Benchmark {
+  public var name: String
+  public var budgetMs: Double
+  let run: () -> Void
+
+  public init(name: String, budgetMs: Double, run: @escaping () -> Void) {
+    self.name = name
+    self.budgetMs = budgetMs
+    self.run = run
+  }
+}
+
+/// Times benchmarks on this host at batch 1: warm-up, then interleaved rounds (each benchmark
+/// gets `budget / rounds` of every round, the starting benchmark rotating), samples of
+/// `k` back-to-back calls where `k` makes a sample last `minimumSampleMs`. See `SampleSet` for how
+/// samples become count/mean/variance.
+public enum LatencyProbe {
+  public static func measure(
+    _ benchmarks: [Benchmark], config: ProbeConfig, progress: (String) -> Void = { _ in }
+  ) -> [LatencyStats] {
+    guard !benchmarks.isEmpty else { return [] }
+    return withThreads(config.threads) {
+      var sets = benchmarks.map { SampleSet(callsPerSample: callsPerSample($0, config)) }
+      let rounds = max(config.rounds, 1)
+      for r in 0..<rounds {
+        for j in 0..<benchmarks.count {
+          let b = (j + r) % benchmarks.count
+          sets[b].startRound()
+          let slice = benchmarks[b].budgetMs / 1e3 / Double(rounds)
+          let k = sets[b].callsPerSample
+          let end = MonotonicClock.now() + slice
+          repeat {
+            let t0 = MonotonicClock.now()
+            for _ in 0..<k { benchmarks[b].run() }
+            sets[b].add(totalSeconds: MonotonicClock.now() - t0)
+          } while MonotonicClock.now() < end
+        }
+        progress("round \(r + 1)/\(rounds) of \(benchmarks.count) benchmarks")
+      }
+      return sets.map(\.stats)
+    }
+  }
+
+  /// Runs `body` with OpenBLAS and `Parallel` limited to `threads`, restoring OpenBLAS after.
+  public static func withThreads<T>(_ threads: Int, _ body: () -> T) -> T {
+    let saved = BLAS.threads
+    BLAS.threads = threads
+    defer { BLAS.threads = saved }
+    return Parallel.$workers.withValue(threads) { body() }
+  }
+
+  /// Warms the benchmark up (at least 3 calls and `warmupMs`), then times calls for one
+  /// `minimumSampleMs` to pick how many calls one sample holds.
+  static func callsPerSample(_ b: Benchmark, _ config: ProbeConfig) -> Int {
+    let start = MonotonicClock.now()
+    var calls = 0
+    while calls < 3 || MonotonicClock.now() - start < config.warmupMs / 1e3 {
+      b.run()
+      calls += 1
+    }
+    let target = config.minimumSampleMs / 1e3
+    let t0 = MonotonicClock.now()
+    var n = 0
+    repeat {
+      b.run()
+      n += 1
+    } while MonotonicClock.now() - t0 < target
+    let perCall = (MonotonicClock.now() - t0) / Double(n)
+    return perCall >= target ? 1 : Int((target / max(perCall, 1e-9)).rounded(.up))
+  }
+}
+
+extension Benchmark {
+  /// One op alone at batch 1: its layer with seeded random inputs and weights.
+  public static func op(_ op: GraphOp, budgetMs: Double, seed: UInt64 = 7) -> Benchmark {
+    var g = SeededGenerator(seed: seed)
+    let inputs = op.inputShapes.map { Tensor.uniform([1] + $0, lo: -1, hi: 1, using: &g) }
+    let params = op.spec.makeLayer().parameters(for: op.inputShapes).map {
+      $0.initialValue(using: &g)
+    }
+    return Benchmark(
+      name: op.signature.key, budgetMs: budgetMs,
+      run: forwardClosure(op.spec.makeLayer(), inputs: inputs, params: params))
+  }
+
+  /// The whole model at batch 1 through `Executor.predict`.
+  public static func model(
+    _ executor: Executor, parameters: Parameters, budgetMs: Double, seed: UInt64 = 7
+  ) -> Benchmark {
+    var g = SeededGenerator(seed: seed)
+    let x = Tensor.uniform([1] + executor.graph.inputShape, lo: -1, hi: 1, using: &g)
+    var sink: Float = 0
+    return Benchmark(name: "model \(executor.graph.name)", budgetMs: budgetMs) {
+      let y = executor.predict(x, parameters: parameters)
+      sink += y.first?.scalars.first ?? 0
+    }
+  }
+
+  private static func forwardClosure<L: Layer>(_ layer: L, inputs: [Tensor], params: [Tensor])
+    -> () -> Void
+  {
+    var params = params
+    var context = ForwardContext.inference
+    var sink: Float = 0
+    return {
+      let (y, _) = layer.forward(inputs, params: &params, context: &context)
+      sink += y.scalars.first ?? 0
+    }
+  }
+}
