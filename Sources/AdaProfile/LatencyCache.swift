@@ -9,11 +9,14 @@ import Foundation
 ///
 /// One JSON file per fingerprint, `<directory>/latency-<fingerprint.id>.json`, written atomically.
 /// A file whose recorded fingerprint differs from the current one (another CPU, thread count,
-/// BLAS build or adascale version) is ignored and replaced on the next save.
+/// BLAS build or adascale version), or written by another version of the timing method, is
+/// ignored and replaced on the next save.
 public struct LatencyCache: Sendable {
   public struct Contents: Codable, Sendable {
     public var format = "adascale-latency-cache"
-    public var version = 1
+    /// Bumped whenever the way things are timed changes (2: allocator tuning before timing).
+    public var version = Contents.currentVersion
+    public static let currentVersion = 2
     public var fingerprint: MachineFingerprint
     public var ops: [String: LatencyStats] = [:]
     /// End-to-end batch-1 latency per `Graph.stableHash`.
@@ -40,7 +43,8 @@ public struct LatencyCache: Sendable {
     if let directory {
       let path = Self.path(directory: directory, fingerprint: fingerprint)
       if let data = FileManager.default.contents(atPath: path),
-        let c = try? JSONDecoder().decode(Contents.self, from: data), c.fingerprint == fingerprint
+        let c = try? JSONDecoder().decode(Contents.self, from: data), c.fingerprint == fingerprint,
+        c.version == Contents.currentVersion
       {
         loaded = c
       }

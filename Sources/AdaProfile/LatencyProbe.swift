@@ -49,12 +49,13 @@ public struct Benchmark {
 /// Times benchmarks on this host at batch 1: warm-up, then interleaved rounds (each benchmark
 /// gets `budget / rounds` of every round, the starting benchmark rotating), samples of
 /// `k` back-to-back calls where `k` makes a sample last `minimumSampleMs`. See `SampleSet` for how
-/// samples become count/mean/variance.
+/// samples become count/mean/variance. Applies `AllocatorTuning` first.
 public enum LatencyProbe {
   public static func measure(
     _ benchmarks: [Benchmark], config: ProbeConfig, progress: (String) -> Void = { _ in }
   ) -> [LatencyStats] {
     guard !benchmarks.isEmpty else { return [] }
+    AllocatorTuning.apply()
     return withThreads(config.threads) {
       var sets = benchmarks.map { SampleSet(callsPerSample: callsPerSample($0, config)) }
       let rounds = max(config.rounds, 1)

@@ -90,33 +90,38 @@ struct ProfileCommand: ParsableCommand {
   }
 }
 
-/// Human-readable rendering of a `ProfileReport`.
+/// Human-readable rendering of a `ProfileReport`. Latencies are in µs when the model takes
+/// under a millisecond, else in ms.
 enum ProfileTable {
   static func render(_ r: ProfileReport) -> String {
     var out: [String] = []
     let fp = r.fingerprint
+    let micro = r.total.predictedMs < 1
+    let unit = micro ? "µs" : "ms"
+    func t(_ ms: Double) -> String { micro ? fmt(ms * 1e3, 2) : fmt(ms, 3) }
+    func tsd(_ s: LatencyStats) -> String { "\(t(s.meanMs)) ± \(t(s.sdMs))" }
     out.append(
       "model \(r.model) on \(fp.cpuModel) (OpenBLAS \(fp.blasCore), \(fp.threads) thread"
         + "\(fp.threads == 1 ? "" : "s")), batch 1, \(fmt(r.probe.budgetMs, 0)) ms per op; "
         + "cache: \(r.cache.hits) hit\(r.cache.hits == 1 ? "" : "s"), \(r.cache.measured) timed now")
     out.append(
       Output.table(
-        header: ["layer", "kind", "latency ms", "share", "MACs", "GFLOP/s", "bytes"],
+        header: ["layer", "kind", "latency \(unit)", "share", "MACs", "GFLOP/s", "bytes"],
         rows: r.layers.map {
           [
-            $0.name, $0.kind, "\(fmt($0.meanMs, 4)) ± \(fmt($0.sdMs, 4))",
-            "\(fmt($0.share * 100, 1))%", Output.grouped($0.macs), fmt($0.gflops, 2),
-            Output.grouped($0.bytes),
+            $0.name, $0.kind, "\(t($0.meanMs)) ± \(t($0.sdMs))", "\(fmt($0.share * 100, 1))%",
+            Output.grouped($0.macs), fmt($0.gflops, 2), Output.grouped($0.bytes),
           ]
         }))
-    let t = r.total
-    var totals =
-      "total: predicted \(fmt(t.predictedMs, 4)) ± \(fmt(t.predictedSdMs, 4)) ms "
-      + "(ops \(fmt(t.opsMs, 4)) + dispatch \(fmt(t.overheadMs, 4)))"
-    if let m = t.measuredMs, let e = t.relativeError {
-      totals += ", measured \(fmt(m, 4)) ± \(fmt(t.measuredSdMs ?? 0, 4)) ms, error \(fmt(e * 100, 1))%"
+    let total = r.total
+    var line =
+      "total: predicted \(t(total.predictedMs)) ± \(t(total.predictedSdMs)) \(unit) "
+      + "(layers \(t(total.opsMs)) + dispatch \(t(total.overheadMs)))"
+    if let m = total.measuredMs, let e = total.relativeError {
+      line +=
+        ", measured \(t(m)) ± \(t(total.measuredSdMs ?? 0)) \(unit), error \(fmt(e * 100, 1))%"
     }
-    out.append(totals)
+    out.append(line)
     let m = r.memory
     out.append(
       "memory: weights \(Output.grouped(m.batch1.weightBytes)) B; peak working set "
@@ -125,14 +130,17 @@ enum ProfileTable {
     out.append("context: \(r.context)")
     out.append(
       Output.table(
-        header: ["device", "source", "latency ms", "energy mJ", "power W", "peak memory", "feasible"],
+        header: [
+          "device", "source", "latency \(unit)", "energy mJ", "power W", "peak memory", "feasible",
+        ],
         rows: r.devices.map {
           [
-            $0.device, $0.source, "\(fmt($0.latency.meanMs, 4)) ± \(fmt($0.latency.sdMs, 4))",
-            $0.energyMJ.map { fmt($0, 4) } ?? "-", $0.averagePowerW.map { fmt($0, 2) } ?? "-",
-            Output.grouped($0.peakMemoryBytes) + " B", $0.feasible ? "yes" : "no",
+            $0.device, $0.source, tsd($0.latency), $0.energyMJ.map { fmt($0, 4) } ?? "-",
+            $0.averagePowerW.map { fmt($0, 2) } ?? "-", Output.grouped($0.peakMemoryBytes) + " B",
+            $0.feasible ? "yes" : "no",
           ]
         }))
+    out.append("energy is modelled from device power constants (recipes/devices); see docs/profiler.md")
     return out.joined(separator: "\n")
   }
 

@@ -59,6 +59,17 @@ final class LatencyCacheTests: XCTestCase {
     XCTAssertTrue(cache.contents.ops.isEmpty)
   }
 
+  /// Measurements taken by an older timing method (cache format version) are not reused.
+  func testAFileFromAnOlderTimingMethodIsIgnored() throws {
+    let dir = Fixtures.temporaryDirectory().path
+    var old = LatencyCache.Contents(fingerprint: fingerprint)
+    old.version = LatencyCache.Contents.currentVersion - 1
+    old.ops["k"] = LatencyStats(count: 1, meanMs: 1, varianceMs2: 0)
+    try JSONEncoder().encode(old).write(
+      to: URL(fileURLWithPath: LatencyCache.path(directory: dir, fingerprint: fingerprint)))
+    XCTAssertTrue(LatencyCache(directory: dir, fingerprint: fingerprint).contents.ops.isEmpty)
+  }
+
   /// The second profile of the same model times nothing: every op signature, the end-to-end
   /// latency, the overhead calibration and the host probe come from the cache, unchanged.
   func testSecondProfileOfTheSameModelIsServedFromTheCache() throws {
