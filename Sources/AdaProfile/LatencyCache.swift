@@ -14,9 +14,10 @@ import Foundation
 public struct LatencyCache: Sendable {
   public struct Contents: Codable, Sendable {
     public var format = "adascale-latency-cache"
-    /// Bumped whenever the way things are timed changes (2: allocator tuning before timing).
+    /// Bumped whenever the way things are timed changes (2: allocator tuning before timing;
+    /// 3: buffers relocated every round).
     public var version = Contents.currentVersion
-    public static let currentVersion = 2
+    public static let currentVersion = 3
     public var fingerprint: MachineFingerprint
     public var ops: [String: LatencyStats] = [:]
     /// End-to-end batch-1 latency per `Graph.stableHash`.
