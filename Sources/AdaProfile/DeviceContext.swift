@@ -92,7 +92,8 @@ public struct DeviceContext: Codable, Hashable, Sendable, CustomStringConvertibl
         guard let t = ThermalState(rawValue: value) else {
           throw AdaError(
             .invalidValue, path: "context.thermal",
-            "expected one of \(ThermalState.allCases.map(\.rawValue).joined(separator: ", ")), found '\(value)'")
+            "expected one of \(ThermalState.allCases.map(\.rawValue).joined(separator: ", ")), found '\(value)'"
+          )
         }
         c.thermal = t
       }

@@ -98,9 +98,11 @@ public struct DeviceProfile: Codable, Hashable, Sendable {
     let profile = DeviceProfile(
       name: try doc["name"].string(), description: try doc["description"].string(default: ""),
       measured: measured, cores: cores, clockGHz: try optionalPositive("clock_ghz"),
-      peakGflopsPerCore: measured ? try optionalPositive("peak_gflops_per_core")
+      peakGflopsPerCore: measured
+        ? try optionalPositive("peak_gflops_per_core")
         : try positive("peak_gflops_per_core"),
-      memoryBandwidthGBs: measured ? try optionalPositive("memory_bandwidth_gbs")
+      memoryBandwidthGBs: measured
+        ? try optionalPositive("memory_bandwidth_gbs")
         : try positive("memory_bandwidth_gbs"),
       idlePowerW: try nonNegative("idle_power_w"),
       activePowerPerCoreW: try nonNegative("active_power_per_core_w"),

@@ -37,8 +37,10 @@ public struct DispatchOverhead: Codable, Hashable, Sendable {
   public static func calibrate(config: ProbeConfig, progress: (String) -> Void = { _ in })
     -> DispatchOverhead
   {
-    let chains = [chain(of: .dropout(DropoutSpec(rate: 0.5)), named: "dropout"),
-                  chain(of: .dense(DenseSpec(units: 16)), named: "dense")]
+    let chains = [
+      chain(of: .dropout(DropoutSpec(rate: 0.5)), named: "dropout"),
+      chain(of: .dense(DenseSpec(units: 16)), named: "dense"),
+    ]
     var benchmarks: [Benchmark] = []
     var plans: [(ops: [GraphOp], firstOp: Int, uniqueKeys: [String])] = []
     for graph in chains {

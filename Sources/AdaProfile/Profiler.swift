@@ -84,7 +84,11 @@ public enum Profiler {
     if timeModel {
       let executor = try Executor(graph: graph)
       let params: Parameters
-      if let parameters { params = parameters } else { params = try Parameters.initialize(for: graph, seed: 5) }
+      if let parameters {
+        params = parameters
+      } else {
+        params = try Parameters.initialize(for: graph, seed: 5)
+      }
       benchmarks.append(
         .model(
           executor, parameters: params,

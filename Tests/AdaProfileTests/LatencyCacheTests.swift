@@ -5,7 +5,8 @@ import TestSupport
 import XCTest
 
 final class LatencyCacheTests: XCTestCase {
-  let fingerprint = MachineFingerprint(cpuModel: "Test CPU", blasCore: "Generic", threads: 1, version: "0.1.0")
+  let fingerprint = MachineFingerprint(
+    cpuModel: "Test CPU", blasCore: "Generic", threads: 1, version: "0.1.0")
 
   /// A run cheap enough for tests: 1 ms per op over 2 rounds, a tiny host probe.
   func quickOptions(_ dir: String?, threads: Int = 1, version: String = "0.1.0") -> ProfileOptions {
@@ -22,7 +23,8 @@ final class LatencyCacheTests: XCTestCase {
     let dir = Fixtures.temporaryDirectory().path
     var cache = LatencyCache(directory: dir, fingerprint: fingerprint)
     XCTAssertFalse(cache.loadedFromDisk)
-    cache.contents.ops["relu|in=4|out=4|act=relu|b=32"] = LatencyStats(count: 7, meanMs: 0.5, varianceMs2: 0.01)
+    cache.contents.ops["relu|in=4|out=4|act=relu|b=32"] = LatencyStats(
+      count: 7, meanMs: 0.5, varianceMs2: 0.01)
     try cache.save()
     let again = LatencyCache(directory: dir, fingerprint: fingerprint)
     XCTAssertTrue(again.loadedFromDisk)
@@ -90,7 +92,8 @@ final class LatencyCacheTests: XCTestCase {
 
     // A variant sharing all but the convolutions re-times only the new signatures.
     let variant = try Profiler.profile(graph: fmnistGraph(filters: (2, 8)), options: quickOptions(dir))
-    XCTAssertEqual(variant.measuredNow, 5, "conv1, bn1, relu1, pool1 and conv2 (its input) change; the rest is shared")
+    XCTAssertEqual(
+      variant.measuredNow, 5, "conv1, bn1, relu1, pool1 and conv2 (its input) change; the rest is shared")
 
     // Another thread count is another fingerprint: everything is timed again.
     let twoThreads = try Profiler.profile(graph: graph, options: quickOptions(dir, threads: 2))

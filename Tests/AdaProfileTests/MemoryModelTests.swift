@@ -30,7 +30,10 @@ final class MemoryModelTests: XCTestCase {
   func testAliasingLayersAllocateNothing() throws {
     let g = chain(
       [1],
-      [("a", .dense(DenseSpec(units: 16)), nil), ("f", .flatten, nil), ("b", .dense(DenseSpec(units: 1)), nil)])
+      [
+        ("a", .dense(DenseSpec(units: 16)), nil), ("f", .flatten, nil),
+        ("b", .dense(DenseSpec(units: 1)), nil),
+      ])
     let m = try MemoryModel.estimate(graph: g)
     XCTAssertEqual(m.peakActivationBytes, 68)
   }

@@ -6,10 +6,12 @@ import XCTest
 
 final class OpTableTests: XCTestCase {
   func testEveryRowSaysMeasuredOrModelledAndTheTableRoundTrips() throws {
-    let graph = chain([8, 8, 2], [
-      ("c", .conv2D(Conv2DSpec(filters: 4, kernel: .square(3), padding: .same)), nil),
-      ("r", .relu(ReLUSpec()), nil), ("f", .flatten, nil), ("d", .dense(DenseSpec(units: 3)), nil),
-    ])
+    let graph = chain(
+      [8, 8, 2],
+      [
+        ("c", .conv2D(Conv2DSpec(filters: 4, kernel: .square(3), padding: .same)), nil),
+        ("r", .relu(ReLUSpec()), nil), ("f", .flatten, nil), ("d", .dense(DenseSpec(units: 3)), nil),
+      ])
     var options = ProfileOptions(
       probe: ProbeConfig(budgetMs: 1, rounds: 2, warmupMs: 0.5, threads: 1), cacheDirectory: nil,
       version: "test")

@@ -11,7 +11,8 @@ final class ProfileCommandTests: XCTestCase {
   let fmnist = Fixtures.path("keras/fmnist_cnn.h5")
 
   func profile(_ args: [String]) throws -> (CLI.Result, [String: Any]) {
-    let r = try CLI.run(["profile", "--budget-ms", "2", "--cache", Self.cache, "--json"] + args, timeout: 300)
+    let r = try CLI.run(
+      ["profile", "--budget-ms", "2", "--cache", Self.cache, "--json"] + args, timeout: 300)
     XCTAssertEqual(r.status, 0, r.stderr)
     let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
     return (r, json)
@@ -67,7 +68,8 @@ final class ProfileCommandTests: XCTestCase {
   func testOutputWritesTheOpsTableWithMeasuredAndModelledRows() throws {
     let path = Fixtures.temporaryDirectory().appendingPathComponent("ops-lut.json").path
     _ = try profile(["--model", fmnist, "--device", "jetson-nano-cpu", "--output", path])
-    let table = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    let table =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
     XCTAssertEqual(table["format"] as? String, "adascale-ops-lut")
     let rows = table["rows"] as! [[String: Any]]
     XCTAssertEqual(rows.count, 2 * 13)
@@ -98,7 +100,9 @@ final class ProfileCommandTests: XCTestCase {
   }
 
   func testBadContextExitsOneNamingTheField() throws {
-    for (context, field) in [("cpu=2", "context.cpu"), ("gpu=1", "context.gpu"), ("thermal=hot", "context.thermal")] {
+    for (context, field) in [
+      ("cpu=2", "context.cpu"), ("gpu=1", "context.gpu"), ("thermal=hot", "context.thermal"),
+    ] {
       let r = try CLI.run(["profile", "--model", fmnist, "--context", context])
       XCTAssertEqual(r.status, 1, r.stderr)
       XCTAssertTrue(r.stderr.contains(field), "\(context): \(r.stderr)")
