@@ -23,7 +23,7 @@ struct AdaScale {
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
-      ApplyCommand.self,
+      ApplyCommand.self, ProfileCommand.self,
     ])
 
   static func main() {

@@ -1,1 +1,0 @@
-// The profiler: op signatures, latency probe, lookup table, memory and energy models (issue #5).

@@ -1,0 +1,122 @@
+import AdaNN
+import AdaTensor
+
+/// Options of one profiling run.
+public struct ProfileOptions: Sendable {
+  public var probe: ProbeConfig
+  /// Directory of the on-disk latency cache; nil measures everything afresh and keeps nothing.
+  public var cacheDirectory: String?
+  /// adascale version, part of the machine fingerprint.
+  public var version: String
+  /// Weight bit width per node name (default 32).
+  public var bits: [String: Int]
+  /// Time `Executor.predict` end to end as well (batch 1), to report the prediction error.
+  public var measureEndToEnd: Bool
+  /// End-to-end budget as a multiple of the per-op budget.
+  public var endToEndBudgetFactor: Double
+  /// Host roofline probe (run once per fingerprint): budget, sgemm size, memcpy bytes.
+  public var hostProbeBudgetMs: Double = 300
+  public var hostGemmSize: Int = 512
+  public var hostCopyBytes: Int = 64 << 20
+
+  public init(
+    probe: ProbeConfig = ProbeConfig(), cacheDirectory: String? = LatencyCache.defaultDirectory,
+    version: String, bits: [String: Int] = [:], measureEndToEnd: Bool = true,
+    endToEndBudgetFactor: Double = 4
+  ) {
+    self.probe = probe
+    self.cacheDirectory = cacheDirectory
+    self.version = version
+    self.bits = bits
+    self.measureEndToEnd = measureEndToEnd
+    self.endToEndBudgetFactor = endToEndBudgetFactor
+  }
+}
+
+/// A model's measured profile on this host.
+public struct ModelProfile: Sendable {
+  public var graph: Graph
+  public var ops: [GraphOp]
+  /// Per-op terms in node order (op latency and dispatch overhead).
+  public var terms: [LatencyEstimator.Term]
+  /// Sum of op means plus dispatch overhead (`LatencyEstimator`).
+  public var predicted: LatencyStats
+  /// `Executor.predict` timed end to end at batch 1 in the same run (or cached with the ops).
+  public var measured: LatencyStats?
+  public var overhead: DispatchOverhead
+  public var host: HostMeasurements
+  public var fingerprint: MachineFingerprint
+  /// Unique op signatures found in the cache vs timed in this run.
+  public var cacheHits: Int
+  public var measuredNow: Int
+  public var cachePath: String?
+
+  /// (predicted − measured) / measured, when measured.
+  public var relativeError: Double? {
+    measured.map { LatencyEstimator.relativeError(predictedMs: predicted.meanMs, measuredMs: $0.meanMs) }
+  }
+}
+
+/// Profiles a model on this host: op signatures, per-op latency (cached by signature and machine
+/// fingerprint), dispatch overhead, host roofline, and end-to-end latency for the error.
+///
+///     let profile = try Profiler.profile(graph: model.graph, parameters: model.parameters,
+///                                        options: ProfileOptions(version: "0.1.0"))
+///     profile.predicted.meanMs, profile.measured?.meanMs
+public enum Profiler {
+  public static func profile(
+    graph: Graph, parameters: Parameters? = nil, options: ProfileOptions,
+    progress: (String) -> Void = { _ in }
+  ) throws(AdaError) -> ModelProfile {
+    let ops = try graph.profiledOps(bits: options.bits)
+    let fingerprint = MachineFingerprint.current(
+      threads: options.probe.threads, version: options.version)
+    var cache = LatencyCache(directory: options.cacheDirectory, fingerprint: fingerprint)
+
+    var missing: [GraphOp] = []
+    for op in ops where cache.contents.ops[op.signature.key] == nil {
+      if !missing.contains(where: { $0.signature.key == op.signature.key }) { missing.append(op) }
+    }
+    let uniqueCount = Set(ops.map(\.signature.key)).count
+    var benchmarks = missing.map { Benchmark.op($0, budgetMs: options.probe.budgetMs) }
+    let modelKey = graph.stableHash
+    let timeModel = options.measureEndToEnd && cache.contents.models[modelKey] == nil
+    if timeModel {
+      let executor = try Executor(graph: graph)
+      let params: Parameters
+      if let parameters {
+        params = parameters
+      } else {
+        params = try Parameters.initialize(for: graph, seed: 5)
+      }
+      benchmarks.append(
+        .model(
+          executor, parameters: params,
+          budgetMs: options.probe.budgetMs * options.endToEndBudgetFactor))
+    }
+    if !benchmarks.isEmpty {
+      progress("timing \(missing.count) op signatures\(timeModel ? " and the model" : "")")
+      let stats = LatencyProbe.measure(benchmarks, config: options.probe, progress: progress)
+      for (op, s) in zip(missing, stats) { cache.contents.ops[op.signature.key] = s }
+      if timeModel { cache.contents.models[modelKey] = stats.last! }
+    }
+    if cache.contents.overhead == nil {
+      cache.contents.overhead = DispatchOverhead.calibrate(config: options.probe, progress: progress)
+    }
+    if cache.contents.host == nil {
+      cache.contents.host = HostProbe.measure(
+        threads: options.probe.threads, budgetMs: options.hostProbeBudgetMs,
+        gemmSize: options.hostGemmSize, copyBytes: options.hostCopyBytes, progress: progress)
+    }
+    try cache.save()
+
+    let overhead = cache.contents.overhead!
+    let (terms, total) = LatencyEstimator.predict(
+      ops: ops, table: cache.contents.ops, overhead: overhead)
+    return ModelProfile(
+      graph: graph, ops: ops, terms: terms, predicted: total,
+      measured: options.measureEndToEnd ? cache.contents.models[modelKey] : nil,
+      overhead: overhead, host: cache.contents.host!, fingerprint: fingerprint,
+      cacheHits: uniqueCount - missing.count, measuredNow: missing.count, cachePath: cache.path)
+  }
+}

@@ -1,0 +1,148 @@
+import AdaIO
+import AdaNN
+import AdaProfile
+import AdaTensor
+import ArgumentParser
+import Foundation
+
+struct ProfileCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "profile",
+    abstract: "Measure per-layer latency on this host and model it on other devices.",
+    discussion: """
+      Times every layer alone at batch 1 (warm-up, interleaved rounds, median of means), sums
+      them into a predicted model latency and times the whole model to show the error. Results
+      are cached per layer signature and machine (--cache). Devices other than 'host' are
+      modelled from the host measurements (see docs/profiler.md). A --model ending in .yaml is
+      an architecture file (recipes/models/), run with seeded random weights.
+
+      Examples:
+        adascale profile --model model.h5
+        adascale profile --model model.h5 --device raspberry-pi-4 --context cpu=0.5,thermal=fair
+        adascale profile --model recipes/models/fmnist_cnn.yaml --output ops-lut.json --json
+      """)
+
+  @OptionGroup var modelOptions: ModelOptions
+
+  @Option(help: "Device name in recipes/devices (or a device .yaml file); repeat for several.")
+  var device: [String] = []
+
+  @Option(help: "Run-time context, e.g. cpu=0.5,freq=0.8,mem=512,battery=0.3,thermal=fair.")
+  var context: String?
+
+  @Option(help: "Write the per-op lookup table (ops-lut.json) here.")
+  var output: String?
+
+  @Option(help: "Latency cache directory (default: $XDG_CACHE_HOME/adascale/profile).")
+  var cache: String?
+
+  @Flag(help: "Measure everything afresh and do not read or write the cache.")
+  var noCache = false
+
+  @Option(help: "Timed milliseconds per layer signature.")
+  var budgetMs: Double = 100
+
+  @Option(help: "OpenBLAS threads and workers while timing.")
+  var threads: Int = 1
+
+  @Option(help: "Batch size for the second memory figure.")
+  var batch: Int = 32
+
+  @Flag(help: "Print JSON instead of a table.")
+  var json = false
+
+  func validate() throws {
+    if budgetMs <= 0 { throw ValidationError("--budget-ms must be positive") }
+    if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if batch < 1 { throw ValidationError("--batch must be at least 1") }
+  }
+
+  func run() throws {
+    let (graph, parameters) = try loadModel()
+    let contextValue = try context.map { (s) throws(AdaError) in try DeviceContext.parse(s) }
+    let devices = try device.map { (d) throws(AdaError) in try DeviceCatalog.resolve(d) }
+    let hostDevice =
+      devices.first { $0.measured } ?? (try? DeviceCatalog.resolve("host"))
+    let probe = ProbeConfig(budgetMs: budgetMs, threads: threads)
+    let options = ProfileOptions(
+      probe: probe, cacheDirectory: noCache ? nil : (cache ?? LatencyCache.defaultDirectory),
+      version: AdaScaleVersion.string)
+    let progress: (String) -> Void = { Output.status("profile: \($0)") }
+    let profile = try Profiler.profile(
+      graph: graph, parameters: parameters, options: options, progress: progress)
+    let report = try ProfileReport(
+      profile: profile, hostDevice: hostDevice, devices: devices,
+      context: contextValue ?? DeviceContext(), batch: batch, probe: probe)
+    if let output { try report.table.save(to: output) }
+    if json { return try Output.printJSON(report) }
+    print(ProfileTable.render(report))
+  }
+
+  /// A Keras model, or an architecture YAML with seeded random weights.
+  func loadModel() throws(AdaError) -> (Graph, Parameters) {
+    let path = modelOptions.model
+    if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+      let graph = try ArchitectureFile.load(path: path)
+      return (graph, try Parameters.initialize(for: graph, seed: 5))
+    }
+    let model = try modelOptions.load()
+    return (model.graph, model.parameters)
+  }
+}
+
+/// Human-readable rendering of a `ProfileReport`. Latencies are in µs when the model takes
+/// under a millisecond, else in ms.
+enum ProfileTable {
+  static func render(_ r: ProfileReport) -> String {
+    var out: [String] = []
+    let fp = r.fingerprint
+    let micro = r.total.predictedMs < 1
+    let unit = micro ? "µs" : "ms"
+    func t(_ ms: Double) -> String { micro ? fmt(ms * 1e3, 2) : fmt(ms, 3) }
+    func tsd(_ s: LatencyStats) -> String { "\(t(s.meanMs)) ± \(t(s.sdMs))" }
+    out.append(
+      "model \(r.model) on \(fp.cpuModel) (OpenBLAS \(fp.blasCore), \(fp.threads) thread"
+        + "\(fp.threads == 1 ? "" : "s")), batch 1, \(fmt(r.probe.budgetMs, 0)) ms per op; "
+        + "cache: \(r.cache.hits) hit\(r.cache.hits == 1 ? "" : "s"), \(r.cache.measured) timed now")
+    out.append(
+      Output.table(
+        header: ["layer", "kind", "latency \(unit)", "share", "MACs", "GFLOP/s", "bytes"],
+        rows: r.layers.map {
+          [
+            $0.name, $0.kind, "\(t($0.meanMs)) ± \(t($0.sdMs))", "\(fmt($0.share * 100, 1))%",
+            Output.grouped($0.macs), fmt($0.gflops, 2), Output.grouped($0.bytes),
+          ]
+        }))
+    let total = r.total
+    var line =
+      "total: predicted \(t(total.predictedMs)) ± \(t(total.predictedSdMs)) \(unit) "
+      + "(layers \(t(total.opsMs)) + dispatch \(t(total.overheadMs)))"
+    if let m = total.measuredMs, let e = total.relativeError {
+      line +=
+        ", measured \(t(m)) ± \(t(total.measuredSdMs ?? 0)) \(unit), error \(fmt(e * 100, 1))%"
+    }
+    out.append(line)
+    let m = r.memory
+    out.append(
+      "memory: weights \(Output.grouped(m.batch1.weightBytes)) B; peak working set "
+        + "\(Output.grouped(m.batch1.peakWorkingBytes)) B at batch 1, "
+        + "\(Output.grouped(m.batchN.peakWorkingBytes)) B at batch \(m.batchN.batch)")
+    out.append("context: \(r.context)")
+    out.append(
+      Output.table(
+        header: [
+          "device", "source", "latency \(unit)", "energy mJ", "power W", "peak memory", "feasible",
+        ],
+        rows: r.devices.map {
+          [
+            $0.device, $0.source, tsd($0.latency), $0.energyMJ.map { fmt($0, 4) } ?? "-",
+            $0.averagePowerW.map { fmt($0, 2) } ?? "-", Output.grouped($0.peakMemoryBytes) + " B",
+            $0.feasible ? "yes" : "no",
+          ]
+        }))
+    out.append("energy is modelled from device power constants (recipes/devices); see docs/profiler.md")
+    return out.joined(separator: "\n")
+  }
+
+  static func fmt(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class AdaProfileTestsPlaceholder: XCTestCase {
-  func testNothing() {}
-}

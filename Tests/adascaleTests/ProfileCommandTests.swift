@@ -1,0 +1,118 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `adascale profile`: report contents, the cache, the lookup table, errors. Timings use a 2 ms
+/// budget per op (these tests check structure and bookkeeping, never speed).
+final class ProfileCommandTests: XCTestCase {
+  /// Shared by the tests so only the first one pays for timing the fmnist CNN and probing the host.
+  static let cache = Fixtures.temporaryDirectory("adascale-profile-cache").path
+  static let repository = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+  let fmnist = Fixtures.path("keras/fmnist_cnn.h5")
+
+  func profile(_ args: [String]) throws -> (CLI.Result, [String: Any]) {
+    let r = try CLI.run(
+      ["profile", "--budget-ms", "2", "--cache", Self.cache, "--json"] + args, timeout: 300)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+    return (r, json)
+  }
+
+  func testJSONReportHasPredictedAndMeasuredTotalsPerLayerRowsDevicesAndMemory() throws {
+    let (_, report) = try profile(["--model", fmnist, "--device", "raspberry-pi-4"])
+    let total = report["total"] as! [String: Any]
+    XCTAssertGreaterThan(total["predicted_ms"] as! Double, 0)
+    XCTAssertGreaterThan(total["measured_ms"] as! Double, 0)
+    XCTAssertNotNil(total["relative_error"] as? Double)
+    let layers = report["layers"] as! [[String: Any]]
+    XCTAssertEqual(layers.map { $0["name"] as! String }.first, "input")
+    XCTAssertEqual(layers.count, 13)
+    let shares = layers.map { $0["share"] as! Double }.reduce(0, +)
+    XCTAssertEqual(shares, 1, accuracy: 1e-9, "shares of the predicted total add up to 1")
+    XCTAssertEqual(layers[5]["macs"] as? Int, 3_612_672)
+    let devices = report["devices"] as! [[String: Any]]
+    XCTAssertEqual(devices.map { $0["device"] as! String }, ["host", "raspberry-pi-4"])
+    XCTAssertEqual(devices.map { $0["source"] as! String }, ["measured", "modelled"])
+    XCTAssertNotNil(devices[1]["energy_mj"] as? Double)
+    let memory = (report["memory"] as! [String: Any])["batch_1"] as! [String: Any]
+    XCTAssertEqual(memory["weight_bytes"] as? Int, 220_618 * 4)
+  }
+
+  /// The cache is used, not just fast: the second run times nothing and reports the same means.
+  func testSecondRunIsServedFromTheCache() throws {
+    let (_, first) = try profile(["--model", fmnist])
+    let (_, second) = try profile(["--model", fmnist])
+    let cache = second["cache"] as! [String: Any]
+    XCTAssertEqual(cache["measured"] as? Int, 0)
+    XCTAssertEqual(cache["hits"] as? Int, 13)
+    let means = { (r: [String: Any]) in (r["layers"] as! [[String: Any]]).map { $0["mean_ms"] as! Double } }
+    XCTAssertEqual(means(first), means(second))
+    XCTAssertEqual(
+      (first["total"] as! [String: Any])["measured_ms"] as? Double,
+      (second["total"] as! [String: Any])["measured_ms"] as? Double)
+  }
+
+  /// cpu=0.5 halves the CPU share: every device's latency doubles (cached timings, so exactly).
+  func testContextStretchesEveryDeviceRow() throws {
+    let args = ["--model", fmnist, "--device", "phone-big-core"]
+    let (_, nominal) = try profile(args)
+    let (_, shared) = try profile(args + ["--context", "cpu=0.5,mem=0.5"])
+    let latency = { (r: [String: Any]) in
+      (r["devices"] as! [[String: Any]]).map { ($0["latency"] as! [String: Any])["mean_ms"] as! Double }
+    }
+    for (a, b) in zip(latency(nominal), latency(shared)) { XCTAssertEqual(b, 2 * a, accuracy: 1e-12) }
+    let feasible = (shared["devices"] as! [[String: Any]]).map { $0["feasible"] as! Bool }
+    XCTAssertEqual(feasible, [false, false], "1.2 MB peak does not fit in 0.5 MB")
+  }
+
+  func testOutputWritesTheOpsTableWithMeasuredAndModelledRows() throws {
+    let path = Fixtures.temporaryDirectory().appendingPathComponent("ops-lut.json").path
+    _ = try profile(["--model", fmnist, "--device", "jetson-nano-cpu", "--output", path])
+    let table =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    XCTAssertEqual(table["format"] as? String, "adascale-ops-lut")
+    let rows = table["rows"] as! [[String: Any]]
+    XCTAssertEqual(rows.count, 2 * 13)
+    for row in rows {
+      let expected = row["device"] as! String == "host" ? "measured" : "modelled"
+      XCTAssertEqual(row["source"] as? String, expected)
+      XCTAssertNotNil(row["mean_ms"] as? Double)
+      XCTAssertNotNil(row["var_ms2"] as? Double)
+      XCTAssertNotNil(row["count"] as? Int)
+    }
+    XCTAssertNotNil((table["fingerprint"] as! [String: Any])["blas_core"])
+  }
+
+  func testArchitectureYAMLIsProfiledWithRandomWeights() throws {
+    let yaml = Self.repository.appendingPathComponent("recipes/models/fmnist_cnn_slim.yaml").path
+    let (_, report) = try profile(["--model", yaml])
+    XCTAssertEqual(report["model"] as? String, "fmnist_cnn_slim")
+    XCTAssertEqual((report["layers"] as! [Any]).count, 13)
+  }
+
+  func testUnknownDeviceExitsOneAndListsTheAvailableDevices() throws {
+    let r = try CLI.run(["profile", "--model", fmnist, "--device", "toaster"])
+    XCTAssertEqual(r.status, 1, r.stderr)
+    for text in ["unknown device 'toaster'", "host", "jetson-nano-cpu", "phone-big-core", "raspberry-pi-4"] {
+      XCTAssertTrue(r.stderr.contains(text), "stderr should mention \(text): \(r.stderr)")
+    }
+    XCTAssertTrue(r.stdout.isEmpty, "nothing is timed before the error")
+  }
+
+  func testBadContextExitsOneNamingTheField() throws {
+    for (context, field) in [
+      ("cpu=2", "context.cpu"), ("gpu=1", "context.gpu"), ("thermal=hot", "context.thermal"),
+    ] {
+      let r = try CLI.run(["profile", "--model", fmnist, "--context", context])
+      XCTAssertEqual(r.status, 1, r.stderr)
+      XCTAssertTrue(r.stderr.contains(field), "\(context): \(r.stderr)")
+    }
+  }
+
+  func testHelpShowsExamples() throws {
+    let r = try CLI.run(["profile", "--help"])
+    XCTAssertEqual(r.status, 0)
+    XCTAssertTrue(r.stdout.contains("Examples:"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("--context"), r.stdout)
+  }
+}
