@@ -15,9 +15,11 @@ extension GAPHead {
   ///     ‖[g 1]·[K; b] − z‖² + λ‖K‖²,   λ = ridge · trace(gᵀg) / C
   ///
   /// solved by the normal equations `([g 1]ᵀ[g 1] + λ·diag(1…1, 0))·[K; b] = [g 1]ᵀz` (Cholesky,
-  /// in Double). A softmax teacher output gives its logits up to a per-example constant, so `z`
-  /// is `log p` centred over the classes — softmax is blind to that constant, so `softmax(g·K + b)`
-  /// equals the teacher's probabilities wherever the fit is exact. A linear output is used as is.
+  /// in Double). A softmax teacher output gives its logits only up to a per-example constant:
+  /// `z` is `log p` centred over the classes. (The constant would be harmless anyway: every class
+  /// column is fitted on the same features, so it adds the same error to every class of an
+  /// example, which softmax ignores; centring keeps the targets at the logits' scale.) A linear
+  /// output is used as is.
   /// A head without a bias gets one. Other heads and all other parameters are unchanged.
   ///
   ///     let start = try GAPHead.fitHeads(of: compressed, teacher: original, inputs: images[0..<1024])

@@ -27,7 +27,9 @@ final class GAPHeadLeastSquaresTests: XCTestCase {
   /// Teacher logits exactly linear in the pooled features (one Dense on spatially constant
   /// maps): the fit reproduces the teacher's probabilities, through the centred log-probabilities.
   func testALinearTeacherIsReproducedFromItsProbabilities() throws {
-    let teacher = SmallModels.head(feature: [4, 3, 5], denses: [DenseSpec(units: 6, activation: .softmax)])
+    var teacher = SmallModels.head(feature: [4, 3, 5], denses: [DenseSpec(units: 6, activation: .softmax)])
+    // Confident probabilities: log p = z − logsumexp(z) is then far from linear in the features.
+    teacher.parameters["d1", "kernel"]!.scalars = teacher.parameters["d1", "kernel"]!.scalars.map { $0 * 10 }
     var student = try GAPHead().apply(to: teacher, selecting: .all).model
     student.parameters["d1", "kernel"] = Tensor(shape: [5, 6])  // forget the composed start
     student.parameters["d1", "bias"] = Tensor(shape: [6])
