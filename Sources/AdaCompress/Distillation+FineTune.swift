@@ -37,9 +37,16 @@ public struct FineTuneOptions: Codable, Hashable, Sendable {
 }
 
 extension Distillation {
+  /// Training images used to refit a GAP head before fine-tuning.
+  public static let calibrationCount = 1024
+
   /// Fine-tunes `student` (a compressed model) to mimic this teacher (the original) on
   /// `dataset`, with AdaTrain's `Trainer`: loss `α·T²·KL(teacher_T ‖ student_T) + (1 − α)·CE`
   /// on every student output (an early exit distils from the teacher's first output).
+  ///
+  /// First, a classifier head that reads global-average-pooled features where the teacher's
+  /// does not (a `gap-head` rewrite) is refitted by least squares to the teacher's logits on the
+  /// first `calibrationCount` training images (`GAPHead.fitHeads`); other models start as given.
   ///
   ///     let teacher = Distillation(teacher: original, alpha: 0.7, temperature: 4)
   ///     let tuned = try teacher.fineTune(compressed, on: train, options: FineTuneOptions(epochs: 1)).model
@@ -62,9 +69,11 @@ extension Distillation {
         .invalidValue, path: "finetune.outputWeights",
         "\(weights.count) weights for \(student.graph.outputs.count) outputs \(student.graph.outputs)")
     }
+    let calibration = data.subset(Array(0..<min(Self.calibrationCount, data.count))).images
+    let start = try GAPHead.fitHeads(of: student, teacher: teacher, inputs: calibration)
     let trainer = Trainer(
       config: options.trainConfig(distillation: self),
       objective: ClassificationObjective(outputWeights: options.outputWeights), reporter: reporter)
-    return try trainer.fit(student, on: data)
+    return try trainer.fit(start, on: data)
   }
 }

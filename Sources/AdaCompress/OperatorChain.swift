@@ -15,6 +15,14 @@ import AdaTensor
 /// A step without its own selection uses the one given to `apply`. Each step selects among the
 /// layers of the model the previous step produced (names are kept by the operators' convention:
 /// the last node of a replacement keeps the replaced node's name).
+///
+/// The chain carries the quantized-weights table (`CompressionResult.quantized`) itself: after
+/// each step, the entries whose weight the step left bit-identical survive (`stillMatching`) and
+/// the step's own entries (a `quantize` step) are added. `report.before/after.weightBytes` count
+/// the quantized weights at their bits.
+///
+///     let chain = OperatorChain([.init(LowRank(rank: .ratio(0.25))), .init(Quantize(bits: 8))])
+///     chain.apply(to: model, selecting: .all).quantized.keys   // every kernel after low-rank
 public struct OperatorChain: CompressionOperator {
   public struct Step: Sendable {
     public var op: any CompressionOperator
@@ -43,11 +51,20 @@ public struct OperatorChain: CompressionOperator {
   public func apply(
     to model: Model, selecting selection: LayerSelection
   ) throws(AdaError) -> CompressionResult {
+    try apply(to: model, quantized: [:], selecting: selection)
+  }
+
+  /// `apply(to:selecting:)` for a model that already carries quantized weights (`quantized`,
+  /// e.g. read from a file); entries that do not match `model` bit for bit are dropped first.
+  public func apply(
+    to model: Model, quantized: QuantizedWeights, selecting selection: LayerSelection
+  ) throws(AdaError) -> CompressionResult {
     // For each node of the current model: the original node it came from.
     var origins = Dictionary(uniqueKeysWithValues: model.graph.nodes.map { ($0.name, $0.name) })
     var operationsByLayer: [String: [String]] = [:]
+    let initial = quantized.stillMatching(model)
+    var table = initial
     var current = model
-    var reports: [CompressionReport] = []
     for step in steps {
       let result = try step.op.apply(to: current, selecting: step.selection ?? selection)
       let description = step.op.description
@@ -63,18 +80,15 @@ public struct OperatorChain: CompressionOperator {
         if let parent, let original = origins[parent] { next[node.name] = original }
       }
       origins = next
-      reports.append(result.report)
+      table = table.stillMatching(result.model).merging(result.quantized) { _, new in new }
       current = result.model
     }
     var report = try CompressionReport.comparing(
       model, current, origins: origins,
       layerOperations: operationsByLayer.mapValues { $0.joined(separator: " → ") },
       operations: steps.map(\.op.description))
-    // Keep the steps' own totals: an operator may count weight bytes its own way (quantisation).
-    if let first = reports.first, let last = reports.last {
-      report.before = first.before
-      report.after = last.after
-    }
-    return CompressionResult(model: current, report: report, origins: origins)
+    report.before.weightBytes = model.weightBytes(quantized: initial)
+    report.after.weightBytes = current.weightBytes(quantized: table)
+    return CompressionResult(model: current, report: report, origins: origins, quantized: table)
   }
 }

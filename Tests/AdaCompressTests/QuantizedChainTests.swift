@@ -3,7 +3,7 @@ import AdaNN
 import AdaTensor
 import XCTest
 
-/// `OperatorChain.apply(to:quantized:selecting:)`: the quantized-weights table through a chain.
+/// `OperatorChain.apply`: the quantized-weights table through a chain.
 final class QuantizedChainTests: XCTestCase {
   func testQuantizingLastCoversTheKernelsTheEarlierStepsMade() throws {
     let model = SmallModels.convNet()
@@ -35,5 +35,17 @@ final class QuantizedChainTests: XCTestCase {
       to: quantized.model, quantized: quantized.quantized, selecting: .all)
     XCTAssertEqual(result.quantized, quantized.quantized)
     XCTAssertEqual(result.report.before.weightBytes, quantized.report.after.weightBytes)
+  }
+
+  func testThePlainApplyCarriesTheTableThroughTheSteps() throws {
+    let model = SmallModels.convNet()
+    let chain = OperatorChain([
+      .init(Quantize(bits: 8)), .init(LowRank(rank: .ratio(0.25)), selecting: .named(["fc1"])),
+    ])
+    let result = try chain.apply(to: model, selecting: .all)
+    XCTAssertEqual(
+      result.quantized.keys.sorted(), ["conv_a/kernel", "conv_b/kernel", "dw/kernel", "fc2/kernel"])
+    XCTAssertEqual(result.quantized, try chain.apply(to: model, quantized: [:], selecting: .all).quantized)
+    XCTAssertLessThan(result.report.after.weightBytes, 4 * result.model.parameters.scalarCount)
   }
 }

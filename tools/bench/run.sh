@@ -9,6 +9,8 @@
 #    the PyTorch CPU peer (tools/bench/torch_peer.py: inference latency at batch 1 and 64, then
 #    BENCH_SECONDS s of training) — alternating so both see the same machine load;
 # 3. adascale inference latency at batch 1 and 64;
+# 4. with OPERATORS=1, batch-1 latency vs MACs of the CNN's prune-channels, low-rank and
+#    depthwise-separable rewrites;
 # then tools/bench/report.py prints the ratios and writes .build/bench/results.json.
 #
 # The peer runs in tools/bench/.venv (created here with torch==2.13.0+cpu, which pip resolves
@@ -75,6 +77,28 @@ echo "bench: adascale inference latency (load $(load))"
 for batch in 1 64; do
   "$BENCH" infer --arch "$ARCH" --batch "$batch" --threads "$THREADS" --seconds 3 --json >>"$OURS"
 done
+
+# OPERATORS=1: batch-1 latency against MACs for the CNN fixture and its prune-channels, low-rank
+# and depthwise-separable rewrites (no fine-tuning: latency depends on the shapes only). The full
+# table with accuracy is tools/operators_table.sh (docs/operators.md, "Measured").
+if [[ "${OPERATORS:-0}" == 1 ]]; then
+  swift build -c release --product adascale >/dev/null
+  ADASCALE="$(swift build -c release --show-bin-path)/adascale"
+  CNN="Tests/Fixtures/keras/fmnist_cnn.h5"
+  echo "bench: operators on $CNN: batch-1 latency vs MACs, $THREADS threads (load $(load))"
+  printf '  %-22s %10s %10s\n' operator MACs "ms"
+  for op in original prune-channels:0.5 low-rank:0.25 depthwise-separable; do
+    model="$CNN"
+    probe="$op"
+    [[ "$op" == original ]] && probe="quantize:8"
+    macs="$("$ADASCALE" apply --model "$CNN" --op "$probe" --output "$OUT/op.h5" --json \
+      | python3 -c "import json,sys; r=json.load(sys.stdin); print(r['before' if '$op' == 'original' else 'after']['macs'])")"
+    [[ "$op" != original ]] && model="$OUT/op.h5"
+    ms="$("$BENCH" infer --model "$model" --batch 1 --threads "$THREADS" --seconds 3 --json \
+      | python3 -c "import json,sys; print('%.3f' % json.load(sys.stdin)['value'])")"
+    printf '  %-22s %10s %10s\n' "$op" "$macs" "$ms"
+  done
+fi
 
 python3 tools/bench/report.py --ours "$OURS" --peer "$PEER_OUT" --peer-note "$PEER_NOTE" \
   --threads "$THREADS" --load "$LOAD_BEFORE → $(load)" --out "$OUT/results.json"
