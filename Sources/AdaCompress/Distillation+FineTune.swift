@@ -17,7 +17,7 @@ public struct FineTuneOptions: Codable, Hashable, Sendable {
   public var outputWeights: [Float]?
 
   public init(
-    epochs: Int = 1, batchSize: Int = 64, limit: Int? = nil, learningRate: Double = 1e-3, seed: UInt64 = 0,
+    epochs: Int = 1, batchSize: Int = 64, limit: Int? = nil, learningRate: Double = 3e-4, seed: UInt64 = 0,
     outputWeights: [Float]? = nil
   ) {
     self.epochs = epochs

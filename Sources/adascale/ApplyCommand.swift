@@ -52,7 +52,7 @@ struct ApplyCommand: ParsableCommand {
   var batchSize = 64
 
   @Option(help: "Fine-tuning learning rate (Adam).")
-  var lr = 0.001
+  var lr = 0.0003
 
   @Option(help: "Distillation weight α of the teacher term (0–1).")
   var alpha: Float = 0.7
