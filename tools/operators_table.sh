@@ -29,7 +29,7 @@ cd "$(dirname "$0")/.."
 
 LIMIT="${LIMIT:-}"
 EPOCHS="${EPOCHS:-1}"
-LR="${LR:-0.001}"
+LR="${LR:-0.0003}"
 LAT_SECONDS="${LAT_SECONDS:-2}"
 ROWS="${ROWS:-*}"
 WRITE="${WRITE:-1}"
