@@ -61,7 +61,7 @@ interop: build ## Check that real Keras loads what adascale writes
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
-lint: ## Check formatting (CI)
+lint: deps ## Check formatting with the committed .swift-format (CI runs it)
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
 clean:

@@ -45,9 +45,12 @@ extension GAPHead {
       inputs, parameters: teacher.parameters, batchSize: 256)
     for (k, dense, pool) in heads {
       let probe = Graph(name: student.graph.name, nodes: student.graph.nodes, outputs: [pool.name])
-      let features = try Executor(graph: probe).predict(inputs, parameters: student.parameters, batchSize: 256)[0]
-      let target = teacherLogits(teacherOutputs[k], softmax: endsInSoftmax(teacher.graph.outputs[k], teacher.graph))
-      guard features.rank == 2, target.shape == [features.shape[0], student.parameters[dense.name, "kernel"]!.shape[1]]
+      let features = try Executor(graph: probe).predict(
+        inputs, parameters: student.parameters, batchSize: 256)[0]
+      let target = teacherLogits(
+        teacherOutputs[k], softmax: endsInSoftmax(teacher.graph.outputs[k], teacher.graph))
+      guard features.rank == 2,
+        target.shape == [features.shape[0], student.parameters[dense.name, "kernel"]!.shape[1]]
       else { continue }
       let (kernel, bias) = ridgeRegression(features, target, ridge: ridge)
       guard case .dense(var spec) = dense.spec else { continue }

@@ -97,12 +97,22 @@ public enum Activation: String, Codable, Hashable, Sendable, CaseIterable {
     case .linear: { _ in 1 }
     case .relu: { $0 > 0 ? 1 : 0 }
     case .relu6: { $0 > 0 && $0 < 6 ? 1 : 0 }
-    case .sigmoid: { let s = Activation.sigmoid($0); return s * (1 - s) }
-    case .tanh: { let t = Foundation.tanh($0); return 1 - t * t }
-    case .swish: { let s = Activation.sigmoid($0); return s * (1 + $0 * (1 - s)) }
+    case .sigmoid:
+      {
+        let s = Activation.sigmoid($0); return s * (1 - s)
+      }
+    case .tanh:
+      {
+        let t = Foundation.tanh($0); return 1 - t * t
+      }
+    case .swish:
+      {
+        let s = Activation.sigmoid($0); return s * (1 + $0 * (1 - s))
+      }
     case .hardSigmoid: { $0 > -3 && $0 < 3 ? 1 / 6 : 0 }
     case .hardSwish: { $0 <= -3 ? 0 : ($0 >= 3 ? 1 : (2 * $0 + 3) / 6) }
-    case .gelu: {
+    case .gelu:
+      {
         let cdf = 0.5 * (1 + erf($0 / Float(2).squareRoot()))
         let pdf = exp(-0.5 * $0 * $0) / Float(2 * Float.pi).squareRoot()
         return cdf + $0 * pdf
@@ -114,7 +124,11 @@ public enum Activation: String, Codable, Hashable, Sendable, CaseIterable {
   }
 
   @inlinable static func sigmoid(_ x: Float) -> Float {
-    x >= 0 ? 1 / (1 + exp(-x)) : { let e = exp(x); return e / (1 + e) }()
+    x >= 0
+      ? 1 / (1 + exp(-x))
+      : {
+        let e = exp(x); return e / (1 + e)
+      }()
   }
 
   @inlinable static func softplus(_ x: Float) -> Float {

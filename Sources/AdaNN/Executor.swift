@@ -183,7 +183,8 @@ private func runBackward<L: Layer>(
   _ layer: L, _ gy: Tensor, _ cache: Any, _ params: [Tensor], _ pgrads: inout [Tensor]
 ) -> [Tensor] {
   guard let cache = cache as? L.Cache else {
-    preconditionFailure("Executor: cache of \(L.self) has the wrong type; was forward run with needsBackward?")
+    preconditionFailure(
+      "Executor: cache of \(L.self) has the wrong type; was forward run with needsBackward?")
   }
   return layer.backward(gy, cache: cache, params: params, paramGrads: &pgrads)
 }

@@ -11,8 +11,9 @@ public struct LabeledDataset: Sendable {
   public var classCount: Int
 
   public init(name: String, images: Tensor, labels: [Int32], classCount: Int) {
-    precondition(images.rank >= 2 && images.shape[0] == labels.count,
-                 "LabeledDataset: \(images.shape[0]) examples but \(labels.count) labels")
+    precondition(
+      images.rank >= 2 && images.shape[0] == labels.count,
+      "LabeledDataset: \(images.shape[0]) examples but \(labels.count) labels")
     self.name = name
     self.images = images
     self.labels = labels
@@ -41,7 +42,9 @@ public struct LabeledDataset: Sendable {
   }
 
   /// Splits off the last `fraction` of examples (after no shuffling) as a validation set.
-  public func split(validationFraction fraction: Double) -> (train: LabeledDataset, validation: LabeledDataset) {
+  public func split(validationFraction fraction: Double) -> (
+    train: LabeledDataset, validation: LabeledDataset
+  ) {
     let nVal = Int((Double(count) * fraction).rounded())
     let cut = count - nVal
     return (subset(Array(0..<cut), name: name + "-train"), subset(Array(cut..<count), name: name + "-val"))
@@ -56,7 +59,8 @@ extension LabeledDataset {
     guard shape.elementCount == exampleShape.elementCount else {
       throw AdaError(
         .badShape, path: name,
-        "examples have shape \(exampleShape) (\(exampleShape.elementCount) values), the model expects \(shape)")
+        "examples have shape \(exampleShape) (\(exampleShape.elementCount) values), the model expects \(shape)"
+      )
     }
     return LabeledDataset(
       name: name, images: images.reshaped([count] + shape), labels: labels, classCount: classCount)

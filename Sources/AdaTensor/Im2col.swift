@@ -145,7 +145,8 @@ public enum Im2col {
     var out = Tensor(shape: [n * g.outputArea, g.kernelArea * c])
     g.forEachTap(batch: n) { b, oh, ow, i, j, ih, iw in
       for ch in 0..<c {
-        out[(b * g.outputHeight + oh) * g.outputWidth + ow, (i * g.kernelWidth + j) * c + ch] = x[b, ih, iw, ch]
+        out[(b * g.outputHeight + oh) * g.outputWidth + ow, (i * g.kernelWidth + j) * c + ch] =
+          x[b, ih, iw, ch]
       }
     }
     return out

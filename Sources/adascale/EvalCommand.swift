@@ -43,7 +43,8 @@ struct EvalCommand: ParsableCommand {
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     guard DatasetSplit(rawValue: split) != nil else {
-      throw ValidationError("--split must be one of: \(DatasetSplit.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw ValidationError(
+        "--split must be one of: \(DatasetSplit.allCases.map(\.rawValue).joined(separator: ", "))")
     }
   }
 
@@ -51,13 +52,15 @@ struct EvalCommand: ParsableCommand {
     let model = try modelOptions.load()
     let data = try datasetOptions.load(DatasetSplit(rawValue: split)!, for: model.graph)
     let start = Date()
-    let result = try Trainer.evaluate(model, on: data, batchSize: batchSize, objective: ClassificationObjective())
+    let result = try Trainer.evaluate(
+      model, on: data, batchSize: batchSize, objective: ClassificationObjective())
     let report = Report(
       model: modelOptions.model, dataset: datasetOptions.dataset, split: split, examples: result.count,
       accuracy: result.accuracy, loss: result.loss, seconds: Date().timeIntervalSince(start))
     if json { return try Output.printJSON(report) }
     print(
       "\(modelOptions.model) on \(datasetOptions.dataset) (\(split), \(result.count) examples): "
-        + String(format: "accuracy %.2f%%, loss %.4f  [%.1f s]", result.accuracy * 100, result.loss, report.seconds))
+        + String(
+          format: "accuracy %.2f%%, loss %.4f  [%.1f s]", result.accuracy * 100, result.loss, report.seconds))
   }
 }

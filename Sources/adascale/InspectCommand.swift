@@ -66,7 +66,10 @@ struct InspectCommand: ParsableCommand {
       Output.table(
         header: ["layer", "kind", "output shape", "params", "MACs"],
         rows: rows.map {
-          [$0.name, $0.kind, Output.shape($0.outputShape), Output.grouped($0.params), Output.grouped($0.macs)]
+          [
+            $0.name, $0.kind, Output.shape($0.outputShape), Output.grouped($0.params),
+            Output.grouped($0.macs),
+          ]
         }))
     print(
       "total: \(Output.grouped(total.params)) params (\(Output.grouped(report.weightBytes)) bytes float32), "

@@ -80,6 +80,7 @@ struct PredictCommand: ParsableCommand {
     if json { return try Output.printJSON(summary) }
     let shapes = zip(names, ys).map { "\($0) \(Output.shape($1.shape))" }.joined(separator: ", ")
     print(
-      "predicted \(x.shape[0]) examples in \(String(format: "%.1f", seconds * 1000)) ms → \(output): \(shapes)")
+      "predicted \(x.shape[0]) examples in \(String(format: "%.1f", seconds * 1000)) ms → \(output): \(shapes)"
+    )
   }
 }

@@ -103,7 +103,9 @@ struct TrainCommand: ParsableCommand {
     guard (model == nil) != (arch == nil) else {
       throw ValidationError("give exactly one of --model (continue training) or --arch (train from scratch)")
     }
-    guard ["adam", "sgd"].contains(optimizer) else { throw ValidationError("--optimizer must be adam or sgd") }
+    guard ["adam", "sgd"].contains(optimizer) else {
+      throw ValidationError("--optimizer must be adam or sgd")
+    }
     guard ["constant", "cosine", "step"].contains(schedule) else {
       throw ValidationError("--schedule must be constant, cosine or step")
     }
@@ -160,8 +162,9 @@ struct TrainCommand: ParsableCommand {
     if json { return try Output.printJSON(summary) }
     print(
       "saved \(output): test accuracy "
-        + String(format: "%.2f%%, loss %.4f (%d examples), %.1f s", evaluation.accuracy * 100, evaluation.loss,
-                 evaluation.count, summary.seconds))
+        + String(
+          format: "%.2f%%, loss %.4f (%d examples), %.1f s", evaluation.accuracy * 100, evaluation.loss,
+          evaluation.count, summary.seconds))
   }
 
   var learningRate: Double { lr ?? (optimizer == "adam" ? 0.001 : 0.01) }

@@ -1,8 +1,9 @@
-@testable import AdaCompress
 import AdaNN
 import AdaTensor
 import TestSupport
 import XCTest
+
+@testable import AdaCompress
 
 /// `GAPHead.fitHeads`: the least-squares start of a `gap-head` rewrite.
 final class GAPHeadLeastSquaresTests: XCTestCase {
@@ -58,7 +59,8 @@ final class GAPHeadLeastSquaresTests: XCTestCase {
   func testHeadsThatTheTeacherAlsoReadsFromPooledFeaturesAreLeftAlone() throws {
     let teacher = SmallModels.convNet()
     let x = SmallModels.inputs(16, [8, 8, 4])
-    XCTAssertEqual(try GAPHead.fitHeads(of: teacher, teacher: teacher, inputs: x).parameters, teacher.parameters)
+    XCTAssertEqual(
+      try GAPHead.fitHeads(of: teacher, teacher: teacher, inputs: x).parameters, teacher.parameters)
     let composed = try GAPHead().apply(to: teacher, selecting: .all).model
     XCTAssertEqual(
       try GAPHead.fitHeads(of: composed, teacher: composed, inputs: x).parameters, composed.parameters)

@@ -31,8 +31,9 @@ public func checkGradients(
     let denom = max(abs(analytic), abs(numeric), 1e-3)
     let rel = abs(analytic - numeric) / denom
     if !(rel < tolerance) {
-      XCTFail("\(type(of: layer)) \(what): analytic \(analytic) vs numeric \(numeric) (rel \(rel))",
-              file: file, line: line)
+      XCTFail(
+        "\(type(of: layer)) \(what): analytic \(analytic) vs numeric \(numeric) (rel \(rel))",
+        file: file, line: line)
       return false
     }
     return true

@@ -23,7 +23,8 @@ final class BadInputTests: XCTestCase {
     for m in mentions {
       XCTAssertTrue(r.stderr.contains(m), "stderr should mention '\(m)': \(r.stderr)", file: file, line: line)
     }
-    XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output is written on error", file: file, line: line)
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: out), "no output is written on error", file: file, line: line)
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path)
     XCTAssertEqual(leftovers, [], "no temporary files left behind", file: file, line: line)
   }
@@ -41,7 +42,8 @@ final class BadInputTests: XCTestCase {
   }
 
   func testUnknownLayerClassNamesLayerAndClass() throws {
-    try expectUserError(model: Fixtures.path("bad/unknown_layer.h5"), mentions: ["unknown_layer.h5", "gru", "GRU"])
+    try expectUserError(
+      model: Fixtures.path("bad/unknown_layer.h5"), mentions: ["unknown_layer.h5", "gru", "GRU"])
   }
 
   func testNestedModelNamesTheInnerModel() throws {
@@ -50,7 +52,8 @@ final class BadInputTests: XCTestCase {
 
   func testMissingWeightNamesLayerAndWeight() throws {
     try expectUserError(
-      model: Fixtures.path("bad/missing_weight.h5"), mentions: ["missing_weight.h5", "conv_same_s2", "kernel"])
+      model: Fixtures.path("bad/missing_weight.h5"),
+      mentions: ["missing_weight.h5", "conv_same_s2", "kernel"])
   }
 
   func testWeightOfWrongShapeNamesLayerAndShapes() throws {
@@ -59,7 +62,8 @@ final class BadInputTests: XCTestCase {
   }
 
   func testNaNWeightsNameLayerAndWeight() throws {
-    try expectUserError(model: Fixtures.path("bad/nan_weights.h5"), mentions: ["nan_weights.h5", "conv_1x1", "kernel"])
+    try expectUserError(
+      model: Fixtures.path("bad/nan_weights.h5"), mentions: ["nan_weights.h5", "conv_1x1", "kernel"])
   }
 
   func testCorruptKerasArchive() throws {
@@ -83,7 +87,8 @@ final class BadInputTests: XCTestCase {
     var x = try TensorFile.read(path: Fixtures.path("keras/mlp.io.h5"), dataset: "x")
     x.scalars[5] = .nan
     try TensorFile.write([("x", x)], to: input)
-    try expectUserError(model: Fixtures.path("keras/mlp.h5"), input: input, mentions: ["nan-x.h5", "x", "non-finite"])
+    try expectUserError(
+      model: Fixtures.path("keras/mlp.h5"), input: input, mentions: ["nan-x.h5", "x", "non-finite"])
   }
 
   func testUsageErrorExitsOneAndNamesTheOption() throws {

@@ -9,8 +9,9 @@ final class EvalCommandTests: XCTestCase {
     try XCTSkipUnless(
       FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
       "Fashion-MNIST is installed by `make deps`")
-    let meta = try JSONSerialization.jsonObject(
-      with: Data(contentsOf: Fixtures.url("keras/fmnist_cnn.json"))) as! [String: Any]
+    let meta =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: Fixtures.url("keras/fmnist_cnn.json"))) as! [String: Any]
     let keras = meta["test_accuracy"] as! Double
     let r = try CLI.run(
       ["eval", "--model", Fixtures.path("keras/fmnist_cnn.h5"), "--dataset", "fashion-mnist", "--json"],

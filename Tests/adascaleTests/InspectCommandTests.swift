@@ -8,8 +8,9 @@ final class InspectCommandTests: XCTestCase {
     let r = try CLI.run(["inspect", Fixtures.path("keras/fmnist_cnn.h5"), "--json"])
     XCTAssertEqual(r.status, 0, r.stderr)
     let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-    let meta = try JSONSerialization.jsonObject(
-      with: Data(contentsOf: Fixtures.url("keras/fmnist_cnn.json"))) as! [String: Any]
+    let meta =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: Fixtures.url("keras/fmnist_cnn.json"))) as! [String: Any]
     XCTAssertEqual(report["totalParams"] as? Int, meta["params"] as? Int)
     // conv1 28·28·9·32 + conv2 14·14·288·64 + fc1 3136·64 + fc2 64·10
     XCTAssertEqual(report["totalMACs"] as? Int, 225_792 + 3_612_672 + 200_704 + 640)

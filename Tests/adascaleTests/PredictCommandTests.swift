@@ -40,7 +40,8 @@ final class PredictCommandTests: XCTestCase {
   func testWeightsH5WithConfigMatchesKeras() throws {
     for name in Self.keras3 {
       try run(
-        model: "\(name).weights.h5", extra: ["--config", Fixtures.path("keras/\(name).config.json")], io: name)
+        model: "\(name).weights.h5", extra: ["--config", Fixtures.path("keras/\(name).config.json")], io: name
+      )
     }
   }
 

@@ -31,7 +31,9 @@ public enum ArchitectureFile {
     var nodes = [Node(name: "input", spec: .input(InputSpec(shape: inputShape)), inputs: [])]
     var counts: [String: Int] = [:]
     let layers = try doc["layers"].array()
-    guard !layers.isEmpty else { throw doc["layers"].error("a model needs at least one layer", kind: .missing) }
+    guard !layers.isEmpty else {
+      throw doc["layers"].error("a model needs at least one layer", kind: .missing)
+    }
     for entry in layers {
       let (kind, options) = try kindAndOptions(entry)
       let spec = try LayerSpecParser.parse(kind: kind, options: options)

@@ -24,7 +24,9 @@ enum LayerSpecParser {
           depthMultiplier: try positive(o["multiplier"], default: 1),
           useBias: try o["use-bias"].bool(default: true), activation: try activation(o["activation"])))
     case "separable-conv2d":
-      try keys(["filters", "kernel", "strides", "padding", "dilation", "multiplier", "use-bias", "activation"])
+      try keys([
+        "filters", "kernel", "strides", "padding", "dilation", "multiplier", "use-bias", "activation",
+      ])
       return .separableConv2D(
         SeparableConv2DSpec(
           filters: try positive(o["filters"]), kernel: try size(o["kernel"]),
@@ -69,7 +71,8 @@ enum LayerSpecParser {
       try keys(["keep-dims"])
       return .globalPool2D(
         GlobalPool2DSpec(
-          kind: kind == "global-max-pool2d" ? .max : .average, keepDims: try o["keep-dims"].bool(default: false)))
+          kind: kind == "global-max-pool2d" ? .max : .average,
+          keepDims: try o["keep-dims"].bool(default: false)))
     case "flatten":
       try keys([])
       return .flatten
@@ -79,7 +82,9 @@ enum LayerSpecParser {
     case "dropout":
       try keys(["rate"])
       let rate = try o["rate"].double()
-      guard rate >= 0 && rate < 1 else { throw o["rate"].error("dropout rate must be in [0, 1), found \(rate)") }
+      guard rate >= 0 && rate < 1 else {
+        throw o["rate"].error("dropout rate must be in [0, 1), found \(rate)")
+      }
       return .dropout(DropoutSpec(rate: Float(rate)))
     case "zero-padding2d":
       try keys(["padding"])
@@ -103,14 +108,17 @@ enum LayerSpecParser {
     case "rescaling":
       try keys(["scale", "offset"])
       return .rescaling(
-        RescalingSpec(scale: Float(try o["scale"].double()), offset: Float(try o["offset"].double(default: 0))))
+        RescalingSpec(
+          scale: Float(try o["scale"].double()), offset: Float(try o["offset"].double(default: 0))))
     case "input":
-      throw o.error("the input is declared by the top-level `input:` key, not as a layer", kind: .invalidValue)
+      throw o.error(
+        "the input is declared by the top-level `input:` key, not as a layer", kind: .invalidValue)
     default:
       throw o.error(
         "unknown layer kind '\(kind)'; expected one of: conv2d, depthwise-conv2d, separable-conv2d, dense, "
           + "batch-norm, activation, relu, softmax, max-pool2d, avg-pool2d, global-avg-pool2d, "
-          + "global-max-pool2d, flatten, reshape, dropout, zero-padding2d, add, multiply, concatenate, rescaling", kind: .unsupported)
+          + "global-max-pool2d, flatten, reshape, dropout, zero-padding2d, add, multiply, concatenate, rescaling",
+        kind: .unsupported)
     }
   }
 
@@ -125,7 +133,9 @@ enum LayerSpecParser {
     if !v.exists, let d { return .square(d) }
     if v.node?.sequence != nil {
       let a = try v.intArray()
-      guard a.count == 2, a.allSatisfy({ $0 > 0 }) else { throw v.error("expected n or [h, w] with positive values") }
+      guard a.count == 2, a.allSatisfy({ $0 > 0 }) else {
+        throw v.error("expected n or [h, w] with positive values")
+      }
       return Size2(a[0], a[1])
     }
     return .square(try positive(v))
@@ -133,7 +143,9 @@ enum LayerSpecParser {
 
   static func padding(_ v: YAMLValue) throws(AdaError) -> Padding {
     let s = try v.string(default: "valid")
-    guard let p = Padding(rawValue: s) else { throw v.error("padding must be 'valid' or 'same', found '\(s)'") }
+    guard let p = Padding(rawValue: s) else {
+      throw v.error("padding must be 'valid' or 'same', found '\(s)'")
+    }
     return p
   }
 
