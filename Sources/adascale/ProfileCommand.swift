@@ -58,7 +58,7 @@ struct ProfileCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (graph, parameters) = try loadModel()
+    let (graph, parameters, bits) = try loadModel()
     let contextValue = try context.map { (s) throws(AdaError) in try DeviceContext.parse(s) }
     let devices = try device.map { (d) throws(AdaError) in try DeviceCatalog.resolve(d) }
     let hostDevice =
@@ -66,27 +66,33 @@ struct ProfileCommand: ParsableCommand {
     let probe = ProbeConfig(budgetMs: budgetMs, threads: threads)
     let options = ProfileOptions(
       probe: probe, cacheDirectory: noCache ? nil : (cache ?? LatencyCache.defaultDirectory),
-      version: AdaScaleVersion.string)
+      version: AdaScaleVersion.string, bits: bits)
     let progress: (String) -> Void = { Output.status("profile: \($0)") }
     let profile = try Profiler.profile(
       graph: graph, parameters: parameters, options: options, progress: progress)
     let report = try ProfileReport(
       profile: profile, hostDevice: hostDevice, devices: devices,
-      context: contextValue ?? DeviceContext(), batch: batch, probe: probe)
+      context: contextValue ?? DeviceContext(), batch: batch, bits: bits, probe: probe)
     if let output { try report.table.save(to: output) }
     if json { return try Output.printJSON(report) }
     print(ProfileTable.render(report))
   }
 
-  /// A Keras model, or an architecture YAML with seeded random weights.
-  func loadModel() throws(AdaError) -> (Graph, Parameters) {
+  /// A Keras model (with the bit width of each layer `adascale apply --op quantize` stored in
+  /// it, keyed by node), or an architecture YAML with seeded random weights.
+  func loadModel() throws(AdaError) -> (Graph, Parameters, bits: [String: Int]) {
     let path = modelOptions.model
     if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
       let graph = try ArchitectureFile.load(path: path)
-      return (graph, try Parameters.initialize(for: graph, seed: 5))
+      return (graph, try Parameters.initialize(for: graph, seed: 5), [:])
     }
-    let model = try modelOptions.load()
-    return (model.graph, model.parameters)
+    let (model, quantized) = try KerasModelReader.loadWithQuantized(
+      path: path, config: modelOptions.config)
+    var bits: [String: Int] = [:]
+    for (key, q) in quantized {
+      bits[String(key.prefix { $0 != "/" })] = q.bits
+    }
+    return (model.graph, model.parameters, bits)
   }
 }
 

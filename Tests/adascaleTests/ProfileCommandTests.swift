@@ -18,6 +18,25 @@ final class ProfileCommandTests: XCTestCase {
     return (r, json)
   }
 
+  /// A model written by `adascale apply --op quantize:8` is counted at 8 bits per weight.
+  func testQuantizedModelWeightsCountAtTheirBitWidth() throws {
+    let dir = Fixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let quantized = dir.appendingPathComponent("q8.h5").path
+    let apply = try CLI.run([
+      "apply", "--model", Fixtures.path("keras/mlp.h5"), "--op", "quantize:8", "--output", quantized,
+    ])
+    XCTAssertEqual(apply.status, 0, apply.stderr)
+    func weightBytes(_ model: String) throws -> Int {
+      let (_, report) = try profile(["--model", model])
+      let memory = (report["memory"] as! [String: Any])["batch_1"] as! [String: Any]
+      return memory["weight_bytes"] as! Int
+    }
+    let float = try weightBytes(Fixtures.path("keras/mlp.h5"))
+    XCTAssertEqual(
+      try weightBytes(quantized) * 4, float, "every parameter of the mlp's dense layers at 8 bits")
+  }
+
   func testJSONReportHasPredictedAndMeasuredTotalsPerLayerRowsDevicesAndMemory() throws {
     let (_, report) = try profile(["--model", fmnist, "--device", "raspberry-pi-4"])
     let total = report["total"] as! [String: Any]
