@@ -18,6 +18,8 @@ public struct Executor: Sendable {
   /// Whether any input of the node is something other than the graph input (so its input
   /// gradient is needed in backward).
   let needsInputGradient: [Bool]
+  /// Position of the graph's input node.
+  let inputNodeIndex: Int
 
   public init(graph: Graph) throws(AdaError) {
     let shapeByName = try graph.inferShapes()
@@ -35,11 +37,11 @@ public struct Executor: Sendable {
     for (i, ins) in inputIndices.enumerated() { for j in ins { last[j] = max(last[j], i) } }
     for o in outputIndices { last[o] = graph.nodes.count }
     lastUse = last
-    let inputNode = graph.nodes.firstIndex { if case .input = $0.spec { true } else { false } }!
+    let inputNode = graph.nodes.firstIndex { $0.spec.isInput }!
+    inputNodeIndex = inputNode
     needsInputGradient = inputIndices.map { ins in ins.contains { $0 != inputNode } }
   }
 
-  var inputNodeIndex: Int { graph.nodes.firstIndex { if case .input = $0.spec { true } else { false } }! }
 
   /// Checks that `x` is `[N] + inputShape`.
   public func checkInput(_ x: Tensor) throws(AdaError) {
