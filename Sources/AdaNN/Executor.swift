@@ -42,7 +42,6 @@ public struct Executor: Sendable {
     needsInputGradient = inputIndices.map { ins in ins.contains { $0 != inputNode } }
   }
 
-
   /// Checks that `x` is `[N] + inputShape`.
   public func checkInput(_ x: Tensor) throws(AdaError) {
     let expected = graph.inputShape
@@ -64,6 +63,7 @@ public struct Executor: Sendable {
       var params = gatherParameters(i, parameters)
       values[i] = runForward(layers[i], inputs, &params, &context).0
       for j in inputIndices[i] where lastUse[j] == i { values[j] = nil }
+      if lastUse[i] == i { values[i] = nil }  // read by nothing and not an output
     }
     return outputIndices.map { values[$0]! }
   }

@@ -64,6 +64,12 @@ struct TrainingLoop {
         learningRate = config.schedule.learningRate(at: optimizer.state.iterations)
         let (loss, correct, n) = step(
           setup.sampler.batch(position.step, of: order), learningRate: learningRate)
+        guard loss.isFinite else {
+          throw AdaError(
+            .nonFinite, path: "train",
+            "the loss became \(loss) at epoch \(position.epoch + 1), step \(position.step + 1): training diverged",
+            hint: "lower the learning rate (--lr); the last checkpoint, if any, predates the divergence")
+        }
         let t1 = monotonicSeconds()
         progress.lossSum += Double(loss) * Double(n)
         progress.correct += correct

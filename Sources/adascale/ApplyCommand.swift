@@ -76,6 +76,10 @@ struct ApplyCommand: ParsableCommand {
     }
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
+    guard temperature > 0 else { throw ValidationError("--temperature must be positive") }
+    guard lr > 0 else { throw ValidationError("--lr must be positive") }
+    try checkOutputDirectory(output, option: "--output")
   }
 
   var selection: LayerSelection {
@@ -90,12 +94,17 @@ struct ApplyCommand: ParsableCommand {
     let chain = OperatorChain(try OperatorParser.parse(operators).map { OperatorChain.Step($0) })
     if !json { Output.status("applying \(chain.description) to \(original.graph.name)") }
     var result = try chain.apply(to: original, quantized: inputQuantized, selecting: selection)
+    if result.report.layers.isEmpty {
+      Output.status(
+        "warning: no layer of \(original.graph.name) was eligible for \(chain.description); the model is unchanged"
+      )
+    }
 
     var fineTune: ApplyReport.FineTune?
     var accuracy: ApplyReport.Accuracy?
     if let dataset {
       if finetuneEpochs > 0 {
-        let train = try load(dataset, .train, for: original.graph)
+        let train = try DatasetOptions.load(dataset, .train, limit: limit, for: original.graph)
         if !json {
           Output.status("fine-tuning on \(train.name): \(train.count) examples, \(finetuneEpochs) epoch(s)")
         }
@@ -107,13 +116,18 @@ struct ApplyCommand: ParsableCommand {
         (result.model, result.quantized) = result.quantized.requantizing(tuned.model)
         fineTune = ApplyReport.FineTune(examples: train.count, epochs: tuned.history)
       }
-      let test = try load(dataset, .test, for: original.graph)
-      let objective = ClassificationObjective()
-      accuracy = ApplyReport.Accuracy(
-        dataset: test.name, examples: test.count,
-        original: try Trainer.evaluate(original, on: test, batchSize: 256, objective: objective).accuracy,
-        compressed: try Trainer.evaluate(result.model, on: test, batchSize: 256, objective: objective)
-          .accuracy)
+      let test = try DatasetOptions.loadIfPresent(dataset, .test, limit: limit, for: original.graph)
+      if test == nil && !json {
+        Output.status("note: \(dataset) has no test split; accuracy is not reported")
+      }
+      if let test {
+        let objective = ClassificationObjective()
+        accuracy = ApplyReport.Accuracy(
+          dataset: test.name, examples: test.count,
+          original: try Trainer.evaluate(original, on: test, batchSize: 256, objective: objective).accuracy,
+          compressed: try Trainer.evaluate(result.model, on: test, batchSize: 256, objective: objective)
+            .accuracy)
+      }
     }
     try KerasModelWriter.save(result.model, quantized: result.quantized, to: output)
 
@@ -122,15 +136,5 @@ struct ApplyCommand: ParsableCommand {
       result: result, fineTune: fineTune, accuracy: accuracy, seconds: Date().timeIntervalSince(start))
     if json { return try Output.printJSON(report) }
     print(report.text)
-  }
-
-  /// A dataset split, reshaped to the model's input shape, limited to `--limit` examples.
-  func load(_ name: String, _ split: DatasetSplit, for graph: Graph) throws(AdaError) -> LabeledDataset {
-    let data = try DatasetSource.resolve(name).load(split, limit: limit)
-    do {
-      return try data.reshapingExamples(to: graph.inputShape)
-    } catch {
-      throw AdaError(error.kind, file: name, path: "\(split.rawValue) examples", error.message)
-    }
   }
 }

@@ -6,16 +6,11 @@ import Foundation
 /// help/version → 0; usage errors and `AdaError`s from input → 1 (with `hint:`); bugs → 2.
 enum CommandRunner {
   static func run<Root: ParsableCommand>(root: Root.Type, arguments: [String]) -> Never {
+    var command: ParsableCommand
     do {
-      var command = try Root.parseAsRoot(arguments)
-      try command.run()
-      exit(0)
-    } catch let error as AdaError {
-      report(error)
-      exit(error.kind == .internalError ? 2 : 1)
-    } catch let error as ExitCode {
-      exit(error.rawValue)
+      command = try Root.parseAsRoot(arguments)
     } catch {
+      // Help, version, and usage errors (unknown option, failed `validate()`).
       let code = Root.exitCode(for: error)
       let message = Root.fullMessage(for: error)
       if code == .success {
@@ -23,7 +18,27 @@ enum CommandRunner {
         exit(0)
       }
       FileHandle.standardError.write(Data((message + "\n").utf8))
-      exit(code == .validationFailure || code == .failure ? 1 : 2)
+      exit(1)
+    }
+    do {
+      try command.run()
+      exit(0)
+    } catch let error as AdaError {
+      report(error)
+      exit(error.kind == .internalError ? 2 : 1)
+    } catch let error as ExitCode {
+      exit(error.rawValue)
+    } catch let error as ValidationError {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      exit(1)
+    } catch {
+      // `adascale SUBCOMMAND --help` runs a help command that ends with a "success" error.
+      if Root.exitCode(for: error) == .success {
+        print(Root.fullMessage(for: error))
+        exit(0)
+      }
+      report(AdaError(.internalError, "\(error)"))
+      exit(2)
     }
   }
 
@@ -52,6 +67,8 @@ enum Output {
   static func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let data = try encoder.encode(value)
     print(String(decoding: data, as: UTF8.self))
   }

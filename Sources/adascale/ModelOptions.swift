@@ -2,6 +2,7 @@ import AdaIO
 import AdaNN
 import AdaTensor
 import ArgumentParser
+import Foundation
 
 /// `--model FILE [--config JSON]`, shared by commands that read a Keras model.
 struct ModelOptions: ParsableArguments {
@@ -28,12 +29,45 @@ struct DatasetOptions: ParsableArguments {
 
   /// The split, reshaped to the model's input shape when the sizes agree.
   func load(_ split: DatasetSplit, for graph: Graph) throws(AdaError) -> LabeledDataset {
-    let source = try DatasetSource.resolve(dataset)
-    let data = try source.load(split, limit: limit)
+    try Self.load(dataset, split, limit: limit, for: graph)
+  }
+
+  /// The split, or nil when the dataset file has no such split (HDF5 datasets may hold only
+  /// training examples).
+  func loadIfPresent(_ split: DatasetSplit, for graph: Graph) throws(AdaError) -> LabeledDataset? {
+    try Self.loadIfPresent(dataset, split, limit: limit, for: graph)
+  }
+
+  static func loadIfPresent(
+    _ name: String, _ split: DatasetSplit, limit: Int?, for graph: Graph
+  ) throws(AdaError) -> LabeledDataset? {
+    do {
+      return try load(name, split, limit: limit, for: graph)
+    } catch {
+      if error.kind == .missing { return nil }
+      throw error
+    }
+  }
+
+  /// `name`'s split, limited to `limit` examples, reshaped to the model's input shape.
+  static func load(
+    _ name: String, _ split: DatasetSplit, limit: Int?, for graph: Graph
+  ) throws(AdaError) -> LabeledDataset {
+    let data = try DatasetSource.resolve(name).load(split, limit: limit)
     do {
       return try data.reshapingExamples(to: graph.inputShape)
     } catch {
-      throw AdaError(error.kind, file: dataset, path: "\(split.rawValue) examples", error.message)
+      throw AdaError(error.kind, file: name, path: "\(split.rawValue) examples", error.message)
     }
+  }
+}
+
+/// Throws a usage error when the directory that would hold `path` does not exist, so a long
+/// job fails before it starts rather than when it writes its result.
+func checkOutputDirectory(_ path: String, option: String) throws {
+  let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+    throw ValidationError("\(option) \(path): directory \(dir) does not exist")
   }
 }

@@ -111,6 +111,16 @@ struct TrainCommand: ParsableCommand {
     }
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
     guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    guard validationSplit >= 0 && validationSplit < 1 else {
+      throw ValidationError("--validation-split must be in [0, 1)")
+    }
+    if let lr, lr <= 0 { throw ValidationError("--lr must be positive") }
+    guard (0...1).contains(alpha) else { throw ValidationError("--alpha must be in [0, 1]") }
+    guard temperature > 0 else { throw ValidationError("--temperature must be positive") }
+    guard augmentCrop >= 0 else { throw ValidationError("--augment-crop must be 0 or more") }
+    guard warmupSteps >= 0 else { throw ValidationError("--warmup-steps must be 0 or more") }
+    guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be 0 or more") }
+    try checkOutputDirectory(output, option: "--output")
     if let checkpointEvery, checkpointEvery < 1 {
       throw ValidationError("--checkpoint-every must be at least 1 (steps)")
     }
@@ -119,8 +129,9 @@ struct TrainCommand: ParsableCommand {
   struct Summary: Codable {
     var output: String
     var epochs: [EpochReport]
-    var testAccuracy: Double
-    var testLoss: Double
+    /// Nil when the dataset has no test split.
+    var testAccuracy: Double?
+    var testLoss: Double?
     var seconds: Double
   }
 
@@ -134,10 +145,13 @@ struct TrainCommand: ParsableCommand {
       initial = try KerasModelReader.load(path: model!, config: config)
     }
     let train = try datasetOptions.load(.train, for: initial.graph)
-    let test = try datasetOptions.load(.test, for: initial.graph)
+    let test = try datasetOptions.loadIfPresent(.test, for: initial.graph)
     let trainConfig = TrainConfig(
       epochs: epochs, batchSize: batchSize, optimizer: optimizerConfig,
-      schedule: learningRateSchedule(stepsPerEpoch: (train.count + batchSize - 1) / batchSize),
+      schedule: learningRateSchedule(
+        stepsPerEpoch: EpochSampler(
+          count: train.count, validationFraction: validationSplit, batchSize: batchSize, seed: seed
+        ).stepsPerEpoch),
       seed: seed, validationFraction: validationSplit,
       augmentation: AugmentationConfig(cropPadding: augmentCrop, horizontalFlip: augmentFlip),
       weightDecay: weightDecay,
@@ -154,17 +168,18 @@ struct TrainCommand: ParsableCommand {
           + "batch \(batchSize), \(optimizer) lr \(learningRate)")
     }
     let result = try trainer.fit(initial, on: train)
-    let evaluation = try trainer.evaluate(result.model, on: test, batchSize: 256)
+    var evaluation: Evaluation?
+    if let test { evaluation = try trainer.evaluate(result.model, on: test, batchSize: 256) }
     try KerasModelWriter.save(result.model, to: output)
     let summary = Summary(
-      output: output, epochs: result.history, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss,
+      output: output, epochs: result.history, testAccuracy: evaluation?.accuracy, testLoss: evaluation?.loss,
       seconds: Date().timeIntervalSince(start))
     if json { return try Output.printJSON(summary) }
-    print(
-      "saved \(output): test accuracy "
-        + String(
-          format: "%.2f%%, loss %.4f (%d examples), %.1f s", evaluation.accuracy * 100, evaluation.loss,
-          evaluation.count, summary.seconds))
+    let scored =
+      evaluation.map {
+        String(format: "test accuracy %.2f%%, loss %.4f (%d examples)", $0.accuracy * 100, $0.loss, $0.count)
+      } ?? "no test split to score"
+    print("saved \(output): \(scored), \(String(format: "%.1f", summary.seconds)) s")
   }
 
   var learningRate: Double { lr ?? (optimizer == "adam" ? 0.001 : 0.01) }

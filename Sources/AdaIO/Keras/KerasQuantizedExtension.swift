@@ -90,7 +90,7 @@ public enum KerasQuantizedExtension {
     }
     let (shape, wide) = try entry.dataset("q").read(Int32.self)
     let limit = Int32(Int8.max)
-    if let bad = wide.firstIndex(where: { abs($0) > limit }) {
+    if let bad = wide.firstIndex(where: { !(-limit...limit).contains($0) }) {
       throw AdaError(
         .invalidValue, file: path, path: "\(entry.path)/q",
         "value \(wide[bad]) at flat index \(bad) exceeds int8")
