@@ -64,12 +64,7 @@ struct TrainingLoop {
         learningRate = config.schedule.learningRate(at: optimizer.state.iterations)
         let (loss, correct, n) = step(
           setup.sampler.batch(position.step, of: order), learningRate: learningRate)
-        guard loss.isFinite else {
-          throw AdaError(
-            .nonFinite, path: "train",
-            "the loss became \(loss) at epoch \(position.epoch + 1), step \(position.step + 1): training diverged",
-            hint: "lower the learning rate (--lr); the last checkpoint, if any, predates the divergence")
-        }
+        guard loss.isFinite else { throw diverged("the loss became \(loss)") }
         let t1 = monotonicSeconds()
         progress.lossSum += Double(loss) * Double(n)
         progress.correct += correct
@@ -91,6 +86,7 @@ struct TrainingLoop {
           try save(checkpoint, reporter: reporter)
         }
       }
+      try checkParametersFinite()
       var report = EpochReport(
         epoch: position.epoch + 1, epochs: config.epochs, loss: progress.meanLoss,
         accuracy: progress.accuracy, validationLoss: nil, validationAccuracy: nil,
@@ -153,8 +149,24 @@ struct TrainingLoop {
     )
   }
 
+  /// Batch-norm can keep the loss finite while weights or moving statistics overflow, so the
+  /// parameters are checked too (once per epoch and before every checkpoint: O(parameters)).
+  func checkParametersFinite() throws(AdaError) {
+    for key in parameters.keys {
+      if let t = parameters.tensors[key], t.hasNonFinite { throw diverged("\(key) became non-finite") }
+    }
+  }
+
+  func diverged(_ what: String) -> AdaError {
+    AdaError(
+      .nonFinite, path: "train",
+      "\(what) at epoch \(position.epoch + 1), step \(position.step + 1): training diverged",
+      hint: "lower the learning rate (--lr); the last checkpoint, if any, predates the divergence")
+  }
+
   private func save(_ target: (url: URL, configHash: String), reporter: any ProgressReporter) throws(AdaError)
   {
+    try checkParametersFinite()
     let c = Checkpoint(
       configHash: target.configHash, seed: config.seed, position: position, epochProgress: progress,
       history: history, optimizerKind: optimizer.config.kindName, optimizer: optimizer.state,
