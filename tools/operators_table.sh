@@ -19,7 +19,7 @@
 #      (2 threads) of the fine-tuned file (same architecture as the compressed one).
 # By default fine-tuning sees all 60,000 training images and accuracy is on all 10,000 test
 # images; `--limit` (LIMIT) cuts both splits. An `early-exit` row also scores each exit output
-# with real Keras (/opt/refvenv or $REFERENCE_PYTHON; skipped with a note when missing).
+# with real Keras (tools/reference/venv.sh: keras_python; "no Keras" when none can be had).
 #
 # Inputs: Tests/Fixtures/keras/fmnist_cnn.h5 (Keras-trained) and out/mobilenet_fmnist.h5
 # (`adascale train --arch recipes/models/mobilenet_fmnist.yaml …`, see that file). Work files go
@@ -45,7 +45,8 @@ swift build -c release --product AdaBench >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 ADASCALE="$BIN/adascale"
 BENCH="$BIN/AdaBench"
-PY="${REFERENCE_PYTHON:-/opt/refvenv/bin/python}"
+. tools/reference/venv.sh
+PY="$(keras_python)" || PY=""   # Keras scores the exit outputs; rows say "no Keras" without it
 
 # model key, file, then one operator row per line: a label and the --op arguments.
 CNN_ROWS='prune-channels:0.5|--op prune-channels:0.5
