@@ -21,8 +21,9 @@
 # images; `--limit` (LIMIT) cuts both splits. An `early-exit` row also scores each exit output
 # with real Keras (tools/reference/venv.sh: keras_python; "no Keras" when none can be had).
 #
-# Inputs: Tests/Fixtures/keras/fmnist_cnn.h5 (Keras-trained) and out/mobilenet_fmnist.h5
-# (`adascale train --arch recipes/models/mobilenet_fmnist.yaml …`, see that file). Work files go
+# Inputs: Tests/Fixtures/keras/fmnist_cnn.h5 (Keras-trained), out/mobilenet_fmnist.h5 and
+# out/mobilenet_fmnist_wide.h5 (`adascale train --arch recipes/models/mobilenet_fmnist.yaml …`
+# and `…_wide.yaml`, see those files; rows keyed `mobilenet` and `mobilenet-wide`). Work files go
 # to .build/operators/; rows whose operator cannot rewrite the model say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,7 @@ ROWS="${ROWS:-*}"
 WRITE="${WRITE:-1}"
 CNN="${CNN:-Tests/Fixtures/keras/fmnist_cnn.h5}"
 MOBILENET="${MOBILENET:-out/mobilenet_fmnist.h5}"
+WIDE="${WIDE:-out/mobilenet_fmnist_wide.h5}"
 OUT=.build/operators
 LIMIT_ARGS=()
 [[ -n "$LIMIT" ]] && LIMIT_ARGS=(--limit "$LIMIT")
@@ -60,7 +62,8 @@ early-exit:pool1|--op early-exit:pool1
 prune-channels:0.5 → quantize:8|--op prune-channels:0.5 --op quantize:8
 low-rank:0.25 on conv2,fc1|--op low-rank:0.25 --layers conv2,fc1
 depthwise-separable on conv2|--op depthwise-separable --layers conv2
-early-exit:pool1:32|--op early-exit:pool1:32'
+early-exit:pool1:32|--op early-exit:pool1:32
+gap-head:hidden|--op gap-head:hidden'
 MOBILENET_ROWS='prune-channels:0.5|--op prune-channels:0.5
 low-rank:0.5|--op low-rank:0.5
 depthwise-separable|--op depthwise-separable
@@ -71,6 +74,15 @@ quantize:4|--op quantize:4
 early-exit:block_2|--op early-exit:block_2
 prune-channels:0.5 → quantize:8|--op prune-channels:0.5 --op quantize:8
 low-rank:0.25 on block_2_pw,block_3_pw|--op low-rank:0.25 --layers block_2_pw,block_3_pw'
+WIDE_ROWS='prune-channels:0.25|--op prune-channels:0.25
+prune-channels:0.5|--op prune-channels:0.5
+low-rank:0.5 on block_1_pw,block_2_pw|--op low-rank:0.5 --layers block_1_pw,block_2_pw
+low-rank:0.25 on block_2_pw,block_3_pw|--op low-rank:0.25 --layers block_2_pw,block_3_pw
+depthwise-separable|--op depthwise-separable
+quantize:8|--op quantize:8
+quantize:4|--op quantize:4
+early-exit:block_2|--op early-exit:block_2
+prune-channels:0.5 → quantize:8|--op prune-channels:0.5 --op quantize:8'
 
 # One file per row (.build/operators/rows/MODEL.NN.tsv); a run with ROWS replaces only the rows
 # it matches, and the table is assembled from every row file present.
@@ -156,12 +168,13 @@ run_model() {  # run_model KEY FILE ROWS
 
 run_model cnn "$CNN" "$CNN_ROWS"
 run_model mobilenet "$MOBILENET" "$MOBILENET_ROWS"
+run_model mobilenet-wide "$WIDE" "$WIDE_ROWS"
 
 TABLE="$OUT/table.md"
 python3 - "$ROW_DIR" "$EPOCHS" >"$TABLE" <<'PY'
 import sys, pathlib
 rows, epochs = sys.argv[1], sys.argv[2]
-order = {"cnn": 0, "mobilenet": 1}
+order = {"cnn": 0, "mobilenet": 1, "mobilenet-wide": 2}
 files = sorted(pathlib.Path(rows).glob("*.tsv"), key=lambda p: (order.get(p.name.split(".")[0], 9), p.name))
 def num(s, fmt):
     try: return fmt.format(float(s))

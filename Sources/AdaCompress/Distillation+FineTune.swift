@@ -48,6 +48,11 @@ extension Distillation {
   /// does not (a `gap-head` rewrite) is refitted by least squares to the teacher's logits on the
   /// first `calibrationCount` training images (`GAPHead.fitHeads`); other models start as given.
   ///
+  /// Weights in `quantized` (the table of a `quantize` result) are fine-tuned
+  /// quantization-aware: every step runs with them projected onto their grid (fixed scales), the
+  /// optimizer updates float shadow weights (straight-through estimator), and the returned model
+  /// holds the projected weights, so `quantized.projecting(result.model)` gives their table.
+  ///
   ///     let teacher = Distillation(teacher: original, alpha: 0.7, temperature: 4)
   ///     let tuned = try teacher.fineTune(compressed, on: train, options: FineTuneOptions(epochs: 1)).model
   ///
@@ -55,7 +60,7 @@ extension Distillation {
   ///   `train.<field>`) or the dataset does not fit the student or the teacher.
   public func fineTune(
     _ student: Model, on dataset: LabeledDataset, options: FineTuneOptions = FineTuneOptions(),
-    reporter: any ProgressReporter = SilentReporter()
+    quantized: QuantizedWeights = [:], reporter: any ProgressReporter = SilentReporter()
   ) throws(AdaError) -> TrainResult {
     var data = dataset
     if let limit = options.limit {
@@ -71,8 +76,10 @@ extension Distillation {
     }
     let calibration = data.subset(Array(0..<min(Self.calibrationCount, data.count))).images
     let start = try GAPHead.fitHeads(of: student, teacher: teacher, inputs: calibration)
+    var config = options.trainConfig(distillation: self)
+    if !quantized.isEmpty { config.parameterProjection = quantized.trainingProjection }
     let trainer = Trainer(
-      config: options.trainConfig(distillation: self),
+      config: config,
       objective: ClassificationObjective(outputWeights: options.outputWeights), reporter: reporter)
     return try trainer.fit(start, on: data)
   }

@@ -22,6 +22,11 @@ extension GAPHead {
   /// output is used as is.
   /// A head without a bias gets one. Other heads and all other parameters are unchanged.
   ///
+  /// A hidden Dense on pooled features (what `gap-head:hidden` leaves: a non-output Dense whose
+  /// input is an average `GlobalPool2D` where its teacher namesake's is not) is fitted the same
+  /// way to the teacher namesake's pre-activation output (its activation taken as linear); the
+  /// Dense keeps its activation.
+  ///
   ///     let start = try GAPHead.fitHeads(of: compressed, teacher: original, inputs: images[0..<1024])
   ///
   /// - Parameter inputs: `[N] + inputShape` calibration examples (`Distillation.fineTune` uses
@@ -39,8 +44,32 @@ extension GAPHead {
       else { continue }
       heads.append((k, dense, pool))
     }
-    if heads.isEmpty { return student }
+    let hidden = hiddenDenses(of: student, teacher: teacher, except: Set(heads.map(\.1.name)))
+    if heads.isEmpty && hidden.isEmpty { return student }
     var result = student
+    for (dense, pool) in hidden {
+      // The teacher's pre-activation output of its namesake Dense (on the flattened map).
+      var nodes = teacher.graph.nodes
+      guard case .dense(var linear) = teacher.graph.node(named: dense.name)!.spec else { continue }
+      linear.activation = .linear
+      nodes[teacher.graph.indexByName[dense.name]!].spec = .dense(linear)
+      let target = try Executor(graph: Graph(name: teacher.graph.name, nodes: nodes, outputs: [dense.name]))
+        .predict(inputs, parameters: teacher.parameters, batchSize: 256)[0]
+      let probe = Graph(name: student.graph.name, nodes: student.graph.nodes, outputs: [pool.name])
+      let features = try Executor(graph: probe).predict(
+        inputs, parameters: student.parameters, batchSize: 256)[0]
+      guard features.rank == 2, target.shape == [features.shape[0], linear.units],
+        case .dense(var spec) = dense.spec
+      else { continue }
+      let (kernel, bias) = ridgeRegression(features, target, ridge: ridge)
+      spec.useBias = true
+      var studentNodes = result.graph.nodes
+      studentNodes[result.graph.indexByName[dense.name]!].spec = .dense(spec)
+      result.graph = Graph(name: result.graph.name, nodes: studentNodes, outputs: result.graph.outputs)
+      result.parameters[dense.name, "kernel"] = kernel
+      result.parameters[dense.name, "bias"] = bias
+    }
+    if heads.isEmpty { return result }
     let teacherOutputs = try Executor(graph: teacher.graph).predict(
       inputs, parameters: teacher.parameters, batchSize: 256)
     for (k, dense, pool) in heads {
@@ -62,6 +91,20 @@ extension GAPHead {
       result.parameters[dense.name, "bias"] = bias
     }
     return result
+  }
+
+  /// (Dense, pooling node) of every non-output Dense of `student` reading average-pooled
+  /// features where `teacher`'s Dense of the same name does not.
+  static func hiddenDenses(of student: Model, teacher: Model, except heads: Set<String>) -> [(Node, Node)] {
+    student.graph.nodes.compactMap { node -> (Node, Node)? in
+      guard case .dense = node.spec, !heads.contains(node.name), !student.graph.outputs.contains(node.name),
+        let pool = student.graph.node(named: node.inputs[0]), isAveragePool(pool.spec),
+        let teacherDense = teacher.graph.node(named: node.name), case .dense = teacherDense.spec,
+        let teacherInput = teacher.graph.node(named: teacherDense.inputs[0]),
+        !isAveragePool(teacherInput.spec)
+      else { return nil }
+      return (node, pool)
+    }
   }
 
   /// `x` `[N, C]`, `y` `[N, K]` → kernel `[C, K]`, bias `[K]` minimising

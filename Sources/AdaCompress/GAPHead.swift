@@ -19,13 +19,25 @@ import AdaTensor
 /// the head is one Dense (or linear) and the feature map is spatially constant; otherwise it is
 /// the linear part of the old head, a starting point for distillation.
 ///
+/// With `keepHidden` (`gap-head:hidden`) only the Flatten becomes GlobalAveragePooling2D: the
+/// first Dense keeps its units and activation and reads the pooled `[C]` features with kernel
+/// `S` (above) and its bias, and the rest of the head is unchanged, so
+/// `GAP → Dense(hidden) → … → Dense(classes)`. Eligible when the head has at least two Dense
+/// layers. It is exact on spatially constant feature maps.
+///
 ///     let result = try GAPHead().apply(to: model, selecting: .all)   // flatten → gap, fc1 gone
+///     let hidden = try GAPHead(keepHidden: true).apply(to: model, selecting: .all)  // fc1 [C, 128]
 public struct GAPHead: CompressionOperator, Codable, Hashable {
   public static let id = "gap-head"
 
-  public init() {}
+  /// Keep the first Dense of the head (on pooled features) instead of folding the whole head.
+  public var keepHidden: Bool
 
-  public var description: String { Self.id }
+  public init(keepHidden: Bool = false) {
+    self.keepHidden = keepHidden
+  }
+
+  public var description: String { keepHidden ? "\(Self.id):hidden" : Self.id }
 
   public func isEligible(_ node: Node, in model: Model) -> Bool {
     ineligibilityReason(node, in: model) == nil
@@ -52,6 +64,10 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
           Node(name: gap, spec: .globalPool2D(GlobalPool2DSpec(kind: .average)), inputs: flatten.inputs)
         ],
         parameters: Parameters())
+      if keepHidden {
+        rewriter.setParameter(head.denses[0], "kernel", summedRows(head, model))
+        continue
+      }
       for bypassed in head.passThrough + head.denses.dropLast() { rewriter.bypass(bypassed) }
       let (kernel, bias) = composedWeights(head, model)
       guard case .dense(var last) = model.graph.node(named: head.denses.last!)!.spec else { continue }
@@ -131,7 +147,13 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
       sum + (model.parameters[d, "kernel"]?.count ?? 0) + (model.parameters[d, "bias"]?.count ?? 0)
     }
     let anyBias = head.denses.contains { model.parameters[$0, "bias"] != nil }
-    let after = feature[2] * spec.units + (anyBias ? spec.units : 0)
+    var after = feature[2] * spec.units + (anyBias ? spec.units : 0)
+    if keepHidden {
+      guard head.denses.count >= 2, let w1 = model.parameters[head.denses[0], "kernel"] else {
+        return fail("gap-head:hidden needs a head of at least two Dense layers")
+      }
+      after = before - w1.count + feature[2] * w1.shape[1]
+    }
     guard after < before else {
       return fail("GAP + Dense would have \(after) parameters, not fewer than the head's \(before)")
     }
@@ -148,15 +170,8 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
   /// The linear composition of the head on GAP features (see the type's description):
   /// kernel `[C, classes]`, and a bias `[classes]` when any Dense of the head has one.
   func composedWeights(_ head: Head, _ model: Model) -> (kernel: Tensor, bias: Tensor?) {
-    let (positions, c) = (head.featureShape[0] * head.featureShape[1], head.featureShape[2])
-    let w1 = model.parameters[head.denses[0], "kernel"]!
-    let n1 = w1.shape[1]
-    var k = Tensor(shape: [c, n1])
-    for p in 0..<positions {
-      for ch in 0..<c {
-        for j in 0..<n1 { k.scalars[ch * n1 + j] += w1.scalars[(p * c + ch) * n1 + j] }
-      }
-    }
+    var k = summedRows(head, model)
+    let n1 = k.shape[1]
     let anyBias = head.denses.contains { model.parameters[$0, "bias"] != nil }
     var beta = model.parameters[head.denses[0], "bias"] ?? Tensor(shape: [n1])
     for d in head.denses.dropFirst() {
@@ -166,6 +181,20 @@ public struct GAPHead: CompressionOperator, Codable, Hashable {
       if let b = model.parameters[d, "bias"] { beta.add(b) }
     }
     return (k, anyBias ? beta : nil)
+  }
+
+  /// `S` `[C, n1]`: the first Dense's kernel rows summed over the spatial positions of each channel.
+  func summedRows(_ head: Head, _ model: Model) -> Tensor {
+    let (positions, c) = (head.featureShape[0] * head.featureShape[1], head.featureShape[2])
+    let w1 = model.parameters[head.denses[0], "kernel"]!
+    let n1 = w1.shape[1]
+    var k = Tensor(shape: [c, n1])
+    for p in 0..<positions {
+      for ch in 0..<c {
+        for j in 0..<n1 { k.scalars[ch * n1 + j] += w1.scalars[(p * c + ch) * n1 + j] }
+      }
+    }
+    return k
   }
 
   /// `[m, k] · [k, n]`, plain loops (head matrices are small).

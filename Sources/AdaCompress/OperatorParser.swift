@@ -12,7 +12,7 @@ import Foundation
 /// | `depthwise-separable` | `DepthwiseSeparable()` | |
 /// | `fold-batch-norm` | `BatchNormFolding()` | |
 /// | `fire[:RATIO]` | `Fire(squeezeRatio:)` | 0.25 |
-/// | `gap-head` | `GAPHead()` | |
+/// | `gap-head[:hidden]` | `GAPHead(keepHidden:)` | |
 /// | `quantize[:8\|4]` | `Quantize(bits:)` | 8 |
 /// | `early-exit:BLOCK[,BLOCK…][:HIDDEN]` | `EarlyExit(after:hidden:)` | (a block is required) |
 ///
@@ -35,7 +35,7 @@ public enum OperatorParser {
     DepthwiseSeparable.id: "depthwise-separable",
     BatchNormFolding.id: "fold-batch-norm",
     Fire.id: "fire[:RATIO]",
-    GAPHead.id: "gap-head",
+    GAPHead.id: "gap-head[:hidden]",
     Quantize.id: "quantize[:8|4]",
     EarlyExit.id: "early-exit:BLOCK[,BLOCK...][:HIDDEN]",
   ]
@@ -103,8 +103,9 @@ public enum OperatorParser {
       }
       return Fire(squeezeRatio: r ?? 0.25)
     case GAPHead.id:
-      try arguments(atMost: 0)
-      return GAPHead()
+      try arguments(atMost: 1)
+      guard args.isEmpty || args[0] == "hidden" else { throw fail("expected 'hidden', found '\(args[0])'") }
+      return GAPHead(keepHidden: !args.isEmpty)
     case Quantize.id:
       try arguments(atMost: 1)
       guard let bits = args.first.map({ Int($0) }) ?? 8, Quantize.supportedBits.contains(bits) else {

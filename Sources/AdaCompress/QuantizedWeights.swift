@@ -1,5 +1,6 @@
 import AdaNN
 import AdaTensor
+import AdaTrain
 
 extension QuantizedTensor {
   /// Symmetric per-channel quantisation of `weight` to `bits` bits:
@@ -29,6 +30,20 @@ extension QuantizedTensor {
     self.init(bits: bits, axis: axis, shape: weight.shape, values: values, scales: scales)
   }
 
+  /// `weight` rounded onto `grid`'s integer grid with `grid`'s bits, axis and (fixed) scales:
+  /// `q = clamp(round(w / scale_c), −qmax, qmax)`. Quantization-aware fine-tuning projects the
+  /// float weights this way, so the scales chosen by `quantize` stay.
+  public init(projecting weight: Tensor, onto grid: QuantizedTensor) {
+    precondition(weight.shape == grid.shape, "QuantizedTensor: \(weight.shape) is not \(grid.shape)")
+    let channels = grid.scales.count
+    let qmax = Float(Self.maximumMagnitude(bits: grid.bits))
+    var values = [Int8](repeating: 0, count: weight.count)
+    for (i, w) in weight.scalars.enumerated() {
+      values[i] = Int8(min(max((w / grid.scales[i % channels]).rounded(), -qmax), qmax))
+    }
+    self.init(bits: grid.bits, axis: grid.axis, shape: grid.shape, values: values, scales: grid.scales)
+  }
+
   /// The channel axis adascale quantizes for a layer's weight: the output channels of Conv2D
   /// (`3`), Dense (`1`) and DepthwiseConv2D (`2`: the `in · mult` block); nil for other weights.
   public static func channelAxis(of spec: LayerSpec, weight: String) -> Int? {
@@ -56,5 +71,28 @@ extension Dictionary where Key == String, Value == QuantizedTensor {
       table[key] = q
     }
     return (model, table)
+  }
+
+  /// Projects `model`'s current values of these weights onto each entry's grid with the
+  /// entry's fixed scales (`QuantizedTensor(projecting:onto:)`) and puts the dequantized values
+  /// into the model: the end of quantization-aware fine-tuning. Weights already on their grid
+  /// are unchanged. Entries whose weight no longer exists are dropped.
+  public func projecting(_ model: Model) -> (model: Model, quantized: QuantizedWeights) {
+    var model = model
+    var table: QuantizedWeights = [:]
+    for (key, grid) in self {
+      guard let weight = model.parameters.tensors[key], weight.shape == grid.shape else { continue }
+      let q = QuantizedTensor(projecting: weight, onto: grid)
+      model.parameters.tensors[key] = q.dequantized()
+      table[key] = q
+    }
+    return (model, table)
+  }
+
+  /// The straight-through projection of these weights onto their grids, for quantization-aware
+  /// training (`TrainConfig.parameterProjection`).
+  public var trainingProjection: ParameterProjection {
+    ParameterProjection(
+      mapValues { grid in { @Sendable w in QuantizedTensor(projecting: w, onto: grid).dequantized() } })
   }
 }

@@ -28,6 +28,9 @@ public struct TrainConfig: Sendable {
   public var checkpointEverySteps: Int?
   /// Continue from the checkpoint in `checkpointDirectory` when there is one.
   public var resume: Bool
+  /// Weights trained through a projection (straight-through estimator), e.g. onto a
+  /// quantization grid; `nil` trains every weight as it is. Set it after `init`.
+  public var parameterProjection: ParameterProjection?
 
   public init(
     epochs: Int = 1, batchSize: Int = 32, optimizer: OptimizerConfig = .adam(),
@@ -84,7 +87,8 @@ public struct TrainConfig: Sendable {
 
   /// Hash of everything that determines the trajectory of the weights: the model (graph and
   /// initial parameters), the dataset (shape and contents), batch size, optimizer, schedule,
-  /// seed, validation split, augmentation, weight decay and the distillation teacher and weights.
+  /// seed, validation split, augmentation, weight decay, the distillation teacher and weights,
+  /// and which weights are projected (the projections themselves are closures, not hashed).
   ///
   /// Deliberately left out: `epochs` (a finished run may be extended), the checkpoint settings
   /// and `resume` (they do not change the numbers).
@@ -95,7 +99,7 @@ public struct TrainConfig: Sendable {
       json: HashedFields(
         batchSize: batchSize, optimizer: optimizer, schedule: schedule, seed: seed,
         validationFraction: validationFraction, augmentation: augmentation, weightDecay: weightDecay,
-        distillation: distillation?.weights))
+        distillation: distillation?.weights, projectedKeys: parameterProjection?.keys))
     h.combine(json: model.graph)
     h.combine(model.parameters)
     h.combine(json: [dataset.count, dataset.classCount] + dataset.exampleShape)
@@ -117,6 +121,8 @@ public struct TrainConfig: Sendable {
     var augmentation: AugmentationConfig
     var weightDecay: Double
     var distillation: DistillationWeights?
+    /// nil (and absent from the JSON) without a projection, so older hashes are unchanged.
+    var projectedKeys: [String]?
   }
 }
 

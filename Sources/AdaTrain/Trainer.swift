@@ -29,6 +29,7 @@ public struct Trainer {
 
   /// Trains `model` for `config.epochs` epochs (continuing from the checkpoint when
   /// `config.resume` and one exists) and returns the trained model with the epoch history.
+  /// With `config.parameterProjection`, the returned weights are the projected ones.
   ///
   /// - Parameter stopWhen: asked before every step with the position about to run; returning
   ///   true stops the run there (`completed == false`) — a budget, or a simulated kill in tests.
@@ -70,8 +71,9 @@ public struct Trainer {
       .finished(
         TrainingSummary(
           position: loop.position, completed: completed, elapsedSeconds: monotonicSeconds() - started)))
+    let trained = config.parameterProjection?.projecting(loop.parameters) ?? loop.parameters
     return TrainResult(
-      model: Model(graph: model.graph, parameters: loop.parameters), history: loop.history,
+      model: Model(graph: model.graph, parameters: trained), history: loop.history,
       position: loop.position, completed: completed)
   }
 }

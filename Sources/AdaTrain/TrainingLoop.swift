@@ -93,7 +93,8 @@ struct TrainingLoop {
         learningRate: learningRate, imagesPerSecond: progress.imagesPerSecond, elapsedSeconds: 0)
       if !setup.sampler.validationIndices.isEmpty {
         let v = evaluateBatches(
-          executor: setup.executor, logits: setup.split.softmaxRemoved, parameters: parameters,
+          executor: setup.executor, logits: setup.split.softmaxRemoved,
+          parameters: config.parameterProjection?.projecting(parameters) ?? parameters,
           dataset: dataset, indices: setup.sampler.validationIndices, batchSize: config.batchSize,
           objective: objective, buffer: &buffer)
         report.validationLoss = v.loss
@@ -135,6 +136,10 @@ struct TrainingLoop {
     var context = ForwardContext(
       training: true, needsBackward: true,
       seed: RandomStream.dropout.seed(config.seed, epoch: position.epoch, step: position.step))
+    // Straight-through: forward and backward see the projected weights, the optimizer updates
+    // the shadow weights restored below with the gradient computed at the projection.
+    let shadow = config.parameterProjection?.project(&parameters) ?? [:]
+    defer { config.parameterProjection?.restore(shadow, into: &parameters) }
     let trace = setup.executor.forward(x, parameters: &parameters, context: &context)
     let result = objective.evaluate(
       ObjectiveBatch(

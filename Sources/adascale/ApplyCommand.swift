@@ -111,9 +111,9 @@ struct ApplyCommand: ParsableCommand {
         let options = FineTuneOptions(
           epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr, seed: seed)
         let tuned = try Distillation(teacher: original, alpha: alpha, temperature: temperature).fineTune(
-          result.model, on: train, options: options,
+          result.model, on: train, options: options, quantized: result.quantized,
           reporter: json ? SilentReporter() : TerminalProgressBar())
-        (result.model, result.quantized) = result.quantized.requantizing(tuned.model)
+        (result.model, result.quantized) = result.quantized.projecting(tuned.model)
         fineTune = ApplyReport.FineTune(examples: train.count, epochs: tuned.history)
       }
       let test = try DatasetOptions.loadIfPresent(dataset, .test, limit: limit, for: original.graph)

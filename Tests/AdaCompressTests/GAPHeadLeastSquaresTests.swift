@@ -56,6 +56,28 @@ final class GAPHeadLeastSquaresTests: XCTestCase {
     XCTAssertEqual(fitted.graph, composed.graph)
   }
 
+  func testAKeptHiddenDenseIsFittedToTheTeachersPreActivation() throws {
+    let teacher = SmallModels.convNet()
+    let start = try GAPHead(keepHidden: true).apply(to: teacher, selecting: .all).model
+    let x = SmallModels.inputs(256, [8, 8, 4])
+    let fitted = try GAPHead.fitHeads(of: start, teacher: teacher, inputs: x)
+    func linearFC1(_ m: Model) -> Tensor {
+      var nodes = m.graph.nodes
+      guard case .dense(var d) = nodes[m.graph.indexByName["fc1"]!].spec else { fatalError("fc1 is a Dense") }
+      d.activation = .linear
+      nodes[m.graph.indexByName["fc1"]!].spec = .dense(d)
+      return SmallModels.predict(
+        Model(graph: Graph(name: "p", nodes: nodes, outputs: ["fc1"]), parameters: m.parameters), x)[0]
+    }
+    let target = linearFC1(teacher)
+    func error(_ m: Model) -> Float {
+      zip(linearFC1(m).scalars, target.scalars).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    }
+    XCTAssertLessThan(error(fitted), 0.5 * error(start))
+    XCTAssertEqual(
+      fitted.parameters["fc2", "kernel"], teacher.parameters["fc2", "kernel"], "the output layer stays")
+  }
+
   func testHeadsThatTheTeacherAlsoReadsFromPooledFeaturesAreLeftAlone() throws {
     let teacher = SmallModels.convNet()
     let x = SmallModels.inputs(16, [8, 8, 4])

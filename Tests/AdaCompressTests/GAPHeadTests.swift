@@ -50,6 +50,27 @@ final class GAPHeadTests: XCTestCase {
     assertClose(SmallModels.predict(result.model, x)[0], SmallModels.predict(model, x)[0], rtol: 1e-5)
   }
 
+  /// `gap-head:hidden`: only the first Dense changes (rows summed), exact on constant maps
+  /// even through the relu, and the rest of the head is untouched.
+  func testKeepingTheHiddenDenseIsExactOnSpatiallyConstantFeatures() throws {
+    let model = SmallModels.head(
+      feature: [3, 3, 4],
+      denses: [DenseSpec(units: 16, activation: .relu), DenseSpec(units: 3, activation: .softmax)],
+      dropout: true)
+    let op = try OperatorParser.parse("gap-head:hidden")
+    XCTAssertEqual(op.description, "gap-head:hidden")
+    let result = try op.apply(to: model, selecting: .all)
+    XCTAssertEqual(
+      result.model.graph.nodes.map(\.name),
+      model.graph.nodes.map { $0.name == "flatten" ? "flatten_gap" : $0.name })
+    XCTAssertEqual(result.model.parameters["d1", "kernel"]?.shape, [4, 16])
+    XCTAssertEqual(result.model.parameters["d2", "kernel"], model.parameters["d2", "kernel"])
+    let x = constantFeatures(n: 2, [3, 3, 4])
+    assertClose(SmallModels.predict(result.model, x)[0], SmallModels.predict(model, x)[0], rtol: 1e-5)
+    let oneDense = SmallModels.head(feature: [2, 2, 8], denses: [DenseSpec(units: 4)])
+    XCTAssertFalse(GAPHead(keepHidden: true).isEligible(oneDense.graph.node(named: "flatten")!, in: oneDense))
+  }
+
   func testLastDenseWithoutBiasGainsOneWhenTheStackHadBiases() throws {
     let model = SmallModels.head(
       feature: [2, 2, 8],

@@ -1,6 +1,7 @@
 import AdaCompress
 import AdaNN
 import AdaTensor
+import AdaTrain
 import TestSupport
 import XCTest
 
@@ -120,5 +121,39 @@ final class QuantizeTests: XCTestCase {
     let (requantized, table) = result.quantized.requantizing(changed)
     XCTAssertEqual(table.count, 5)
     XCTAssertNoThrow(try table.validate(against: requantized))
+  }
+}
+
+final class QuantizationAwareFineTuneTests: XCTestCase {
+  func testProjectingKeepsTheScalesAndIsTheIdentityOnTheGrid() throws {
+    let model = SmallModels.convNet()
+    let result = try Quantize(bits: 4).apply(to: model, selecting: .all)
+    let (same, table) = result.quantized.projecting(result.model)
+    XCTAssertEqual(same.parameters, result.model.parameters, "already on the grid")
+    XCTAssertEqual(table, result.quantized)
+    // A weight off the grid goes to the nearest grid point of its channel's fixed scale.
+    var moved = result.model
+    let key = result.quantized.keys.sorted()[0]
+    let grid = result.quantized[key]!
+    moved.parameters.tensors[key] = grid.dequantized().map { $0 * 0.9 }
+    let (projected, newTable) = result.quantized.projecting(moved)
+    XCTAssertEqual(newTable[key]!.scales, grid.scales)
+    XCTAssertEqual(projected.parameters.tensors[key]!, newTable[key]!.dequantized())
+  }
+
+  func testFineTuningAQuantizedModelReturnsWeightsOnItsGrid() throws {
+    let teacher = SmallModels.convNet()
+    let result = try Quantize(bits: 4).apply(to: teacher, selecting: .all)
+    let x = SmallModels.inputs(64, [8, 8, 4], seed: 21)
+    let labels = SmallModels.predict(teacher, x)[0].argmaxRows().map { Int32($0) }
+    let train = LabeledDataset(name: "synthetic", images: x, labels: labels, classCount: 10)
+    let tuned = try Distillation(teacher: teacher, alpha: 1, temperature: 2).fineTune(
+      result.model, on: train, options: FineTuneOptions(epochs: 2, batchSize: 16, learningRate: 3e-3),
+      quantized: result.quantized
+    ).model
+    let (onGrid, table) = result.quantized.projecting(tuned)
+    XCTAssertEqual(onGrid.parameters, tuned.parameters, "the fine-tuned weights are on the grid")
+    XCTAssertEqual(table.keys.sorted(), result.quantized.keys.sorted())
+    XCTAssertNotEqual(tuned.parameters, result.model.parameters, "and they were trained")
   }
 }
