@@ -19,11 +19,7 @@ struct PredictCommand: ParsableCommand {
         adascale predict --model model.keras --input data.h5 --input-dataset images --output out.h5
       """)
 
-  @Option(help: "Keras model file (.h5, .keras or .weights.h5).")
-  var model: String
-
-  @Option(help: "Architecture JSON for a .weights.h5 model.")
-  var config: String?
+  @OptionGroup var modelOptions: ModelOptions
 
   @Option(help: "HDF5 file holding the input tensor.")
   var input: String
@@ -54,10 +50,11 @@ struct PredictCommand: ParsableCommand {
 
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    try checkOutputDirectory(output, option: "--output")
   }
 
   func run() throws {
-    let loaded = try KerasModelReader.load(path: model, config: config)
+    let loaded = try modelOptions.load()
     let executor = try Executor(graph: loaded.graph)
     let x = try TensorFile.read(path: input, dataset: inputDataset)
     do throws(AdaError) {
@@ -75,7 +72,7 @@ struct PredictCommand: ParsableCommand {
     let names = ys.count == 1 ? [outputDataset] : ys.indices.map { "y\($0)" }
     try TensorFile.write(Array(zip(names, ys)), to: output)
     let summary = Summary(
-      model: model, input: input, output: output, examples: x.shape[0],
+      model: modelOptions.model, input: input, output: output, examples: x.shape[0],
       outputs: Dictionary(uniqueKeysWithValues: zip(names, ys.map(\.shape))), seconds: seconds)
     if json { return try Output.printJSON(summary) }
     let shapes = zip(names, ys).map { "\($0) \(Output.shape($1.shape))" }.joined(separator: ", ")
