@@ -14,6 +14,11 @@ let package = Package(
     .library(name: "AdaTrain", targets: ["AdaTrain"]),
     .library(name: "AdaCompress", targets: ["AdaCompress"]),
     .library(name: "AdaProfile", targets: ["AdaProfile"]),
+    .library(name: "AdaSearch", targets: ["AdaSearch"]),
+    .library(name: "AdaRecipe", targets: ["AdaRecipe"]),
+    .library(name: "AdaBundle", targets: ["AdaBundle"]),
+    .library(name: "AdaPipeline", targets: ["AdaPipeline"]),
+    .library(name: "AdaRuntime", targets: ["AdaRuntime"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +35,18 @@ let package = Package(
     .target(name: "AdaTrain", dependencies: ["AdaTensor", "AdaNN"]),
     .target(name: "AdaCompress", dependencies: ["AdaTensor", "AdaNN", "AdaTrain"]),
     .target(name: "AdaProfile", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "Yams"]),
+    .target(name: "AdaSearch", dependencies: ["AdaTensor", "AdaIO"]),
+    .target(
+      name: "AdaRecipe",
+      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch"]),
+    .target(name: "AdaBundle", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaCompress", "AdaProfile"]),
+    .target(
+      name: "AdaPipeline",
+      dependencies: [
+        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch", "AdaRecipe",
+        "AdaBundle",
+      ]),
+    .target(name: "AdaRuntime", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle"]),
     .target(
       name: "AdaIO",
       dependencies: ["AdaTensor", "AdaNN", "CHDF5", "CGzip", "ZIPFoundation", "Yams"]),
@@ -39,7 +56,8 @@ let package = Package(
     .executableTarget(
       name: "adascale",
       dependencies: [
-        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile",
+        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch", "AdaRecipe",
+        "AdaBundle", "AdaPipeline", "AdaRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -51,6 +69,21 @@ let package = Package(
     .testTarget(name: "AdaTrainTests", dependencies: ["AdaTrain", "AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(name: "AdaCompressTests", dependencies: ["AdaCompress", "AdaIO", "AdaTrain", "TestSupport"]),
     .testTarget(name: "AdaProfileTests", dependencies: ["AdaProfile", "AdaIO", "TestSupport"]),
+    .testTarget(name: "AdaSearchTests", dependencies: ["AdaSearch", "AdaTensor", "TestSupport"]),
+    .testTarget(
+      name: "AdaRecipeTests", dependencies: ["AdaRecipe", "AdaIO", "AdaCompress", "AdaTensor", "TestSupport"]),
+    .testTarget(
+      name: "AdaBundleTests",
+      dependencies: ["AdaBundle", "AdaIO", "AdaNN", "AdaProfile", "AdaTensor", "TestSupport"]),
+    .testTarget(
+      name: "AdaPipelineTests",
+      dependencies: [
+        "AdaPipeline", "AdaCompress", "AdaSearch", "AdaRecipe", "AdaBundle", "AdaIO", "AdaNN", "AdaTensor",
+        "AdaTrain", "TestSupport",
+      ]),
+    .testTarget(
+      name: "AdaRuntimeTests",
+      dependencies: ["AdaRuntime", "AdaBundle", "AdaProfile", "AdaNN", "AdaTensor", "TestSupport"]),
     .testTarget(
       name: "adascaleTests",
       dependencies: ["adascale", "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),

@@ -1,0 +1,232 @@
+import AdaCompress
+import AdaProfile
+
+/// `manifest.json` of a bundle (docs/bundle.md): where the variants came from, how they were
+/// made, and one entry per variant. Codable with the JSON keys below (snake_case).
+public struct Manifest: Codable, Hashable, Sendable {
+  /// The format this code writes. Readers refuse a newer one with a clear error.
+  public static let currentFormatVersion = 1
+  public static let formatName = "adascale-bundle"
+
+  public var format: String = Manifest.formatName
+  public var formatVersion: Int = Manifest.currentFormatVersion
+  /// adascale version that wrote the bundle.
+  public var toolVersion: String
+  /// ISO 8601, UTC.
+  public var createdAt: String
+  public var source: SourceModel
+  public var recipe: RecipeInfo
+  public var seed: UInt64
+  public var host: HostInfo
+  public var dataset: DatasetInfo
+  /// Wall-clock seconds per pipeline stage.
+  public var timings: Timings
+  public var search: SearchInfo
+  /// Devices the lookup table covers (`host` first).
+  public var devices: [String]
+  /// Named contexts the lookup table covers.
+  public var contexts: [NamedContext]
+  /// The emitted variants, fastest first.
+  public var variants: [Variant]
+
+  public init(
+    toolVersion: String, createdAt: String, source: SourceModel, recipe: RecipeInfo, seed: UInt64,
+    host: HostInfo, dataset: DatasetInfo, timings: Timings, search: SearchInfo, devices: [String],
+    contexts: [NamedContext], variants: [Variant]
+  ) {
+    self.toolVersion = toolVersion
+    self.createdAt = createdAt
+    self.source = source
+    self.recipe = recipe
+    self.seed = seed
+    self.host = host
+    self.dataset = dataset
+    self.timings = timings
+    self.search = search
+    self.devices = devices
+    self.contexts = contexts
+    self.variants = variants
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case format, formatVersion = "format_version", toolVersion = "tool_version", createdAt = "created_at"
+    case source, recipe, seed, host, dataset, timings, search, devices, contexts, variants
+  }
+
+  /// The model the bundle was made from.
+  public struct SourceModel: Codable, Hashable, Sendable {
+    /// Path as given in the recipe (or the baseline the pipeline trained).
+    public var file: String
+    /// SHA-256 of the file's bytes, hex.
+    public var sha256: String
+    public var params: Int
+    public var macs: Int
+    /// Test accuracy, 0–1.
+    public var accuracy: Double
+    /// Measured batch-1 latency on this host, ms.
+    public var latencyMs: Double
+
+    public init(file: String, sha256: String, params: Int, macs: Int, accuracy: Double, latencyMs: Double) {
+      self.file = file
+      self.sha256 = sha256
+      self.params = params
+      self.macs = macs
+      self.accuracy = accuracy
+      self.latencyMs = latencyMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case file, sha256, params, macs, accuracy, latencyMs = "latency_ms"
+    }
+  }
+
+  public struct RecipeInfo: Codable, Hashable, Sendable {
+    public var name: String
+    public var file: String
+    public var sha256: String
+    public init(name: String, file: String, sha256: String) {
+      self.name = name
+      self.file = file
+      self.sha256 = sha256
+    }
+  }
+
+  public struct HostInfo: Codable, Hashable, Sendable {
+    public var cpu: String
+    public var cores: Int
+    /// BLAS library and core, e.g. `OpenBLAS Cooperlake`.
+    public var blas: String
+    /// BLAS threads used for latency measurement.
+    public var threads: Int
+    public init(cpu: String, cores: Int, blas: String, threads: Int) {
+      self.cpu = cpu
+      self.cores = cores
+      self.blas = blas
+      self.threads = threads
+    }
+  }
+
+  public struct DatasetInfo: Codable, Hashable, Sendable {
+    public var name: String
+    public var trainExamples: Int
+    public var validationExamples: Int
+    public var testExamples: Int
+    public init(name: String, trainExamples: Int, validationExamples: Int, testExamples: Int) {
+      self.name = name
+      self.trainExamples = trainExamples
+      self.validationExamples = validationExamples
+      self.testExamples = testExamples
+    }
+    enum CodingKeys: String, CodingKey {
+      case name, trainExamples = "train_examples", validationExamples = "validation_examples"
+      case testExamples = "test_examples"
+    }
+  }
+
+  public struct Timings: Codable, Hashable, Sendable {
+    /// Training the baseline when the recipe had no model (0 otherwise).
+    public var baselineSeconds: Double
+    public var supernetSeconds: Double
+    public var searchSeconds: Double
+    /// Materialising, fine-tuning, evaluating, profiling and writing the variants.
+    public var emitSeconds: Double
+    public var totalSeconds: Double
+    public init(
+      baselineSeconds: Double, supernetSeconds: Double, searchSeconds: Double, emitSeconds: Double,
+      totalSeconds: Double
+    ) {
+      self.baselineSeconds = baselineSeconds
+      self.supernetSeconds = supernetSeconds
+      self.searchSeconds = searchSeconds
+      self.emitSeconds = emitSeconds
+      self.totalSeconds = totalSeconds
+    }
+    enum CodingKeys: String, CodingKey {
+      case baselineSeconds = "baseline_s", supernetSeconds = "supernet_s", searchSeconds = "search_s"
+      case emitSeconds = "emit_s", totalSeconds = "total_s"
+    }
+  }
+
+  public struct SearchInfo: Codable, Hashable, Sendable {
+    /// `nsga2` or `random`.
+    public var algorithm: String
+    public var evaluations: Int
+    public var generations: Int
+    public var paretoSize: Int
+    /// Hypervolume of the final front (objectives as in docs/algorithms.md).
+    public var hypervolume: Double
+    public init(algorithm: String, evaluations: Int, generations: Int, paretoSize: Int, hypervolume: Double) {
+      self.algorithm = algorithm
+      self.evaluations = evaluations
+      self.generations = generations
+      self.paretoSize = paretoSize
+      self.hypervolume = hypervolume
+    }
+    enum CodingKeys: String, CodingKey {
+      case algorithm, evaluations, generations, paretoSize = "pareto_size", hypervolume
+    }
+  }
+
+  /// A context the lookup table has rows for, e.g. `busy` = `cpu=0.5`.
+  public struct NamedContext: Codable, Hashable, Sendable {
+    public var name: String
+    public var context: DeviceContext
+    public init(name: String, context: DeviceContext) {
+      self.name = name
+      self.context = context
+    }
+  }
+
+  /// One emitted variant.
+  public struct Variant: Codable, Hashable, Sendable {
+    /// Short id, e.g. `v03`; also the file stem.
+    public var id: String
+    /// Path of its Keras legacy `.h5`, relative to the bundle, e.g. `variants/v03.h5`.
+    public var file: String
+    public var genome: SubnetConfig
+    /// `genome.description`, the key used in lut.json.
+    public var genomeKey: String
+    /// Test accuracy, 0–1, of exactly the weights in `file`.
+    public var accuracy: Double
+    /// Validation accuracy the search saw (shared weights, BN recalibrated).
+    public var searchAccuracy: Double
+    /// Measured batch-1 latency on this host, ms.
+    public var latencyMs: Double
+    /// Latency predicted from the per-op table, ms.
+    public var predictedLatencyMs: Double
+    public var params: Int
+    public var macs: Int
+    /// Bytes of weights as stored (quantized layers at their bit width).
+    public var weightBytes: Int
+    /// Weights + peak live activations at batch 1.
+    public var peakMemoryBytes: Int
+    /// Modelled energy per batch-1 inference on this host, mJ.
+    public var energyMj: Double
+
+    public init(
+      id: String, file: String, genome: SubnetConfig, accuracy: Double, searchAccuracy: Double,
+      latencyMs: Double, predictedLatencyMs: Double, params: Int, macs: Int, weightBytes: Int,
+      peakMemoryBytes: Int, energyMj: Double
+    ) {
+      self.id = id
+      self.file = file
+      self.genome = genome
+      self.genomeKey = genome.description
+      self.accuracy = accuracy
+      self.searchAccuracy = searchAccuracy
+      self.latencyMs = latencyMs
+      self.predictedLatencyMs = predictedLatencyMs
+      self.params = params
+      self.macs = macs
+      self.weightBytes = weightBytes
+      self.peakMemoryBytes = peakMemoryBytes
+      self.energyMj = energyMj
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case id, file, genome, genomeKey = "genome_key", accuracy, searchAccuracy = "search_accuracy"
+      case latencyMs = "latency_ms", predictedLatencyMs = "predicted_latency_ms", params, macs
+      case weightBytes = "weight_bytes", peakMemoryBytes = "peak_memory_bytes", energyMj = "energy_mj"
+    }
+  }
+}

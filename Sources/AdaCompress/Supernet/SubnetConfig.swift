@@ -1,0 +1,58 @@
+/// One configuration of a supernet: for every block, which implementation (branch) runs, how
+/// many of its output channels it keeps, and how many bits its weights have; plus which exit
+/// the prediction is taken from. It is what a search genome decodes to, what a bundle's
+/// manifest records per variant, and what `Supernet.materialize` turns into a standalone model.
+///
+///     conv1=base@1/32 conv2=low-rank:0.25@0.5/8 fc1=base@0.75/32 exit=main
+public struct SubnetConfig: Codable, Hashable, Sendable, CustomStringConvertible {
+  /// The choice made for one block.
+  public struct Block: Codable, Hashable, Sendable {
+    /// The block's name: the node name of its main (Conv2D or Dense) layer in the source model.
+    public var block: String
+    /// `base` (the source layer) or an operator description such as `low-rank:0.25`,
+    /// `depthwise-separable`, `fire:0.5`.
+    public var branch: String
+    /// Fraction of the block's output channels kept, in (0, 1].
+    public var width: Double
+    /// Weight bits: 32 (float), 8 or 4 (per-output-channel symmetric quantisation).
+    public var bits: Int
+
+    public init(block: String, branch: String = SubnetConfig.baseBranch, width: Double = 1, bits: Int = 32) {
+      self.block = block
+      self.branch = branch
+      self.width = width
+      self.bits = bits
+    }
+
+    /// `block=branch@width/bits`.
+    public var description: String { "\(block)=\(branch)@\(formatWidth(width))/\(bits)" }
+  }
+
+  /// Name of the branch that is the source layer itself.
+  public static let baseBranch = "base"
+  /// Name of the model's own output, as an exit.
+  public static let mainExit = "main"
+
+  public var blocks: [Block]
+  /// `main` (the model's output) or the name of the block after which an exit head predicts.
+  public var exit: String
+
+  public init(blocks: [Block], exit: String = SubnetConfig.mainExit) {
+    self.blocks = blocks
+    self.exit = exit
+  }
+
+  /// Canonical, stable text form: the blocks in order, then the exit. Used as a key in
+  /// manifests, lookup tables and search caches.
+  public var description: String {
+    (blocks.map(\.description) + ["exit=\(exit)"]).joined(separator: " ")
+  }
+
+  /// The choice for `block`, if it is one of the blocks.
+  public subscript(block name: String) -> Block? { blocks.first { $0.block == name } }
+}
+
+/// `1`, `0.5`, `0.25`: no trailing zeros, so keys stay short and stable.
+func formatWidth(_ w: Double) -> String {
+  w == w.rounded() ? String(Int(w)) : String(w)
+}

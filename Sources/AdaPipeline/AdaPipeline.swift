@@ -1,0 +1,1 @@
+// The AdaPipeline module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// The AdaRecipe module: see docs/architecture.md.

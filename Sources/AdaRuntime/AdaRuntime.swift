@@ -1,0 +1,1 @@
+// The AdaRuntime module: see docs/architecture.md.

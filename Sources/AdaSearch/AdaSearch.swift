@@ -1,0 +1,1 @@
+// The AdaSearch module: see docs/architecture.md.
