@@ -1,0 +1,162 @@
+import AdaNN
+import AdaTensor
+
+/// AdaScale's multi-branch network (design.md §5): one set of weights holding every compressed
+/// configuration of a source model.
+///
+/// - The backbone is cut into **blocks**, one per Conv2D/Dense layer that is not the classifier
+///   (`SupernetBlock`).
+/// - **Elastic width**: each block's output channels are ranked once by importance (L1 norm of
+///   the source kernel); width `w` keeps the first `⌈w·C⌉` of that ranking and consumers read the
+///   matching inputs. Every width shares the one weight tensor.
+/// - **Operator branches**: alternatives for a block built by the compression operators
+///   (`low-rank`, `depthwise-separable`, `fire`), with their own weights initialised from the
+///   source layer. Each maps the block's input to the same output shape, so any mix composes.
+/// - **Bits**: a block's kernels may be quantised (8 or 4 bits, straight-through in training).
+/// - **Exits**: `early-exit` heads (global average pooling + Dense) after chosen blocks.
+///
+/// The shared weights live in one `Parameters` store (`weights`): the source model's weights
+/// under their own keys, exit heads under their node names, and branch weights under
+/// `<block>@<branch>#<node>/<weight>`. `materialize(_:)` turns any `SubnetConfig` into a
+/// standalone model plus the index map that sends its gradients back into the store.
+///
+///     var net = try Supernet(source: model, options: SupernetOptions(branches: ["low-rank:0.25"]))
+///     let sub = try net.materialize(net.smallest)
+///     let small = sub.model(from: net.weights)      // a plain Model: run, train, save as Keras
+public struct Supernet: Sendable {
+  /// The model the supernet was built from (the teacher), unchanged.
+  public let source: Model
+  public let options: SupernetOptions
+  /// Blocks in graph order.
+  public let blocks: [SupernetBlock]
+  /// Blocks whose widths must be equal (their channels are coupled by Add/Multiply), each in
+  /// graph order; a block alone is a group of one.
+  public let widthGroups: [[String]]
+  /// Blocks with an exit head, in graph order.
+  public let exits: [String]
+  /// The source graph plus every exit head as an extra output.
+  let trunk: Graph
+  /// Output node of each exit head, by block name.
+  let exitOutputs: [String: String]
+  /// Replacement nodes of each branch, by `branchKey(block, branch)`; the last node keeps the
+  /// block's name (the operators' convention), inputs as in the trunk.
+  let branchNodes: [String: [Node]]
+  /// The shared weights.
+  public var weights: Parameters
+
+  /// Builds the supernet: finds the blocks, ranks channels, adds exit heads and builds every
+  /// branch from the source weights.
+  ///
+  /// - Throws: `AdaError` naming `supernet.blocks`, `supernet.exits` or `supernet.branches` when
+  ///   a named block does not exist or cannot take a setting.
+  public init(source: Model, options: SupernetOptions) throws(AdaError) {
+    try options.validate()
+    try source.validate()
+    self.source = source
+    self.options = options
+    let coupling = try ChannelCoupling(graph: source.graph)
+    let found = try SupernetBlock.find(in: source, coupling: coupling, options: options)
+    let groups = SupernetBlock.widthGroups(found, coupling: coupling)
+    let blocks = SupernetBlock.rankChannels(
+      found, groups: groups, coupling: coupling, parameters: source.parameters)
+    self.blocks = blocks
+    widthGroups = groups
+
+    // Exit heads: one EarlyExit rewrite adds them all as extra outputs.
+    let exitBlocks = try SupernetBlock.exitBlocks(blocks, in: source, options: options)
+    var trunkModel = source
+    var exitOutputs: [String: String] = [:]
+    if !exitBlocks.isEmpty {
+      let ends = exitBlocks.map { b in blocks.first { $0.name == b }!.end }
+      let result = try EarlyExit(after: ends, seed: options.seed).apply(to: source, selecting: .all)
+      trunkModel = result.model
+      let added = Array(trunkModel.graph.outputs.dropFirst(source.graph.outputs.count))
+      for (block, output) in zip(exitBlocks, added) { exitOutputs[block] = output }
+    }
+    exits = exitBlocks
+    trunk = trunkModel.graph
+    self.exitOutputs = exitOutputs
+    var weights = trunkModel.parameters
+
+    // Branches: each operator rewrites its block of the source; the new nodes' weights go to
+    // the store under the branch's namespace.
+    var branchNodes: [String: [Node]] = [:]
+    for block in blocks {
+      for branch in block.branches where branch != SubnetConfig.baseBranch {
+        let op = try OperatorParser.parse(branch)
+        let rewritten = try op.apply(to: source, selecting: .named([block.name])).model
+        let old = Set(source.graph.nodes.map(\.name)).subtracting([block.name])
+        let nodes = rewritten.graph.nodes.filter { !old.contains($0.name) }
+        let key = Self.branchKey(block.name, branch)
+        branchNodes[key] = nodes
+        for node in nodes {
+          let prefix = node.name + "/"
+          for k in rewritten.parameters.keys where k.hasPrefix(prefix) {
+            weights.tensors[key + "#" + k] = rewritten.parameters.tensors[k]
+          }
+        }
+      }
+    }
+    self.branchNodes = branchNodes
+    self.weights = weights
+  }
+
+  /// `<block>@<branch>`: the namespace of a branch's nodes and weights.
+  static func branchKey(_ block: String, _ branch: String) -> String { "\(block)@\(branch)" }
+
+  /// The block named `name`.
+  public func block(_ name: String) -> SupernetBlock? { blocks.first { $0.name == name } }
+
+  /// Every trainable key of the store (not batch-norm moving statistics).
+  public var trainableKeys: [String] {
+    weights.keys.filter { !$0.hasSuffix("/movingMean") && !$0.hasSuffix("/movingVariance") }
+  }
+}
+
+/// What a supernet is built with (the recipe's `supernet` section).
+public struct SupernetOptions: Codable, Hashable, Sendable {
+  /// Main layers of the blocks; nil: every Conv2D/Dense whose channels may be pruned.
+  public var blocks: [String]?
+  /// Width ratios offered to every elastic block; must contain 1.
+  public var widths: [Double]
+  /// Branch operators offered to every block they can rewrite, e.g. `low-rank:0.25`.
+  public var branches: [String]
+  /// Weight bits offered to every block; must contain 32.
+  public var bits: [Int]
+  /// Blocks that get an exit head; nil: every convolutional block but the last.
+  public var exits: [String]?
+  /// Seed of the exit heads' initial weights.
+  public var seed: UInt64
+
+  public init(
+    blocks: [String]? = nil, widths: [Double] = [1, 0.75, 0.5, 0.25], branches: [String] = [],
+    bits: [Int] = [32], exits: [String]? = [], seed: UInt64 = 0
+  ) {
+    self.blocks = blocks
+    self.widths = widths
+    self.branches = branches
+    self.bits = bits
+    self.exits = exits
+    self.seed = seed
+  }
+
+  public func validate() throws(AdaError) {
+    guard widths.contains(1), widths.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+      throw AdaError(
+        .invalidValue, path: "supernet.widths", "widths must lie in (0, 1] and include 1, found \(widths)")
+    }
+    guard bits.contains(32), bits.allSatisfy({ [32, 8, 4].contains($0) }) else {
+      throw AdaError(
+        .invalidValue, path: "supernet.bits", "bits must be among 32, 8, 4 and include 32, found \(bits)")
+    }
+    for (i, b) in branches.enumerated() {
+      let op: any CompressionOperator
+      do { op = try OperatorParser.parse(b) } catch { throw error.at("supernet.branches[\(i)]") }
+      guard [LowRank.id, DepthwiseSeparable.id, Fire.id].contains(type(of: op).id) else {
+        throw AdaError(
+          .invalidValue, path: "supernet.branches[\(i)]",
+          "'\(b)' is not a branch operator (branches: low-rank, depthwise-separable, fire)")
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import AdaTensor
+
+/// How a supernet is trained (the recipe's `supernet.training` section).
+public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
+  public var epochs: Int
+  public var batchSize: Int
+  /// Adam's initial learning rate, decayed by a cosine to 5% over the run.
+  public var learningRate: Double
+  /// Random configurations per step, besides the largest and the smallest.
+  public var randomSubnets: Int
+  /// Distillation weight α and temperature T of the in-place distillation.
+  public var alpha: Float
+  public var temperature: Float
+  /// Batches of `batchSize` used to recalibrate batch-norm before each evaluation.
+  public var recalibrationBatches: Int
+  public var seed: UInt64
+  /// Also checkpoint every this many steps (besides every epoch).
+  public var checkpointEverySteps: Int?
+
+  public init(
+    epochs: Int = 4, batchSize: Int = 64, learningRate: Double = 5e-4, randomSubnets: Int = 2,
+    alpha: Float = 0.5, temperature: Float = 2, recalibrationBatches: Int = 8, seed: UInt64 = 0,
+    checkpointEverySteps: Int? = nil
+  ) {
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.randomSubnets = randomSubnets
+    self.alpha = alpha
+    self.temperature = temperature
+    self.recalibrationBatches = recalibrationBatches
+    self.seed = seed
+    self.checkpointEverySteps = checkpointEverySteps
+  }
+
+  public func validate() throws(AdaError) {
+    let path = "supernet.training"
+    guard epochs >= 0 else {
+      throw AdaError(.invalidValue, path: "\(path).epochs", "expected ≥ 0, found \(epochs)")
+    }
+    guard batchSize >= 1 else {
+      throw AdaError(.invalidValue, path: "\(path).batch-size", "expected ≥ 1, found \(batchSize)")
+    }
+    guard learningRate > 0, learningRate.isFinite else {
+      throw AdaError(.invalidValue, path: "\(path).learning-rate", "expected > 0, found \(learningRate)")
+    }
+    guard randomSubnets >= 0 else {
+      throw AdaError(.invalidValue, path: "\(path).random-subnets", "expected ≥ 0, found \(randomSubnets)")
+    }
+    guard alpha >= 0, alpha <= 1 else {
+      throw AdaError(.invalidValue, path: "\(path).alpha", "expected a value in [0, 1], found \(alpha)")
+    }
+    guard temperature > 0 else {
+      throw AdaError(.invalidValue, path: "\(path).temperature", "expected > 0, found \(temperature)")
+    }
+    guard recalibrationBatches >= 1 else {
+      throw AdaError(
+        .invalidValue, path: "\(path).recalibration-batches", "expected ≥ 1, found \(recalibrationBatches)")
+    }
+    if let every = checkpointEverySteps, every < 1 {
+      throw AdaError(.invalidValue, path: "\(path).checkpoint-every", "expected ≥ 1, found \(every)")
+    }
+  }
+}
