@@ -1,1 +1,0 @@
-// The AdaSearch module: see docs/architecture.md.
