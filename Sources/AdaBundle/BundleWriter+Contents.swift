@@ -1,0 +1,43 @@
+import AdaNN
+import AdaProfile
+
+/// Everything a bundle directory holds, in memory: what `BundleWriter.write` takes.
+public struct BundleContents: Sendable {
+  public var manifest: Manifest
+  /// One payload per manifest variant, same ids (order free).
+  public var variants: [VariantPayload]
+  public var lut: LookupTable
+  /// The per-op table, written as `ops-lut.json` when present.
+  public var opsTable: OpTable?
+  public var report: ReportData
+
+  public init(
+    manifest: Manifest, variants: [VariantPayload], lut: LookupTable, opsTable: OpTable? = nil,
+    report: ReportData
+  ) {
+    self.manifest = manifest
+    self.variants = variants
+    self.lut = lut
+    self.opsTable = opsTable
+    self.report = report
+  }
+
+  /// The payload with `id`, if any.
+  public func payload(id: String) -> VariantPayload? { variants.first { $0.id == id } }
+}
+
+/// The weights of one emitted variant: the model written to `variants/<id>.h5`, and the
+/// integers and scales of its quantized weights (empty when none are quantized). The model's
+/// float weights must be exactly the dequantized integers (`KerasModelWriter` checks).
+public struct VariantPayload: Sendable {
+  /// Manifest variant id, e.g. `v03`.
+  public var id: String
+  public var model: Model
+  public var quantized: QuantizedWeights
+
+  public init(id: String, model: Model, quantized: QuantizedWeights = [:]) {
+    self.id = id
+    self.model = model
+    self.quantized = quantized
+  }
+}
