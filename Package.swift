@@ -74,7 +74,7 @@ let package = Package(
       name: "AdaRecipeTests", dependencies: ["AdaRecipe", "AdaIO", "AdaCompress", "AdaTensor", "TestSupport"]),
     .testTarget(
       name: "AdaBundleTests",
-      dependencies: ["AdaBundle", "AdaIO", "AdaNN", "AdaProfile", "AdaTensor", "TestSupport"]),
+      dependencies: ["AdaBundle", "AdaCompress", "AdaIO", "AdaNN", "AdaProfile", "AdaTensor", "TestSupport"]),
     .testTarget(
       name: "AdaPipelineTests",
       dependencies: [

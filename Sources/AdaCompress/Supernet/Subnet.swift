@@ -68,11 +68,12 @@ public struct Subnet: Sendable {
     return (model, quantized)
   }
 
-  /// Adds the subnet's gradients into the store's gradient buffers (same keys as the store).
-  /// Elements the subnet does not read receive nothing.
+  /// Adds the subnet's gradients into the store's gradient buffers (keys as in the store; keys
+  /// without a buffer, such as batch-norm moving statistics, are skipped). Elements the subnet
+  /// does not read receive nothing.
   public func accumulate(_ gradients: Parameters, into store: inout Parameters) {
     for s in sources {
-      guard let g = gradients.tensors[s.key] else { continue }
+      guard let g = gradients.tensors[s.key], store.tensors[s.storeKey] != nil else { continue }
       guard let indices = s.indices else {
         store.tensors[s.storeKey]!.add(g)
         continue

@@ -1,0 +1,154 @@
+import AdaCompress
+import AdaNN
+import AdaProfile
+import AdaSearch
+import AdaTensor
+import Foundation
+
+/// The search over a trained supernet's configurations (design.md §6), as an `AdaSearch`
+/// problem. Each genome decodes to a configuration, which is scored without retraining:
+///
+/// - **accuracy** on the validation split, with the shared weights, quantised blocks on their
+///   grid and batch-norm recalibrated (`SubnetEvaluator`);
+/// - **latency**: batch-1 ms predicted from the per-op table of this host (ops measured once and
+///   cached by signature), on the graph as it will be emitted (batch-norm folded);
+/// - **energy** (mJ, device power model) and **memory** (weights + peak activations, MB) when
+///   the recipe asks for them.
+///
+/// Every op signature a batch of candidates needs is timed first, one at a time; then the
+/// accuracies are computed by `workers` threads, each running its GEMMs single-threaded, so the
+/// scores do not depend on the number of workers.
+public struct SupernetSearchProblem: SearchProblem {
+  public let codec: GenomeCodec
+  public let evaluator: SubnetEvaluator
+  public let validation: LabeledDataset
+  public let objectiveNames: [SearchObjective]
+  public let constraints: SearchConstraints
+  public let profiling: ProfileOptions
+  public let hostDevice: DeviceProfile?
+  public let workers: Int
+  /// Called with a status line while ops are timed or candidates evaluated.
+  public let status: @Sendable (String) -> Void
+
+  public init(
+    codec: GenomeCodec, evaluator: SubnetEvaluator, validation: LabeledDataset, objectives: [SearchObjective],
+    constraints: SearchConstraints, profiling: ProfileOptions, hostDevice: DeviceProfile?, workers: Int,
+    status: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.codec = codec
+    self.evaluator = evaluator
+    self.validation = validation
+    objectiveNames = objectives
+    self.constraints = constraints
+    self.profiling = profiling
+    self.hostDevice = hostDevice
+    self.workers = max(1, workers)
+    self.status = status
+  }
+
+  public var space: SearchSpace { codec.space }
+
+  public var objectives: [Objective] {
+    objectiveNames.map { $0 == .accuracy ? .maximize($0.rawValue) : .minimize($0.rawValue) }
+  }
+
+  public func repair(_ genome: Genome) -> Genome { codec.repair(genome) }
+
+  public func evaluate(_ genomes: [Genome]) throws(AdaError) -> [Evaluation] {
+    let configs = genomes.map(codec.decode)
+    var costs: [CandidateCost] = []
+    for config in configs { costs.append(try cost(of: config)) }
+    status("evaluating \(configs.count) candidates on \(validation.count) validation examples")
+    let accuracies = try ParallelMap.map(configs.count, workers: workers) { i throws(AdaError) in
+      try evaluator.accuracy(of: configs[i], on: validation)
+    }
+    return zip(accuracies, costs).map { accuracy, cost in
+      let metrics = CandidateMetrics(
+        accuracy: accuracy, latencyMs: cost.latencyMs, energyMj: cost.energyMj, memoryMB: cost.memoryMB)
+      return Evaluation(
+        objectives: objectiveNames.map { metrics.value(of: $0) },
+        constraintViolation: constraints.violation(of: metrics))
+    }
+  }
+
+  /// Latency, energy and memory of a configuration as it will be emitted.
+  public func cost(of config: SubnetConfig) throws(AdaError) -> CandidateCost {
+    let (model, quantized) = try codec.supernet.materialize(config).model(from: codec.supernet.weights)
+    let folded = try BatchNormFolding().apply(to: model, selecting: .all).model
+    var options = profiling
+    options.measureEndToEnd = false
+    options.bits = quantized.bitsByNode
+    let profile = try Profiler.profile(graph: folded.graph, options: options) { status("profile: \($0)") }
+    let report = try ProfileReport(
+      profile: profile, hostDevice: hostDevice, devices: [], context: DeviceContext(), batch: 1,
+      bits: options.bits, probe: options.probe)
+    return CandidateCost(
+      latencyMs: profile.predicted.meanMs, energyMj: report.devices.first?.energyMJ ?? 0,
+      memoryMB: Double(report.memory.batch1.peakBytes) / 1_048_576)
+  }
+}
+
+/// What the search can optimise (recipe `search.objectives`).
+public enum SearchObjective: String, Codable, Hashable, Sendable, CaseIterable {
+  case accuracy
+  case latency = "latency_ms"
+  case energy = "energy_mj"
+  case memory = "memory_mb"
+}
+
+/// Latency, energy and memory of one candidate.
+public struct CandidateCost: Codable, Hashable, Sendable {
+  public var latencyMs: Double
+  public var energyMj: Double
+  public var memoryMB: Double
+}
+
+/// Everything a candidate is judged on.
+public struct CandidateMetrics: Codable, Hashable, Sendable {
+  public var accuracy: Double
+  public var latencyMs: Double
+  public var energyMj: Double
+  public var memoryMB: Double
+
+  public func value(of objective: SearchObjective) -> Double {
+    switch objective {
+    case .accuracy: accuracy
+    case .latency: latencyMs
+    case .energy: energyMj
+    case .memory: memoryMB
+    }
+  }
+}
+
+/// Hard limits from the recipe. A candidate's violation is the sum of how far it misses each,
+/// relative to the limit (0 when it meets them all).
+public struct SearchConstraints: Codable, Hashable, Sendable {
+  public var minAccuracy: Double?
+  public var maxLatencyMs: Double?
+  public var maxMemoryMB: Double?
+
+  public init(minAccuracy: Double? = nil, maxLatencyMs: Double? = nil, maxMemoryMB: Double? = nil) {
+    self.minAccuracy = minAccuracy
+    self.maxLatencyMs = maxLatencyMs
+    self.maxMemoryMB = maxMemoryMB
+  }
+
+  public func violation(of m: CandidateMetrics) -> Double {
+    var v = 0.0
+    if let a = minAccuracy { v += max(0, a - m.accuracy) / max(a, 1e-9) }
+    if let l = maxLatencyMs { v += max(0, m.latencyMs - l) / l }
+    if let mem = maxMemoryMB { v += max(0, m.memoryMB - mem) / mem }
+    return v
+  }
+
+  public func isMet(by m: CandidateMetrics) -> Bool { violation(of: m) == 0 }
+}
+
+extension QuantizedWeights {
+  /// Bit width per node name, as the profiler takes it.
+  var bitsByNode: [String: Int] {
+    var bits: [String: Int] = [:]
+    for (key, q) in self { bits[String(key.prefix { $0 != "/" })] = q.bits }
+    return bits
+  }
+}
