@@ -58,7 +58,9 @@ extension Recipe {
       throws(AdaError) -> DatasetSource
     {
       if DatasetSource.fashionMNISTNames.contains(source.lowercased()) {
-        let resolved = try v.locating { () throws(AdaError) in try DatasetSource.resolve(source) }
+        let resolved = try v.locating { () throws(AdaError) in
+          try DatasetSource.resolve(source, fashionMNISTDirectory: context.fashionMNISTDirectory)
+        }
         if case .fashionMNIST(let directory) = resolved {
           for split in [DatasetSplit.train, .test] {
             let stem = FashionMNIST.fileStems(split).images

@@ -18,7 +18,7 @@ extension Recipe {
 
     /// Where early-exit heads may be attached.
     public enum Exits: Codable, Hashable, Sendable {
-      /// After blocks the pipeline picks (see docs/recipes.md).
+      /// The supernet builder chooses where exits go.
       case auto
       /// No exits: every configuration predicts with the model's own output.
       case none

@@ -60,12 +60,17 @@ public struct Recipe: Codable, Hashable, Sendable {
     -> Recipe
   {
     let base = absoluteDirectory(baseDirectory ?? FileManager.default.currentDirectoryPath)
+    return try parse(text: text, file: file, context: DecodingContext(baseDirectory: base))
+  }
+
+  /// `parse(text:file:baseDirectory:)` with every outside input given (tests use it to point
+  /// Fashion-MNIST at another directory).
+  static func parse(text: String, file: String, context: DecodingContext) throws(AdaError) -> Recipe {
     let doc = try YAMLValue.parse(text, file: file)
     guard doc.exists else {
       throw doc.error("the recipe is empty; it needs at least name, model and dataset")
     }
     try doc.checkRecipeSection(keys)
-    let context = DecodingContext(baseDirectory: base)
 
     let name = try doc["name"].nonEmptyString()
     guard name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), name.first != "." else {
@@ -85,7 +90,7 @@ public struct Recipe: Codable, Hashable, Sendable {
       targets: try TargetsSpec.decode(doc["targets"], context),
       constraints: try Constraints.decode(doc["constraints"], context),
       output: try OutputSpec.decode(doc["output"], name: name, context),
-      file: file, baseDirectory: base, text: text, textHash: hasher.hexDigest)
+      file: file, baseDirectory: context.baseDirectory, text: text, textHash: hasher.hexDigest)
   }
 
   /// The path to open for a path written in the recipe: absolute paths are kept, relative ones
@@ -110,11 +115,13 @@ public struct Recipe: Codable, Hashable, Sendable {
   }
 }
 
-/// What section decoders need besides the YAML: where relative paths start and how many cores
-/// this machine has (the ceiling for `search.workers`).
+/// What section decoders need besides the YAML: where relative paths start, how many cores
+/// this machine has (the ceiling for `search.workers`), and where Fashion-MNIST lives.
 struct DecodingContext {
   var baseDirectory: String
   var cores: Int = ProcessInfo.processInfo.activeProcessorCount
+  /// Where Fashion-MNIST is; nil = `$ADASCALE_FASHION_MNIST_DIR` or the default directory.
+  var fashionMNISTDirectory: String?
 
   func resolve(_ path: String) -> String { Recipe.resolve(path, against: baseDirectory) }
 

@@ -1,8 +1,9 @@
-import AdaRecipe
 import AdaTensor
 import Foundation
 import TestSupport
 import XCTest
+
+@testable import AdaRecipe
 
 /// Every class of recipe mistake fails with an `AdaError` naming the file, the line and the key
 /// path. Inline recipes extend `RecipeText.base` (5 lines), so the first extra line is line 6.
@@ -154,6 +155,21 @@ final class RecipeErrorTests: XCTestCase {
       kind: .invalidValue)
     assertRecipeError(
       head + "  source: cifar10\n", "t.yaml:4: dataset.source: unknown dataset 'cifar10': not a known name")
+  }
+
+  func testMissingFashionMNISTFilesNameDatasetSourceAndHowToInstallThem() throws {
+    let empty = Fixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: empty) }
+    let context = DecodingContext(baseDirectory: RecipeText.root, fashionMNISTDirectory: empty.path)
+    XCTAssertThrowsError(try Recipe.parse(text: RecipeText.base, file: "t.yaml", context: context)) { error in
+      let e = error as! AdaError
+      XCTAssertEqual(e.kind, .fileNotFound)
+      XCTAssertEqual(
+        e.description,
+        "t.yaml:5: dataset.source: Fashion-MNIST files not found: no train-images-idx3-ubyte.gz in \(empty.path)"
+      )
+      XCTAssertTrue(e.hint?.contains("dataset-fashion-mnist") == true, e.hint ?? "no hint")
+    }
   }
 
   func testDatasetSplitsMustLeaveTrainingExamples() {

@@ -205,3 +205,39 @@ final class RecipeTests: XCTestCase {
     XCTAssertEqual(cosine.trainConfig(stepsPerEpoch: 10).schedule, .cosine(initial: 0.001, decaySteps: 20))
   }
 }
+
+final class RecipeDocumentationTests: XCTestCase {
+  /// The YAML examples in docs/recipes.md, in order.
+  func yamlExamples() throws -> [String] {
+    let doc = try String(contentsOfFile: RecipeText.root + "/docs/recipes.md", encoding: .utf8)
+    return doc.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+  }
+
+  func testDocumentedExamplesParseAsDescribed() throws {
+    let examples = try yamlExamples()
+    XCTAssertEqual(examples.count, 2)
+    let minimal = try RecipeText.parse(examples[0])
+    XCTAssertEqual(minimal.supernet, Recipe.SupernetSpec())
+    XCTAssertEqual(minimal.output.directory, "bundles/minimal")
+    // The full example names model files of its own: give it a base directory that has them.
+    let base = Fixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: base) }
+    let models = base.appendingPathComponent("models")
+    try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: Fixtures.url("keras/mlp.weights.h5"), to: models.appendingPathComponent("cnn.weights.h5"))
+    try FileManager.default.copyItem(
+      at: Fixtures.url("keras/mlp.config.json"), to: models.appendingPathComponent("cnn.config.json"))
+    try FileManager.default.createDirectory(
+      at: base.appendingPathComponent("recipes"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: URL(fileURLWithPath: RecipeText.root + "/recipes/devices"),
+      to: base.appendingPathComponent("recipes/devices"))
+    let full = try Recipe.parse(text: examples[1], file: "full.yaml", baseDirectory: base.path)
+    XCTAssertEqual(full.supernet.exits, .named(["conv2d_2"]))
+    XCTAssertEqual(full.search.objectives, [.accuracy, .latency, .energy])
+    XCTAssertEqual(full.targets.contexts.map(\.name), ["normal", "busy", "low-battery", "hot"])
+    XCTAssertEqual(full.targets.contexts[3].context.thermal, .serious)
+    XCTAssertEqual(full.constraints.maxMemoryMB, 16)
+  }
+}
