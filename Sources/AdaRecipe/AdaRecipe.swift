@@ -1,1 +1,0 @@
-// The AdaRecipe module: see docs/architecture.md.

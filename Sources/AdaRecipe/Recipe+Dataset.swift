@@ -1,0 +1,105 @@
+import AdaIO
+import AdaTensor
+import Foundation
+
+extension Recipe {
+  /// The data the model is compressed for (`dataset:`). The training split is divided into the
+  /// part that trains the supernet and the last `validation` examples, held out to score search
+  /// candidates; `calibration` training examples recalibrate batch-norm for each candidate.
+  public struct DatasetSpec: Codable, Hashable, Sendable {
+    /// `fashion-mnist` (also `fmnist`, `fashion_mnist`) or the path of an HDF5 dataset file, as
+    /// written (see `Recipe.datasetSource()`).
+    public var source: String
+    /// Training examples held out for search fitness.
+    public var validation: Int = 5000
+    /// Training examples used to recalibrate batch-norm statistics per configuration.
+    public var calibration: Int = 2000
+    /// Use only the first N training examples (fast runs and tests); nil = all.
+    public var trainLimit: Int?
+    /// Use only the first N test examples; nil = all.
+    public var testLimit: Int?
+
+    public init(source: String) { self.source = source }
+
+    static let keys = ["source", "validation", "calibration", "train-limit", "test-limit"]
+
+    static func decode(_ v: YAMLValue, _ context: DecodingContext) throws(AdaError) -> DatasetSpec {
+      try v.checkRecipeSection(keys)
+      var d = DatasetSpec(source: try v["source"].nonEmptyString())
+      _ = try resolveSource(d.source, at: v["source"], context)
+      d.validation = try v["validation"].int(atLeast: 1, default: d.validation)
+      d.calibration = try v["calibration"].int(atLeast: 1, default: d.calibration)
+      d.trainLimit = try v["train-limit"].optionalInt(atLeast: 1)
+      d.testLimit = try v["test-limit"].optionalInt(atLeast: 1)
+      // How many examples the dataset has is the pipeline's to check (it is not loaded here);
+      // against an explicit train-limit the split can be checked now.
+      if let limit = d.trainLimit {
+        guard d.validation < limit else {
+          throw v["validation"].exists
+            ? v["validation"].error(
+              "holding out \(d.validation) examples leaves none of the train-limit \(limit) to train on")
+            : v["train-limit"].error(
+              "train-limit \(limit) is not more than the default validation hold-out \(d.validation); "
+                + "lower dataset.validation too")
+        }
+        guard d.calibration <= limit - d.validation else {
+          throw (v["calibration"].exists ? v["calibration"] : v["train-limit"]).error(
+            "calibration needs \(d.calibration) training examples, but train-limit \(limit) minus "
+              + "validation \(d.validation) leaves \(limit - d.validation)")
+        }
+      }
+      return d
+    }
+
+    /// Resolves `source` like `DatasetSource.resolve`, with relative paths joined to the base
+    /// directory, and checks the files are there (without reading them). Errors are located at
+    /// `at` (the `dataset.source` key).
+    static func resolveSource(_ source: String, at v: YAMLValue, _ context: DecodingContext)
+      throws(AdaError) -> DatasetSource
+    {
+      if DatasetSource.fashionMNISTNames.contains(source.lowercased()) {
+        let resolved = try v.locating { () throws(AdaError) in
+          try DatasetSource.resolve(source, fashionMNISTDirectory: context.fashionMNISTDirectory)
+        }
+        if case .fashionMNIST(let directory) = resolved {
+          for split in [DatasetSplit.train, .test] {
+            let stem = FashionMNIST.fileStems(split).images
+            let present = [stem + ".gz", stem].contains {
+              FileManager.default.fileExists(
+                atPath: URL(fileURLWithPath: directory).appendingPathComponent($0).path)
+            }
+            guard present else {
+              var e = v.error(
+                "Fashion-MNIST files not found: no \(stem).gz in \(directory)", kind: .fileNotFound)
+              e.hint =
+                "install the Debian package dataset-fashion-mnist, or set "
+                + "\(DatasetSource.fashionMNISTEnvironmentKey) to the directory holding the IDX files"
+              throw e
+            }
+          }
+        }
+        return resolved
+      }
+      let path = context.resolve(source)
+      guard FileManager.default.fileExists(atPath: path) else {
+        let looksLikePath = source.contains("/") || source.lowercased().hasSuffix(".h5")
+        let names = DatasetSource.fashionMNISTNames.sorted()
+        var e = v.error(
+          looksLikePath
+            ? "dataset file not found: \(path)"
+            : "unknown dataset '\(source)'\(Suggestion.didYouMean(source, among: names)): not a known name "
+              + "(\(names.joined(separator: ", "))) and no such file \(path)",
+          kind: looksLikePath ? .fileNotFound : .invalidValue)
+        e.hint = "use fashion-mnist or the path of an HDF5 dataset file (see datasets/README.md)"
+        throw e
+      }
+      return try v.locating { () throws(AdaError) in try DatasetSource.resolve(path) }
+    }
+  }
+
+  /// The dataset the recipe names, resolved (its files exist; nothing is read yet).
+  public func datasetSource() throws(AdaError) -> DatasetSource {
+    let v = try YAMLValue.parse(text, file: file)["dataset"]["source"]
+    return try DatasetSpec.resolveSource(dataset.source, at: v, DecodingContext(baseDirectory: baseDirectory))
+  }
+}

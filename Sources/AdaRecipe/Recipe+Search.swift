@@ -1,0 +1,109 @@
+import AdaIO
+import AdaTensor
+import Foundation
+
+extension Recipe {
+  /// How configurations are searched (`search:`). Plain values: the search itself lives in
+  /// AdaSearch and is configured from these by the pipeline.
+  public struct SearchSpec: Codable, Hashable, Sendable {
+    public enum Algorithm: String, Codable, Hashable, Sendable, CaseIterable {
+      /// NSGA-II: non-dominated sorting and crowding distance over the objectives.
+      case nsga2
+      /// Uniform random configurations, the baseline a search must beat.
+      case random
+    }
+
+    /// What a configuration is scored on. Accuracy is maximised, the costs minimised.
+    public enum Objective: String, Codable, Hashable, Sendable, CaseIterable {
+      /// Validation accuracy with shared weights (batch-norm recalibrated).
+      case accuracy
+      /// Predicted latency from the lookup table.
+      case latency
+      /// Modelled energy per inference.
+      case energy
+      /// Peak memory: weights plus live activations.
+      case memory
+    }
+
+    public var algorithm: Algorithm = .nsga2
+    /// Configurations per generation.
+    public var population: Int = 24
+    /// Generations after the initial population.
+    public var generations: Int = 15
+    /// Wall-clock limit in seconds; nil = only the generation budget.
+    public var timeBudgetSeconds: Double? = 600
+    public var seed: UInt64 = 0
+    /// Candidates evaluated in parallel, 1…cores (one BLAS thread each).
+    public var workers: Int = 2
+    /// Distinct, accuracy first, then the costs in the order given.
+    public var objectives: [Objective] = [.accuracy, .latency]
+
+    public init() {}
+
+    static let keys = [
+      "algorithm", "population", "generations", "time-budget", "seed", "workers", "objectives",
+    ]
+
+    static func decode(_ v: YAMLValue, _ context: DecodingContext) throws(AdaError) -> SearchSpec {
+      try v.checkRecipeSection(keys)
+      var s = SearchSpec()
+      s.algorithm = Algorithm(
+        rawValue: try v["algorithm"].choice(Algorithm.allCases.map(\.rawValue), default: "nsga2"))!
+      let population = v["population"]
+      s.population = try population.int(default: s.population)
+      guard s.population >= 4 else {
+        throw population.error(
+          "expected a population of at least 4 (NSGA-II selects by pairs and crowding), found \(s.population)"
+        )
+      }
+      s.generations = try v["generations"].int(atLeast: 1, default: s.generations)
+      let budget = v["time-budget"]
+      // An explicit `null` means no time limit; an absent key takes the default.
+      s.timeBudgetSeconds =
+        budget.node == nil ? s.timeBudgetSeconds : budget.exists ? try timeBudget(budget) : nil
+      s.seed = try v["seed"].seed()
+      s.workers = min(s.workers, context.cores)
+      if v["workers"].exists {
+        s.workers = v["workers"].isWord("auto") ? context.cores : try v["workers"].int(atLeast: 1)
+        guard s.workers <= context.cores else {
+          throw v["workers"].error(
+            "expected at most \(context.cores) (the cores of this machine), found \(s.workers); "
+              + "use auto for one per core")
+        }
+      }
+      if v["objectives"].exists { s.objectives = try decodeObjectives(v["objectives"]) }
+      return s
+    }
+
+    /// `90`, `90s`, `10m`, `1.5h`: a positive number of seconds, minutes or hours.
+    static func timeBudget(_ v: YAMLValue) throws(AdaError) -> Double {
+      let text = try v.string().trimmingCharacters(in: .whitespaces)
+      let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+      let (digits, scale) =
+        text.last.flatMap { units[$0] }.map { (String(text.dropLast()), $0) } ?? (text, 1)
+      guard let x = Double(digits.trimmingCharacters(in: .whitespaces)), x.isFinite, x > 0 else {
+        throw v.error(
+          "expected a positive duration: seconds (90), or a number with s, m or h (\"90s\", \"10m\", \"1h\"), "
+            + "or null for none; found '\(text)'")
+      }
+      return x * scale
+    }
+
+    static func decodeObjectives(_ v: YAMLValue) throws(AdaError) -> [Objective] {
+      let all = Objective.allCases.map(\.rawValue)
+      var objectives: [Objective] = []
+      for item in try v.list({ x throws(AdaError) in x }) {
+        let o = Objective(rawValue: try item.choice(all))!
+        guard !objectives.contains(o) else { throw item.error("'\(o.rawValue)' is listed twice") }
+        objectives.append(o)
+      }
+      guard objectives.contains(.accuracy) else {
+        throw v.error("objectives must include accuracy (search trades it against the costs)")
+      }
+      guard objectives.count >= 2 else {
+        throw v.error("objectives need accuracy and at least one cost: latency, energy or memory")
+      }
+      return [.accuracy] + objectives.filter { $0 != .accuracy }
+    }
+  }
+}
