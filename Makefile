@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 SWIFT       ?= swift
 JOBS        ?= 2
-RECIPE      ?= recipes/default.yaml
+RECIPE      ?= recipes/fmnist.yaml
 BIN         := .build/release/adascale
 APT_PKGS    := libhdf5-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist
 FMNIST_DIR  := /usr/share/datasets/fashion-mnist
@@ -46,8 +46,8 @@ test: deps ## Build and run all tests (unit, reference fixtures, CLI behaviour)
 bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS peak)
 	tools/bench/run.sh
 
-compress: build ## Run RECIPE (default: recipes/default.yaml) end to end
-	tools/compress.sh "$(RECIPE)"
+compress: build ## Run RECIPE (default: recipes/fmnist.yaml) end to end; writes the bundle it names
+	tools/compress.sh "$(RECIPE)" $(ARGS)
 
 acceptance: build ## Fashion-MNIST CNN from scratch: ≥ 90% in 10 epochs, and Keras scores it the same
 	tools/train_fmnist.sh

@@ -1,22 +1,17 @@
 #!/usr/bin/env bash
-# `make compress`: the AdaScale pipeline entry point.
+# `make compress [RECIPE=recipes/<name>.yaml] [ARGS=...]`: the AdaScale pipeline for one recipe.
 #
-# The compression pipeline (recipes, supernet training, search, bundle) is issue #6 and is not
-# built yet. Until it lands this script runs the part that exists, and says so: it inspects and
-# evaluates the default model — the Fashion-MNIST CNN trained by real Keras
-# (Tests/Fixtures/keras/fmnist_cnn.h5, made by tools/reference/make_keras_fixtures.py) — on the
-# Fashion-MNIST test set.
+# Runs `adascale compress --recipe RECIPE` (docs/recipes.md): trains the recipe's baseline when
+# it names an architecture, trains the supernet, searches it and writes the bundle the recipe
+# names (docs/bundle.md). Running it again resumes from the work directory; an existing bundle
+# is replaced (--overwrite) so `make compress` can be rerun. Extra flags go in ARGS, e.g.
+# ARGS=--measure-overhead or ARGS=--fresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=.build/release/adascale
-model=Tests/Fixtures/keras/fmnist_cnn.h5
-
-if [ -n "${1:-}" ] && [ "$1" != "recipes/default.yaml" ]; then
-  echo "note: recipes are not read yet (issue #6); ignoring RECIPE=$1" >&2
+recipe="${1:-recipes/fmnist.yaml}"
+shift || true
+if [ ! -f "$recipe" ]; then
+  echo "error: recipe $recipe not found (recipes available: $(ls recipes/*.yaml | tr '\n' ' '))" >&2
+  exit 1
 fi
-echo "note: the compression pipeline (supernet, search, bundle) is not implemented yet (issue #6)."
-echo "      Evaluating the default model on Fashion-MNIST instead."
-echo
-"$bin" inspect "$model"
-echo
-"$bin" eval --model "$model" --dataset fashion-mnist
+exec .build/release/adascale compress --recipe "$recipe" --overwrite "$@"

@@ -56,7 +56,8 @@ public struct GenomeCodec: Sendable {
       switch slot {
       case .branch(let i): config.blocks[i].branch = supernet.blocks[i].branches[v]
       case .width(let i):
-        let group = supernet.widthGroups.first { $0[0] == supernet.blocks[i].name } ?? [supernet.blocks[i].name]
+        let group =
+          supernet.widthGroups.first { $0[0] == supernet.blocks[i].name } ?? [supernet.blocks[i].name]
         for name in group { config.blocks[index[name]!].width = supernet.blocks[i].widths[v] }
       case .bits(let i): config.blocks[i].bits = supernet.blocks[i].bits[v]
       case .exit: config.exit = v == 0 ? SubnetConfig.mainExit : supernet.exits[v - 1]
@@ -73,7 +74,8 @@ public struct GenomeCodec: Sendable {
         case .branch(let i): supernet.blocks[i].branches.firstIndex(of: config.blocks[i].branch) ?? 0
         case .width(let i): supernet.blocks[i].widths.firstIndex(of: config.blocks[i].width) ?? 0
         case .bits(let i): supernet.blocks[i].bits.firstIndex(of: config.blocks[i].bits) ?? 0
-        case .exit: config.exit == SubnetConfig.mainExit ? 0 : (supernet.exits.firstIndex(of: config.exit) ?? -1) + 1
+        case .exit:
+          config.exit == SubnetConfig.mainExit ? 0 : (supernet.exits.firstIndex(of: config.exit) ?? -1) + 1
         }
       })
   }

@@ -52,7 +52,8 @@ public struct SupernetTrainer {
     }
     let stepsPerEpoch = train.count / options.batchSize
     let schedule = LearningRateSchedule.cosine(
-      initial: options.learningRate, decaySteps: options.epochs * stepsPerEpoch, floor: 0.05)
+      initial: options.learningRate, decaySteps: options.epochs * stepsPerEpoch,
+      floor: 0.05 * options.learningRate)
     let started = Date()
     while state.position.epoch < options.epochs {
       let order = shuffled(train.count, epoch: state.position.epoch)

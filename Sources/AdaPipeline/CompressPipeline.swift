@@ -1,0 +1,257 @@
+import AdaBundle
+import AdaCompress
+import AdaIO
+import AdaNN
+import AdaProfile
+import AdaRecipe
+import AdaSearch
+import AdaTensor
+import AdaTrain
+import Foundation
+
+/// `adascale compress`: the whole AdaScale pipeline for one recipe (design.md §1).
+///
+/// 1. **Source**: the recipe's Keras model, or a baseline trained from its architecture.
+/// 2. **Supernet**: built over the source (blocks, widths, branches, bits, exits) and trained
+///    once with the sandwich rule.
+/// 3. **Search**: NSGA-II over the supernet's genomes (accuracy from the shared weights,
+///    latency/energy/memory from this host's per-op table), under the recipe's constraints.
+/// 4. **Emit**: the variants picked from the front, as Keras files with test accuracy, measured
+///    latency and lookup-table rows for every device × context; written as one bundle.
+///
+/// Every long stage checkpoints into the work directory; running the same recipe again
+/// resumes where a killed run stopped and ends with the same result.
+public enum CompressPipeline {
+  public struct Options: Sendable {
+    /// adascale version, recorded in the manifest and the latency cache fingerprint.
+    public var version: String
+    /// Replace an existing bundle at the output directory.
+    public var overwrite: Bool
+    /// Discard the work directory (checkpoints, trained baseline, latency table) first.
+    public var fresh: Bool
+    /// Also run random search at the same evaluation budget and report both hypervolumes.
+    public var compareRandom: Bool
+    /// Measure the training overhead: fine-tune every emitted variant one by one (from its
+    /// operator initialisation) until it reaches the bundle's accuracy; report the saving.
+    public var measureOverhead: Bool
+    /// Per-op latency probe budget, ms.
+    public var probeBudgetMs: Double
+    /// Directory of the per-op latency table (per machine fingerprint). Op latencies belong to
+    /// the machine, not the run, so they outlive `fresh`: two runs of one recipe on one machine
+    /// score candidates identically and find the same variants.
+    public var latencyCache: String
+
+    public init(
+      version: String, overwrite: Bool = false, fresh: Bool = false, compareRandom: Bool = true,
+      measureOverhead: Bool = false, probeBudgetMs: Double = 40,
+      latencyCache: String = LatencyCache.defaultDirectory
+    ) {
+      self.latencyCache = latencyCache
+      self.version = version
+      self.overwrite = overwrite
+      self.fresh = fresh
+      self.compareRandom = compareRandom
+      self.measureOverhead = measureOverhead
+      self.probeBudgetMs = probeBudgetMs
+    }
+  }
+
+  /// What a run produced.
+  public struct Result: Sendable {
+    public var bundle: String
+    public var manifest: Manifest
+    public var report: ReportData
+  }
+
+  public static func run(_ recipe: Recipe, options: Options, log: PipelineLog) throws(AdaError) -> Result {
+    let started = Date()
+    let bundleDirectory = recipe.resolve(recipe.output.directory)
+    try checkOutput(bundleDirectory, overwrite: options.overwrite, recipe: recipe)
+    let work = try WorkDirectory(
+      recipe.resolve(recipe.output.workDirectory ?? recipe.output.directory + ".work"), fresh: options.fresh)
+    log.stage("recipe \(recipe.name) (\(recipe.file)); work directory \(work.root)")
+
+    // 1. Source model and data.
+    let baseline = try BaselineStage.run(recipe, work: work, log: log)
+    let source = baseline.model
+    let data = try PipelineData.load(recipe, for: source.graph)
+    let devices = try recipe.deviceProfiles()
+    let hostDevice = devices.first { $0.measured } ?? (try? DeviceCatalog.resolve("host"))
+    let probe = ProbeConfig(budgetMs: options.probeBudgetMs, threads: 1)
+    let profiling = ProfileOptions(
+      probe: probe, cacheDirectory: options.latencyCache, version: options.version, measureEndToEnd: true)
+    let sourceAccuracy = try Trainer.evaluate(
+      source, on: data.test, batchSize: 256, objective: ClassificationObjective()
+    ).accuracy
+    let sourceProfile = try Profiler.profile(
+      graph: source.graph, parameters: source.parameters, options: profiling)
+    let sourceLatency = sourceProfile.measured?.meanMs ?? sourceProfile.predicted.meanMs
+    log.stage(
+      String(
+        format: "source %@: test accuracy %.2f%%, batch-1 latency %.4f ms on this host", source.graph.name,
+        sourceAccuracy * 100, sourceLatency))
+
+    let sourceValidation = try Trainer.evaluate(
+      source, on: data.validation, batchSize: 256, objective: ClassificationObjective()
+    ).accuracy
+    let constraints = try searchConstraints(recipe, sourceValidationAccuracy: sourceValidation)
+
+    // 2. Supernet.
+    let trained = try SupernetStage.run(recipe, source: source, data: data, work: work, log: log)
+    let supernet = trained.supernet
+    let evaluator = SubnetEvaluator(
+      supernet: supernet, calibration: data.calibration, batchSize: recipe.supernet.training.batchSize,
+      recalibrationBatches: recipe.supernet.training.recalibrationBatches)
+
+    // 3. Search.
+    let objectives = recipe.search.objectives.map { SearchStage.objective($0) }
+    let problem = SupernetSearchProblem(
+      codec: GenomeCodec(supernet: supernet), evaluator: evaluator, validation: data.validation,
+      objectives: objectives, constraints: constraints, profiling: profiling, hostDevice: hostDevice,
+      workers: recipe.search.workers, status: { _ in })
+    let largestCost = try problem.cost(of: supernet.largest)
+    let largest = CandidateMetrics(
+      accuracy: sourceValidation, latencyMs: largestCost.latencyMs, energyMj: largestCost.energyMj,
+      memoryMB: largestCost.memoryMB)
+    let reference = SearchStage.reference(
+      objectives: objectives, floor: max(0, (constraints.minAccuracy ?? sourceValidation - 0.2) - 0.05),
+      largest: largest)
+    let searched = try SearchStage.run(
+      recipe, problem: problem, reference: reference, compareRandom: options.compareRandom, work: work,
+      log: log)
+
+    // 4. Pick and emit.
+    let front = searched.search.front.map { a in
+      VariantSelection.Candidate(
+        config: problem.codec.decode(a.genome), accuracy: a.evaluation.objectives[0],
+        latencyMs: a.evaluation.objectives[objectives.firstIndex(of: .latency) ?? 0])
+    }
+    guard !front.isEmpty else {
+      throw AdaError(
+        .invalidValue, file: recipe.file, path: "constraints",
+        "no configuration the search found meets the constraints (\(constraints))",
+        hint: "relax constraints.min-accuracy / max-accuracy-drop / max-latency-ms / max-memory-mb")
+    }
+    let picked = VariantSelection.pick(front, count: recipe.output.variants)
+    log.stage("emit: \(picked.count) variants from a front of \(front.count)")
+    let emitStarted = Date()
+    let emitter = EmitStage(
+      recipe: recipe, evaluator: evaluator, data: data, profiling: profiling, hostDevice: hostDevice,
+      modelledDevices: devices.filter { !$0.measured }, log: log)
+    var emitted: [EmitStage.Emitted] = []
+    for (i, candidate) in picked.enumerated() {
+      emitted.append(try emitter.emit(candidate, id: String(format: "v%02d", i + 1)))
+    }
+    let emitSeconds = Date().timeIntervalSince(emitStarted)
+
+    var overhead: ReportData.TrainingOverhead?
+    if options.measureOverhead {
+      overhead = try OverheadStage.run(
+        recipe, source: source, emitted: emitted, supernetSeconds: supernetSeconds(trained), data: data,
+        evaluator: evaluator, work: work, log: log)
+    }
+
+    // 5. Bundle.
+    let report = ReportData(
+      history: searched.search.history.map {
+        ReportData.Generation(
+          generation: $0.generation, evaluations: $0.evaluations, frontSize: $0.frontSize,
+          hypervolume: $0.hypervolume)
+      },
+      randomSearch: searched.random.map {
+        ReportData.RandomSearch(
+          evaluations: $0.evaluations, hypervolume: $0.hypervolume(reference: reference))
+      },
+      overhead: overhead, sourceAccuracy: sourceAccuracy, sourceLatencyMs: sourceLatency,
+      notes: notes(recipe, trained: trained, searched: searched))
+    let fingerprint = MachineFingerprint.current(threads: 1, version: options.version)
+    let manifest = Manifest(
+      toolVersion: options.version, createdAt: ISO8601DateFormatter().string(from: Date()),
+      source: Manifest.SourceModel(
+        file: baseline.file, sha256: try SHA256.hex(file: baseline.file),
+        params: try source.graph.costs().total.params, macs: try source.graph.costs().total.macs,
+        accuracy: sourceAccuracy, latencyMs: sourceLatency),
+      recipe: Manifest.RecipeInfo(name: recipe.name, file: recipe.file, sha256: SHA256.hex(recipe.text)),
+      seed: recipe.search.seed,
+      host: Manifest.HostInfo(
+        cpu: fingerprint.cpuModel, cores: ProcessInfo.processInfo.activeProcessorCount,
+        blas: "OpenBLAS \(fingerprint.blasCore)", threads: 1),
+      dataset: Manifest.DatasetInfo(
+        name: data.name, trainExamples: data.train.count, validationExamples: data.validation.count,
+        testExamples: data.test.count),
+      timings: Manifest.Timings(
+        baselineSeconds: baseline.trainingSeconds, supernetSeconds: supernetSeconds(trained),
+        searchSeconds: searched.seconds, emitSeconds: emitSeconds,
+        totalSeconds: Date().timeIntervalSince(started)),
+      search: Manifest.SearchInfo(
+        algorithm: searched.search.algorithm, evaluations: searched.search.evaluations,
+        generations: searched.search.generations, paretoSize: searched.search.front.count,
+        hypervolume: searched.search.hypervolume(reference: reference)),
+      devices: devices.map(\.name),
+      contexts: recipe.targets.contexts.map { .init(name: $0.name, context: $0.context) },
+      variants: emitted.map(\.entry))
+    var table = emitted[0].opTable
+    for e in emitted.dropFirst() {
+      for row in e.opTable.rows where table.row(key: row.key, device: row.device) == nil {
+        table.rows.append(row)
+      }
+    }
+    let contents = BundleContents(
+      manifest: manifest, variants: emitted.map(\.payload), lut: LookupTable(rows: emitted.flatMap(\.rows)),
+      opsTable: table, report: report)
+    try BundleWriter.write(contents, to: bundleDirectory, overwrite: options.overwrite)
+    log.stage(String(format: "wrote %@ in %.0f s", bundleDirectory, Date().timeIntervalSince(started)))
+    return Result(bundle: bundleDirectory, manifest: manifest, report: report)
+  }
+
+  /// Fails before any work when the bundle would be refused at the end.
+  static func checkOutput(_ directory: String, overwrite: Bool, recipe: Recipe) throws(AdaError) {
+    let fm = FileManager.default
+    guard !overwrite, fm.fileExists(atPath: directory),
+      let items = try? fm.contentsOfDirectory(atPath: directory), !items.isEmpty
+    else { return }
+    throw AdaError(
+      .invalidValue, file: recipe.file, path: "output.directory",
+      "\(directory) already exists and is not empty",
+      hint: "pass --overwrite to replace it, or choose another output.directory")
+  }
+
+  /// The recipe's constraints in search terms: an accuracy drop becomes a floor relative to the
+  /// source's validation accuracy.
+  static func searchConstraints(_ recipe: Recipe, sourceValidationAccuracy: Double) throws(AdaError)
+    -> SearchConstraints
+  {
+    let c = recipe.constraints
+    var floor = c.minAccuracy
+    if let drop = c.maxAccuracyDrop {
+      floor = max(floor ?? 0, sourceValidationAccuracy - drop)
+    }
+    if let floor, floor > sourceValidationAccuracy {
+      throw AdaError(
+        .invalidValue, file: recipe.file, path: "constraints.min-accuracy",
+        String(
+          format:
+            "min-accuracy %.4f is above the source model's own validation accuracy %.4f: no variant can meet it",
+          floor, sourceValidationAccuracy),
+        hint: "lower constraints.min-accuracy")
+    }
+    return SearchConstraints(minAccuracy: floor, maxLatencyMs: c.maxLatencyMs, maxMemoryMB: c.maxMemoryMB)
+  }
+
+  static func supernetSeconds(_ r: SupernetTrainingResult) -> Double {
+    r.history.reduce(0) { $0 + $1.seconds }
+  }
+
+  static func notes(_ recipe: Recipe, trained: SupernetTrainingResult, searched: SearchStage.Result)
+    -> [String]
+  {
+    var notes = trained.history.map {
+      String(
+        format: "supernet epoch %d: validation accuracy largest %.2f%%, smallest %.2f%%", $0.epoch,
+        $0.largestAccuracy * 100, $0.smallestAccuracy * 100)
+    }
+    notes.append("search stopped: \(searched.search.stopReason.rawValue)")
+    notes.append("energy is modelled from device power constants (recipes/devices), not measured")
+    return notes
+  }
+}

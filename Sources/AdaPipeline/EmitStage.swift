@@ -1,0 +1,94 @@
+import AdaBundle
+import AdaCompress
+import AdaNN
+import AdaProfile
+import AdaRecipe
+import AdaTensor
+import AdaTrain
+import Foundation
+
+/// Turns picked configurations into shippable variants: the standalone model (shared weights,
+/// batch-norm recalibrated), an optional short distillation fine-tune, batch-norm folded into
+/// the convolutions, quantised kernels re-quantised on the folded weights (the same integers:
+/// per-output-channel scales absorb the fold), test accuracy of exactly those weights, measured
+/// batch-1 latency, and one lookup-table row per device × context.
+struct EmitStage {
+  let recipe: Recipe
+  let evaluator: SubnetEvaluator
+  let data: PipelineData
+  let profiling: ProfileOptions
+  let hostDevice: DeviceProfile?
+  let modelledDevices: [DeviceProfile]
+  let log: PipelineLog
+
+  struct Emitted {
+    var payload: VariantPayload
+    var entry: Manifest.Variant
+    var rows: [LookupTable.Row]
+    var opTable: OpTable
+  }
+
+  func emit(_ candidate: VariantSelection.Candidate, id: String) throws(AdaError) -> Emitted {
+    let config = candidate.config
+    let subnet = try evaluator.supernet.materialize(config)
+    var (model, _) = try evaluator.model(for: config)
+    if recipe.output.finetuneEpochs > 0 {
+      let t = recipe.supernet.training
+      let teacher = Distillation(
+        teacher: evaluator.supernet.source, alpha: Float(t.alpha), temperature: Float(t.temperature))
+      let quantized = try subnet.quantize(model).quantized
+      model = try teacher.fineTune(
+        model, on: data.train,
+        options: FineTuneOptions(epochs: recipe.output.finetuneEpochs, batchSize: t.batchSize, seed: t.seed),
+        quantized: quantized
+      ).model
+    }
+    let folded = try BatchNormFolding().apply(to: model, selecting: .all).model
+    let (final, quantized) = try subnet.quantize(folded)
+    let accuracy = try Trainer.evaluate(
+      final, on: data.test, batchSize: 256, objective: ClassificationObjective()
+    )
+    .accuracy
+
+    var options = profiling
+    options.measureEndToEnd = true
+    options.bits = quantized.bitsByNode
+    let profile = try Profiler.profile(graph: final.graph, parameters: final.parameters, options: options)
+    var rows: [LookupTable.Row] = []
+    var hostEnergy = 0.0
+    var memory: MemoryEstimate?
+    var table: OpTable?
+    for named in recipe.targets.contexts {
+      let report = try ProfileReport(
+        profile: profile, hostDevice: hostDevice, devices: modelledDevices, context: named.context, batch: 1,
+        bits: options.bits, probe: options.probe)
+      memory = report.memory.batch1
+      table = table ?? report.table
+      for d in report.devices {
+        if d.source == "measured" && named.name == recipe.targets.contexts[0].name {
+          hostEnergy = d.energyMJ ?? 0
+        }
+        rows.append(
+          LookupTable.Row(
+            variant: id, device: d.device, source: d.source, context: named.name, latencyMs: d.latency.meanMs,
+            latencyStdMs: d.latency.sdMs, energyMj: d.energyMJ ?? 0, memoryBytes: d.peakMemoryBytes,
+            accuracy: accuracy, feasible: d.feasible))
+      }
+    }
+    let costs = try final.graph.costs().total
+    let measured = profile.measured?.meanMs ?? profile.predicted.meanMs
+    let entry = Manifest.Variant(
+      id: id, file: BundleWriter.variantFile(id: id), genome: config, accuracy: accuracy,
+      searchAccuracy: candidate.accuracy, latencyMs: measured, predictedLatencyMs: profile.predicted.meanMs,
+      params: costs.params, macs: costs.macs, weightBytes: memory!.weightBytes,
+      peakMemoryBytes: memory!.peakBytes,
+      energyMj: hostEnergy)
+    log.detail(
+      String(
+        format: "%@: test accuracy %.2f%%, %.4f ms measured (%.4f predicted), %d params, %d MACs — %@", id,
+        accuracy * 100, measured, profile.predicted.meanMs, costs.params, costs.macs, config.description))
+    return Emitted(
+      payload: VariantPayload(id: id, model: final, quantized: quantized), entry: entry, rows: rows,
+      opTable: table!)
+  }
+}

@@ -1,0 +1,83 @@
+import AdaCompress
+import AdaProfile
+import AdaRecipe
+import AdaSearch
+import AdaTensor
+import Foundation
+
+/// Runs the recipe's search over a trained supernet (checkpointed in `<work>/search.json`,
+/// resumable), and optionally random search at the same evaluation budget for comparison.
+enum SearchStage {
+  struct Result {
+    var search: SearchResult
+    var random: SearchResult?
+    var reference: HypervolumeReference
+    var seconds: Double
+  }
+
+  /// The search objective a recipe objective names.
+  static func objective(_ o: Recipe.SearchSpec.Objective) -> SearchObjective {
+    switch o {
+    case .accuracy: .accuracy
+    case .latency: .latency
+    case .energy: .energy
+    case .memory: .memory
+    }
+  }
+
+  /// A fixed hypervolume box, the same for every algorithm: accuracy from `floor` up to 1,
+  /// each cost from 110% of the largest configuration's down to 0.
+  static func reference(
+    objectives: [SearchObjective], floor: Double, largest: CandidateMetrics
+  ) -> HypervolumeReference {
+    HypervolumeReference(
+      nadir: objectives.map { $0 == .accuracy ? floor : 1.1 * largest.value(of: $0) },
+      ideal: objectives.map { $0 == .accuracy ? 1 : 0 })
+  }
+
+  static func run(
+    _ recipe: Recipe, problem: SupernetSearchProblem, reference: HypervolumeReference, compareRandom: Bool,
+    work: WorkDirectory, log: PipelineLog
+  ) throws(AdaError) -> Result {
+    let s = recipe.search
+    let started = Date()
+    let codec = problem.codec
+    log.stage(
+      "search: \(s.algorithm.rawValue) over \(codec.space.genes.count) genes "
+        + "(\(String(format: "%.3g", codec.space.size)) configurations), population \(s.population), "
+        + "\(s.generations) generations\(s.timeBudgetSeconds.map { ", budget \(Int($0)) s" } ?? ""), "
+        + "\(problem.workers) workers")
+    let progress: (GenerationReport) -> Void = { log.detail($0.description) }
+    let search: SearchResult
+    switch s.algorithm {
+    case .nsga2:
+      let config = NSGA2Config(
+        population: s.population, generations: s.generations, timeBudgetSeconds: s.timeBudgetSeconds,
+        seed: s.seed,
+        seedGenomes: [codec.encode(codec.supernet.largest), codec.encode(codec.supernet.smallest)],
+        hypervolumeReference: reference)
+      search = try NSGA2(config: config).run(
+        problem, checkpoint: work.path("search.json"), resume: true, progress: progress)
+    case .random:
+      search = try RandomSearch.run(
+        problem, evaluations: s.population * (s.generations + 1), seed: s.seed, batchSize: s.population,
+        reference: reference, progress: progress)
+    }
+    var random: SearchResult?
+    if compareRandom, s.algorithm == .nsga2 {
+      log.stage("search: random search at the same budget (\(search.evaluations) evaluations) for comparison")
+      random = try RandomSearch.run(
+        problem, evaluations: search.evaluations, seed: s.seed &+ 1, batchSize: s.population,
+        reference: reference, progress: progress)
+    }
+    let hv = search.hypervolume(reference: reference)
+    log.stage(
+      String(
+        format: "search: %d evaluations, front of %d, hypervolume %.4f%@", search.evaluations,
+        search.front.count,
+        hv, random.map { String(format: " (random search %.4f)", $0.hypervolume(reference: reference)) } ?? ""
+      ))
+    return Result(
+      search: search, random: random, reference: reference, seconds: Date().timeIntervalSince(started))
+  }
+}

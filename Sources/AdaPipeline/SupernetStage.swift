@@ -1,0 +1,76 @@
+import AdaCompress
+import AdaNN
+import AdaRecipe
+import AdaTensor
+import Foundation
+
+/// Builds the supernet the recipe describes over the source model and trains it once
+/// (checkpointed in `<work>/supernet`; a rerun resumes, a finished run returns at once).
+enum SupernetStage {
+  /// Supernet options from the recipe; checkpoints every quarter epoch of `trainExamples`.
+  static func options(_ recipe: Recipe, trainExamples: Int) -> (SupernetOptions, SupernetTrainingOptions) {
+    let s = recipe.supernet
+    let blocks: [String]? =
+      switch s.blocks {
+      case .auto: nil
+      case .named(let names): names
+      }
+    let exits: [String]? =
+      switch s.exits {
+      case .auto: nil
+      case .none: []
+      case .named(let names): names
+      }
+    let t = s.training
+    return (
+      SupernetOptions(
+        blocks: blocks, widths: s.widths, branches: s.branches, bits: s.bits, exits: exits, seed: t.seed),
+      SupernetTrainingOptions(
+        epochs: t.epochs, batchSize: t.batchSize, learningRate: t.learningRate,
+        randomSubnets: t.randomSubnets,
+        alpha: Float(t.alpha), temperature: Float(t.temperature),
+        recalibrationBatches: t.recalibrationBatches,
+        seed: t.seed, checkpointEverySteps: max(1, trainExamples / t.batchSize / 4))
+    )
+  }
+
+  static func run(
+    _ recipe: Recipe, source: Model, data: PipelineData, work: WorkDirectory, log: PipelineLog
+  ) throws(AdaError) -> SupernetTrainingResult {
+    let (options, training) = options(recipe, trainExamples: data.train.count)
+    let supernet: Supernet
+    do {
+      supernet = try Supernet(source: source, options: options)
+    } catch {
+      throw error.inFile(recipe.file)
+    }
+    let branches = supernet.blocks.map { "\($0.name) [\($0.branches.joined(separator: ", "))]" }
+    log.stage(
+      "supernet: \(supernet.blocks.count) blocks (\(branches.joined(separator: "; "))), widths \(options.widths), "
+        + "bits \(options.bits), exits after [\(supernet.exits.joined(separator: ", "))]")
+    log.stage(
+      "supernet: training \(training.epochs) epochs on \(data.train.count) examples "
+        + "(largest + smallest + \(training.randomSubnets) random configurations per step)")
+    var lastLine = Date.distantPast
+    let result = try SupernetTrainer(options: training).train(
+      supernet, on: data.train, validation: data.validation, calibration: data.calibration,
+      checkpointDirectory: work.path("supernet"), resume: true,
+      progress: { event in
+        switch event {
+        case .resumed(let path, let position):
+          log.detail("resuming from \(path) at epoch \(position.epoch + 1), step \(position.step + 1)")
+        case .step(let epoch, let epochs, let step, let steps, let loss, _):
+          if Date().timeIntervalSince(lastLine) > 15 || step == steps {
+            lastLine = Date()
+            log.detail(String(format: "epoch %d/%d step %d/%d loss %.4f", epoch, epochs, step, steps, loss))
+          }
+        case .epoch(let r):
+          log.detail(
+            String(
+              format: "epoch %d/%d: loss %.4f, validation accuracy largest %.2f%%, smallest %.2f%% (%.0f s)",
+              r.epoch, r.epochs, r.loss, r.largestAccuracy * 100, r.smallestAccuracy * 100, r.seconds))
+        }
+      })
+    return result
+  }
+}

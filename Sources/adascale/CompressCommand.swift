@@ -1,0 +1,109 @@
+import AdaBundle
+import AdaPipeline
+import AdaProfile
+import AdaRecipe
+import AdaTensor
+import AdaTrain
+import ArgumentParser
+import Foundation
+
+struct CompressCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compress",
+    abstract: "Run the AdaScale pipeline for a recipe and write a bundle of variants.",
+    discussion: """
+      Trains the recipe's baseline if it names an architecture, builds a supernet over the model
+      (elastic widths, operator branches, weight bits, exits), trains it once, searches it with
+      NSGA-II, and writes a bundle: Keras .h5 variants, manifest.json, lut.json/csv, ops-lut.json,
+      report.md and pareto.svg (docs/bundle.md). The recipe format is in docs/recipes.md.
+
+      Long stages checkpoint into the work directory (output.work-directory, default
+      <output>.work): after an interruption, run the same command again to resume; the result
+      is the same as an uninterrupted run. --fresh starts over.
+
+      Examples:
+        adascale compress --recipe recipes/fmnist.yaml
+        adascale compress --recipe recipes/fmnist_keras.yaml --overwrite --json
+        adascale compress --recipe recipes/fmnist.yaml --measure-overhead --overwrite
+      """)
+
+  @Option(help: "Recipe YAML file (see docs/recipes.md).")
+  var recipe: String
+
+  @Flag(help: "Replace an existing bundle at the recipe's output directory.")
+  var overwrite = false
+
+  @Flag(help: "Discard the work directory (checkpoints, baseline, latency table) and start over.")
+  var fresh = false
+
+  @Flag(help: "Skip the random-search comparison (saves one search's worth of evaluations).")
+  var noCompareRandom = false
+
+  @Flag(help: "Also fine-tune every emitted variant one by one and report the training-overhead saving.")
+  var measureOverhead = false
+
+  @Option(help: "Timed milliseconds per op signature when profiling.")
+  var probeBudgetMs: Double = 40
+
+  @Option(help: "Per-op latency table directory (default: $XDG_CACHE_HOME/adascale/profile).")
+  var latencyCache: String?
+
+  @Flag(help: "Print the manifest as JSON when done (progress still goes to standard error).")
+  var json = false
+
+  func validate() throws {
+    if probeBudgetMs <= 0 { throw ValidationError("--probe-budget-ms must be positive") }
+  }
+
+  func run() throws {
+    let parsed = try Recipe.load(path: recipe)
+    let log = PipelineLog(trainingReporter: json ? SilentReporter() : TerminalProgressBar())
+    let result = try CompressPipeline.run(
+      parsed,
+      options: CompressPipeline.Options(
+        version: AdaScaleVersion.string, overwrite: overwrite, fresh: fresh, compareRandom: !noCompareRandom,
+        measureOverhead: measureOverhead, probeBudgetMs: probeBudgetMs,
+        latencyCache: latencyCache ?? LatencyCache.defaultDirectory),
+      log: log)
+    if json { return try Output.printJSON(result.manifest) }
+    print(CompressSummary.render(result))
+  }
+}
+
+/// The table `adascale compress` prints at the end.
+enum CompressSummary {
+  static func render(_ r: CompressPipeline.Result) -> String {
+    let m = r.manifest
+    let header = ["variant", "accuracy", "Δ points", "latency ms", "speed-up", "params", "MACs", "genome"]
+    let rows = m.variants.map { v in
+      [
+        v.id, String(format: "%.2f%%", v.accuracy * 100),
+        String(format: "%+.2f", (v.accuracy - m.source.accuracy) * 100), String(format: "%.4f", v.latencyMs),
+        String(format: "%.2f×", m.source.latencyMs / v.latencyMs), "\(v.params)", "\(v.macs)", v.genomeKey,
+      ]
+    }
+    var out = [
+      "bundle \(r.bundle): \(m.variants.count) variants of \(m.source.file)",
+      String(
+        format: "source: test accuracy %.2f%%, %.4f ms, %d params, %d MACs", m.source.accuracy * 100,
+        m.source.latencyMs, m.source.params, m.source.macs),
+      Output.table(header: header, rows: rows),
+    ]
+    let fastest = m.variants.map(\.latencyMs).min() ?? 0
+    let slowest = m.variants.map(\.latencyMs).max() ?? 0
+    out.append(
+      String(
+        format: "latency span %.1f×; search: %d evaluations, hypervolume %.4f%@; total %.0f s",
+        fastest > 0 ? slowest / fastest : 0, m.search.evaluations, m.search.hypervolume,
+        r.report.randomSearch.map { String(format: " (random search %.4f)", $0.hypervolume) } ?? "",
+        m.timings.totalSeconds))
+    if let o = r.report.overhead {
+      out.append(
+        String(
+          format: "training overhead: supernet %.0f s vs one by one %.0f s (%.1f%% less)", o.supernetSeconds,
+          o.oneByOneSeconds, o.savingPercent))
+    }
+    out.append("report: \(r.bundle)/report.md")
+    return out.joined(separator: "\n")
+  }
+}
