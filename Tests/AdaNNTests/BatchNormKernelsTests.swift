@@ -27,6 +27,34 @@ final class BatchNormKernelsTests: XCTestCase {
     }
   }
 
+  func testAffineMatchesTheElementwiseReferenceForAnyChannelCount() {
+    // lcm(C, 8) periods: C below, at, and past the SIMD width, odd and even; rows ending
+    // mid-period; and split across workers.
+    for c in [1, 3, 8, 12, 33, 64] {
+      for m in [1, 5, 37] {
+        var g = SeededGenerator(seed: UInt64(c * 100 + m))
+        let x = Tensor.normal([m * c], std: 2, using: &g).scalars
+        let scale = Tensor.normal([c], std: 1, using: &g).scalars
+        let shift = Tensor.normal([c], std: 1, using: &g).scalars
+        let expected = BatchNormKernels.referenceAffine(x, scale: scale, shift: shift, channels: c)
+        for split in [false, true] {
+          var y = [Float](repeating: .nan, count: x.count)
+          x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { out in
+              let (xs, ys) = (xp.baseAddress!, out.baseAddress!)
+              func run() {
+                BatchNormKernels.affine(
+                  xs, scale: scale, shift: shift, rows: m, channels: c, into: ys)
+              }
+              if split { splittingAcrossWorkers(run) } else { run() }
+            }
+          }
+          XCTAssertEqual(y, expected, "C \(c), \(m) rows, split \(split)")
+        }
+      }
+    }
+  }
+
   func testBlockedGradientSumsMatchTheDoubleReference() {
     for m in rowCounts {
       let c = 3

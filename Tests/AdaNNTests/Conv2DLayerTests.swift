@@ -62,6 +62,29 @@ final class Conv2DLayerTests: XCTestCase {
     }
   }
 
+  func testConv2DDirectInferencePathMatchesTheGemmPath() {
+    // Every case either way, whatever its K: fused ReLU/linear in the kernel, other
+    // activations in the shared epilogue.
+    for i in Self.cases.indices {
+      let (layer, x, params) = setUp(i, batch: 3)
+      let direct = Conv2DLayer.$useDirectKernel.withValue(true) { runForward(layer, [x], params) }
+      let gemm = Conv2DLayer.$useDirectKernel.withValue(false) { runForward(layer, [x], params) }
+      assertClose(direct, gemm, rtol: 1e-5, "case \(i): \(Self.cases[i])")
+      assertClose(direct, Self.reference(layer.spec, x, params), rtol: 1e-5, "case \(i)")
+    }
+  }
+
+  func testConv2DTrainingForwardKeepsTheGemmPathForBackward() {
+    // A K = 9 convolution takes the direct kernel at inference but not when backward follows.
+    let layer = Conv2DLayer(spec: Conv2DSpec(filters: 8, kernel: .square(3), padding: .same))
+    let x = randomTensor([2, 9, 9, 1], seed: 31)
+    var params = randomParameters(for: layer, inputShapes: [[9, 9, 1]], seed: 32)
+    var ctx = ForwardContext(training: true, needsBackward: true)
+    let (y, cache) = layer.forward([x], params: &params, context: &ctx)
+    XCTAssertEqual(cache.columns.shape, [2 * 81, 9], "backward needs the im2col columns")
+    assertClose(y, Self.reference(layer.spec, x, params), rtol: 1e-5)
+  }
+
   // MARK: Backward
 
   func testConv2DBackwardMatchesFiniteDifferences() {

@@ -78,6 +78,20 @@ final class Pool2DLayerTests: XCTestCase {
     }
   }
 
+  func testInferencePoolingOfFullTwoByTwoWindowsMatchesThePlainLoopReference() {
+    // Inference records no argmax, so 2×2 stride-2 windows inside the image take PoolKernels.
+    for (shape, padding) in [
+      ([2, 8, 6, 3], Padding.valid), ([1, 7, 9, 8], .valid), ([2, 6, 6, 10], .same),
+    ] {
+      let x = distinct(shape, seed: UInt64(shape[2]))
+      for kind in [PoolKind.max, .average] {
+        let layer = pool(kind, .square(2), .square(2), padding)
+        assertClose(
+          runForward(layer, [x], []), layer.referenceForward(x), rtol: 1e-6, "\(kind) \(shape)")
+      }
+    }
+  }
+
   func testPoolingSplitAcrossWorkersMatchesThePlainLoopReference() {
     let x = distinct([3, 6, 7, 4], seed: 13)
     var g = SeededGenerator(seed: 14)

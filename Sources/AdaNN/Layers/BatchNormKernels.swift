@@ -103,16 +103,41 @@ enum BatchNormKernels {
   }
 
   /// `out[r, ch] = x[r, ch] · scale[ch] + shift[ch]` (in place when `out == x`).
+  ///
+  /// The tensor is walked as one flat array in periods of `lcm(C, 8)` scalars, over which
+  /// `scale`/`shift` repeated form whole `SIMD8` vectors: small or odd channel counts (8 at
+  /// the first layer of a pruned CNN) then vectorise as well as large ones.
   static func affine(
     _ x: UnsafePointer<Float>, scale: [Float], shift: [Float], rows m: Int, channels c: Int,
     into out: UnsafeMutablePointer<Float>
   ) {
-    scale.withUnsafeBufferPointer { a in
-      shift.withUnsafeBufferPointer { b in
-        Parallel.forEachChunk(of: m, work: m * c) { rows in
-          for r in rows {
-            let (xr, yr) = (x + r * c, out + r * c)
-            for ch in 0..<c { yr[ch] = xr[ch] * a[ch] + b[ch] }
+    var (p, q) = (c, 8)
+    while q != 0 { (p, q) = (q, p % q) }
+    let period = c / p * 8
+    let a = (0..<period).map { scale[$0 % c] }
+    let b = (0..<period).map { shift[$0 % c] }
+    let total = m * c
+    let periods = (total + period - 1) / period
+    a.withUnsafeBufferPointer { ap in
+      b.withUnsafeBufferPointer { bp in
+        let (a, b) = (ap.baseAddress!, bp.baseAddress!)
+        Parallel.forEachChunk(of: periods, work: total) { range in
+          // One flat sweep over this chunk's periods; `j` is the position in the pattern.
+          let start = range.lowerBound * period
+          let (xs, ys) = (x + start, out + start)
+          let count = min(range.upperBound * period, total) - start
+          var (i, j) = (0, 0)
+          while i + 8 <= count {
+            let v = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
+            let sa = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+            let sb = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(ys + i).storeBytes(of: v * sa + sb, as: SIMD8<Float>.self)
+            i += 8
+            j = j + 8 == period ? 0 : j + 8
+          }
+          while i < count {
+            ys[i] = xs[i] * a[j] + b[j]
+            (i, j) = (i + 1, j + 1)
           }
         }
       }
@@ -162,6 +187,14 @@ enum BatchNormKernels {
       }
     }
     return (mean.map { Float($0) }, sq.map { Float($0 / Double(m)) })
+  }
+
+  /// `x[r, ch] · scale[ch] + shift[ch]` one element at a time: the reference `affine` is
+  /// tested against (element for element, as both multiply then add in Float).
+  static func referenceAffine(_ x: [Float], scale: [Float], shift: [Float], channels c: Int)
+    -> [Float]
+  {
+    x.indices.map { x[$0] * scale[$0 % c] + shift[$0 % c] }
   }
 
   /// `Σ g` and `Σ g·(x − mean)` per channel in Double, one element at a time: the reference

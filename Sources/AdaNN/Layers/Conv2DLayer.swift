@@ -10,7 +10,10 @@ import AdaTensor
 /// `[kh·kw·C, F]` is the NHWC output directly. A 1×1 stride-1 unpadded convolution skips im2col:
 /// the image already is the `[N·H·W, C]` matrix. Backward reuses the columns saved by forward.
 /// Batches whose columns would be large run the same algebra block by block instead (`Conv2DBlocks`: columns stay in cache and are rebuilt in backward
-/// rather than kept):
+/// rather than kept). At inference, small reductions (`K = kh·kw·C`, e.g. a first convolution
+/// over a grey image) run the direct kernel `DirectConv` instead, which also adds the bias and
+/// a ReLU before storing. Training keeps im2col + GEMM: backward needs the columns anyway, and
+/// at batch 64 the direct kernel is no faster than the GEMM on them.
 ///
 ///     dz      = dy ⊙ f'(z)                 (fused activation)
 ///     dbias  += Σ_rows dz
@@ -103,6 +106,11 @@ public struct Conv2DLayer: Layer {
       "Conv2DLayer: kernel \(kernel.shape) does not match input channels \(c) and \(f) filters")
 
     let k = g.kernelArea * c
+    if !context.needsBackward && !g.isPointwise
+      && (Self.useDirectKernel ?? DirectConv.isFaster(channels: c, filters: f, geometry: g))
+    {
+      return (directForward(x, g, params), .empty)
+    }
     let blocked =
       !g.isPointwise && n > 0 && Conv2DBlocks.applies(batch: n, pixels: g.outputArea, k: k)
     let columns = g.isPointwise || blocked ? x : Im2col.im2col(x, geometry: g)
@@ -134,6 +142,25 @@ public struct Conv2DLayer: Layer {
         columns: columns, blocked: blocked, preActivation: z, output: y, inputShape: x.shape,
         geometry: g, inputsNeedGradient: context.inputsNeedGradient)
     )
+  }
+
+  /// Inference only: forces (true) or forbids (false) the direct kernel; nil chooses by shape
+  /// (`DirectConv.isFaster`). Task-local so tests can compare the paths on any shape.
+  @TaskLocal static var useDirectKernel: Bool? = nil
+
+  /// The inference `DirectConv` path: the kernel adds the bias and applies a ReLU itself;
+  /// other activations run in `BiasActivation` afterwards. `[N, H, W, C]` → `[N, OH, OW, F]`.
+  private func directForward(_ x: Tensor, _ g: ConvGeometry, _ params: [Tensor]) -> Tensor {
+    let fused = spec.activation == .relu || spec.activation == .linear
+    var y = DirectConv.forward(
+      x, kernel: params[0], bias: fused && spec.useBias ? params[1] : nil,
+      relu: spec.activation == .relu, geometry: g)
+    if !fused {
+      _ = BiasActivation.forward(
+        &y, bias: spec.useBias ? params[1] : nil, activation: spec.activation,
+        keepPreActivation: false)
+    }
+    return y
   }
 
   // MARK: Backward

@@ -11,7 +11,8 @@ import AdaTensor
 ///
 /// Backward: max routes `dy` to the input position that won (forward records it; the first
 /// one in row-major window order on ties); average spreads `dy / count` over the window.
-/// `forward`/`backward` are the fast kernels (channels innermost); `referenceForward` and
+/// `forward`/`backward` are the fast kernels (channels innermost; 2×2 stride-2 windows that fit
+/// the image go to `PoolKernels` when no argmax is recorded); `referenceForward` and
 /// `referenceBackward` are plain loops over `Tensor` subscripts that the tests hold them to.
 public struct Pool2DLayer: Layer {
   public var spec: Pool2DSpec
@@ -65,6 +66,12 @@ public struct Pool2DLayer: Layer {
     var argmax = [Int32](repeating: 0, count: record ? n * perOutput : 0)
     let y = [Float](unsafeUninitializedCapacity: n * perOutput) { out, initialized in
       x.scalars.withUnsafeBufferPointer { src in
+        guard record || !PoolKernels.fitsFullWindows(g) || n * perOutput == 0 else {
+          PoolKernels.pool2x2(
+            isMax ? .max : .average, src.baseAddress!, batch: n, channels: c, geometry: g,
+            into: out.baseAddress!)
+          return
+        }
         argmax.withUnsafeMutableBufferPointer { arg in
           Parallel.forEachChunk(of: n, work: x.count) { images in
             for b in images {
