@@ -29,6 +29,9 @@ public struct SupernetSearchProblem: SearchProblem {
   public let workers: Int
   /// Called with a status line while ops are timed or candidates evaluated.
   public let status: @Sendable (String) -> Void
+  /// Evaluations already made, shared by every search run on this problem (random search after
+  /// NSGA-II re-scores nothing NSGA-II saw).
+  let memo = EvaluationMemo()
 
   public init(
     codec: GenomeCodec, evaluator: SubnetEvaluator, validation: LabeledDataset, objectives: [SearchObjective],
@@ -55,6 +58,14 @@ public struct SupernetSearchProblem: SearchProblem {
   public func repair(_ genome: Genome) -> Genome { codec.repair(genome) }
 
   public func evaluate(_ genomes: [Genome]) throws(AdaError) -> [Evaluation] {
+    let fresh = Array(Set(genomes.filter { memo[$0] == nil })).sorted()
+    for (genome, evaluation) in zip(fresh, try score(fresh)) { memo[genome] = evaluation }
+    return genomes.map { memo[$0]! }
+  }
+
+  /// Scores genomes not seen before.
+  func score(_ genomes: [Genome]) throws(AdaError) -> [Evaluation] {
+    guard !genomes.isEmpty else { return [] }
     let configs = genomes.map(codec.decode)
     var costs: [CandidateCost] = []
     for config in configs { costs.append(try cost(of: config)) }
@@ -85,6 +96,25 @@ public struct SupernetSearchProblem: SearchProblem {
     return CandidateCost(
       latencyMs: profile.predicted.meanMs, energyMj: report.devices.first?.energyMJ ?? 0,
       memoryMB: Double(report.memory.batch1.peakBytes) / 1_048_576)
+  }
+}
+
+/// Evaluations by genome, safe to share between threads.
+final class EvaluationMemo: @unchecked Sendable {
+  private let lock = NSLock()
+  private var table: [Genome: Evaluation] = [:]
+
+  subscript(genome: Genome) -> Evaluation? {
+    get {
+      lock.lock()
+      defer { lock.unlock() }
+      return table[genome]
+    }
+    set {
+      lock.lock()
+      defer { lock.unlock() }
+      table[genome] = newValue
+    }
   }
 }
 

@@ -1,0 +1,104 @@
+import AdaBundle
+import AdaIO
+import Foundation
+import TestSupport
+import XCTest
+
+/// `adascale compress` as a user runs it: a killed run resumes to the same bundle, a bad recipe
+/// fails fast naming the line and key.
+final class CompressCommandTests: XCTestCase {
+  var directory = ""
+
+  override func setUpWithError() throws {
+    directory = NSTemporaryDirectory() + "adascale-compress-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+  func writeRecipe(_ name: String, output: String, extra: String = "") throws -> String {
+    let text = """
+      name: tiny
+      model:
+        file: \(Fixtures.path("keras/fmnist_cnn.h5"))
+      dataset: {source: fashion-mnist, validation: 120, calibration: 64, train-limit: 760, test-limit: 200}
+      supernet:
+        widths: [1.0, 0.5]
+        branches: [low-rank:0.25]
+        bits: [32, 8]
+        exits: none
+        training: {epochs: 2, batch-size: 32, recalibration-batches: 2}
+      search: {population: 4, generations: 2, workers: 2}
+      targets: {devices: [host], contexts: {normal: {cpu: 1.0}}}
+      output: {directory: \(output), variants: 3}
+      \(extra)
+      """
+    let path = directory + "/" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  func arguments(_ recipe: String) -> [String] {
+    [
+      "compress", "--recipe", recipe, "--no-compare-random", "--probe-budget-ms", "1", "--latency-cache",
+      directory + "/latency",
+    ]
+  }
+
+  /// SIGKILL during supernet training, then again during the search; each time the same command
+  /// picks up from the work directory, and the bundle equals an uninterrupted run's.
+  func testKilledRunResumesToTheSameBundle() throws {
+    let a = try CLI.run(arguments(try writeRecipe("a.yaml", output: directory + "/a")), timeout: 600)
+    XCTAssertEqual(a.status, 0, a.stderr)
+
+    let recipe = try writeRecipe("b.yaml", output: directory + "/b")
+    for (stage, marker) in [
+      ("training", "b.work/supernet/checkpoint.adackpt"), ("search", "b.work/search.json"),
+    ] {
+      let run = try CLI.start(
+        arguments(recipe), log: URL(fileURLWithPath: directory + "/killed-\(stage).log"))
+      let appeared = run.waitForFile(directory + "/" + marker, timeout: 600)
+      run.kill()
+      guard appeared else { return XCTFail("no \(marker) appeared before the run ended:\n\(run.log)") }
+      XCTAssertTrue(run.wasKilled(), "expected death by SIGKILL during \(stage)")
+      XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/b/manifest.json"))
+    }
+    let b = try CLI.run(arguments(recipe), timeout: 600)
+    XCTAssertEqual(b.status, 0, b.stderr)
+    XCTAssertTrue(b.stderr.contains("resuming") || b.stderr.contains("reusing"), b.stderr)
+
+    let ma = try manifest(directory + "/a")
+    let mb = try manifest(directory + "/b")
+    XCTAssertEqual(ma.variants.map(\.genomeKey), mb.variants.map(\.genomeKey))
+    XCTAssertEqual(ma.variants.map(\.accuracy), mb.variants.map(\.accuracy))
+    for (va, vb) in zip(ma.variants, mb.variants) {
+      let wa = try KerasModelReader.load(path: directory + "/a/" + va.file).parameters
+      let wb = try KerasModelReader.load(path: directory + "/b/" + vb.file).parameters
+      XCTAssertEqual(wa, wb, "\(va.id) weights differ after kill + resume")
+    }
+  }
+
+  func testRecipeMistakeFailsFastNamingTheLineAndKey() throws {
+    let recipe = try writeRecipe("bad.yaml", output: directory + "/x")
+    let text = try String(contentsOfFile: recipe, encoding: .utf8)
+      .replacingOccurrences(of: "branches: [low-rank:0.25]", with: "branches: [low-rnak:0.25]")
+    try text.write(toFile: recipe, atomically: true, encoding: .utf8)
+    let r = try CLI.run(arguments(recipe), timeout: 60)
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("bad.yaml:7:"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("supernet.branches[0]"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("low-rank"), "did-you-mean: \(r.stderr)")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x.work"))
+  }
+
+  func testHelpShowsExamples() throws {
+    let r = try CLI.run(["compress", "--help"])
+    XCTAssertEqual(r.status, 0)
+    XCTAssertTrue(r.stdout.contains("adascale compress --recipe recipes/fmnist.yaml"), r.stdout)
+  }
+
+  func manifest(_ bundle: String) throws -> Manifest {
+    try JSONDecoder().decode(
+      Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest.json")))
+  }
+}
