@@ -1,0 +1,161 @@
+import AdaProfile
+import Foundation
+
+/// Picks the variant to run in a context, with hysteresis, and learns from measured latency.
+/// Pure and allocation-light: no I/O, a few passes over the variants per decision.
+///
+/// **Decision rule** (docs/runtime.md). For variant `v` in context `c`:
+///
+///     predicted(v) = latency_nominal(v) · batch / (cpu share · freq scale · thermal factor) · corr(v)
+///     fits(v)      = memory(v, batch) ≤ (1 − headroom) · memory available     (unknown memory: fits)
+///     score(v)     = accuracy(v) − w(battery) · energy(v) / max energy
+///
+/// 1. The *ideal* choice: the best score among variants that fit, reach the accuracy floor and
+///    are on time (`predicted ≤ SLO`); ties go to lower energy, then lower latency. If none is
+///    on time: the fastest variant that fits and reaches the floor; if none reaches the floor:
+///    the fastest that fits; if none fits: the one needing least memory.
+/// 2. *Hysteresis* with the current variant `cur`:
+///    - `cur` does not fit, or is below the floor while another reaches it: switch now;
+///    - `cur` is predicted late: switch to the ideal (a faster one) after
+///      `lateDecisionsToSwitch` consecutive late predictions;
+///    - `cur` is on time: switch only to a variant that meets `(1 − upgradeMargin) · SLO`, scores
+///      at least `minimumGain` more, and stays the target for `upgradeDwell` consecutive decisions.
+/// 3. *Feedback*: after a run, `record` folds `measured / predicted-before-correction` into an
+///    EWMA `corr(v)`. A variant never measured uses the EWMA of all measurements.
+public struct VariantSelector: Sendable {
+  public let variants: [VariantProfile]
+  public var policy: Policy
+  /// Index of the variant the last decision chose.
+  public private(set) var current: Int?
+  /// Per-variant latency correction (measured / predicted), 1 until measured.
+  public private(set) var corrections: [Double]
+  /// EWMA of every measurement's ratio: the correction of variants not yet measured.
+  public private(set) var globalCorrection = 1.0
+  private var measured: [Bool]
+  private var lateStreak = 0
+  private var upgradeTarget: Int?
+  private var upgradeStreak = 0
+  private let maxEnergyByContext: Double
+
+  public init(variants: [VariantProfile], policy: Policy) {
+    precondition(!variants.isEmpty, "a selector needs at least one variant")
+    self.variants = variants
+    self.policy = policy
+    corrections = Array(repeating: 1, count: variants.count)
+    measured = Array(repeating: false, count: variants.count)
+    maxEnergyByContext = variants.flatMap { $0.energyByContext.map(\.energyMj) }.max() ?? 0
+  }
+
+  /// The index of variant `id`.
+  public func index(of id: String) -> Int? { variants.firstIndex { $0.id == id } }
+
+  /// The latency correction in use for variant `i`.
+  public func correction(_ i: Int) -> Double { measured[i] ? corrections[i] : globalCorrection }
+
+  /// Predicted latency of one call of variant `i` in `context`, corrected by feedback.
+  public func predictedMs(_ i: Int, in context: DeviceContext) -> Double {
+    variants[i].latencyMs(in: context, batch: policy.batch) * correction(i)
+  }
+
+  /// Decides which variant runs next in `context` (see the type's documentation).
+  public mutating func select(_ context: DeviceContext) -> Decision {
+    let eval = Evaluation(self, context)
+    let ideal = eval.ideal()
+    guard let cur = current else {
+      return commit(ideal.index, eval, reason: ideal.reason, rule: ideal.rule)
+    }
+    if cur == ideal.index {
+      lateStreak = 0
+      upgradeTarget = nil
+      upgradeStreak = 0
+      return commit(cur, eval, reason: "still " + ideal.reason, rule: ideal.rule)
+    }
+    let name = variants[cur].id
+    if !eval.fits[cur] {
+      return commit(
+        ideal.index, eval, reason: "\(name) \(eval.memoryText(cur)) → " + ideal.reason, rule: ideal.rule)
+    }
+    if !eval.reachesFloor[cur] && eval.reachesFloor[ideal.index] {
+      return commit(
+        ideal.index, eval, reason: "\(name) is below the accuracy floor → " + ideal.reason, rule: ideal.rule)
+    }
+    if !eval.onTime[cur] {
+      upgradeTarget = nil
+      upgradeStreak = 0
+      guard eval.predicted[ideal.index] < eval.predicted[cur] else {
+        return commit(cur, eval, reason: "\(name) predicted late but nothing fitting is faster", rule: .held)
+      }
+      lateStreak += 1
+      let late = "\(name) predicted \(ms(eval.predicted[cur])) > SLO \(ms(policy.sloMs ?? 0))"
+      if lateStreak >= policy.lateDecisionsToSwitch {
+        return commit(ideal.index, eval, reason: late + " → " + ideal.reason, rule: ideal.rule)
+      }
+      return commit(
+        cur, eval, reason: late + " (\(lateStreak)/\(policy.lateDecisionsToSwitch)), holding", rule: .held)
+    }
+    lateStreak = 0
+    guard let target = eval.upgradeTarget(from: cur) else {
+      upgradeTarget = nil
+      upgradeStreak = 0
+      return commit(
+        cur, eval, reason: "staying on \(name): \(variants[ideal.index].id) is not better by the margins",
+        rule: .held)
+    }
+    upgradeStreak = upgradeTarget == target ? upgradeStreak + 1 : 1
+    upgradeTarget = target
+    let better =
+      "\(variants[target].id) scores \(fixed(eval.score[target] - eval.score[cur], 4)) more, "
+      + "predicted \(ms(eval.predicted[target]))"
+    if upgradeStreak >= policy.upgradeDwell {
+      upgradeStreak = 0
+      upgradeTarget = nil
+      return commit(
+        target, eval, reason: better + " → switch" + eval.energyNote, rule: .better)
+    }
+    return commit(
+      cur, eval, reason: better + " (\(upgradeStreak)/\(policy.upgradeDwell)), holding \(name)", rule: .held)
+  }
+
+  /// Feeds back the latency measured for `decision`'s run: corr ← (1 − α)·corr + α·ratio, with
+  /// ratio = measured / (predicted before correction), clamped to `policy.ratioClamp`.
+  public mutating func record(_ decision: Decision, measuredMs: Double) {
+    guard let i = index(of: decision.variant), measuredMs.isFinite, measuredMs > 0,
+      decision.correction > 0, decision.predictedLatencyMs > 0
+    else { return }
+    let raw = decision.predictedLatencyMs / decision.correction
+    let ratio = min(max(measuredMs / raw, policy.ratioClamp.lowerBound), policy.ratioClamp.upperBound)
+    let a = policy.ewmaAlpha
+    corrections[i] = (1 - a) * correction(i) + a * ratio
+    measured[i] = true
+    globalCorrection = (1 - a) * globalCorrection + a * ratio
+  }
+
+  /// Forgets the current choice and the streaks (not the corrections).
+  public mutating func reset() {
+    current = nil
+    lateStreak = 0
+    upgradeTarget = nil
+    upgradeStreak = 0
+  }
+
+  private mutating func commit(_ i: Int, _ eval: Evaluation, reason: String, rule: Decision.Rule) -> Decision {
+    let previous = current.map { variants[$0].id }
+    let switched = current != nil && current != i
+    current = i
+    if switched {
+      lateStreak = 0
+      upgradeTarget = nil
+      upgradeStreak = 0
+    }
+    return Decision(
+      variant: variants[i].id, reason: reason, predictedLatencyMs: eval.predicted[i], switched: switched,
+      previous: previous, rule: rule, onTime: eval.onTime[i], fits: eval.fits[i], correction: correction(i),
+      energyWeight: eval.weight, energyMj: eval.energy[i], accuracy: variants[i].accuracy)
+  }
+
+  var maxEnergy: Double { maxEnergyByContext }
+}
+
+func ms(_ v: Double) -> String { fixed(v, v < 10 ? 2 : 1) + " ms" }
+
+func fixed(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
