@@ -106,13 +106,16 @@ extension ModelBundle {
     for (i, v) in manifest.variants.enumerated() {
       let at = "variants[\(i)]"
       guard ids.insert(v.id).inserted else {
-        throw AdaError(.invalidValue, file: manifestPath, path: "\(at).id", "variant id '\(v.id)' appears twice")
+        throw AdaError(
+          .invalidValue, file: manifestPath, path: "\(at).id", "variant id '\(v.id)' appears twice")
       }
       try check(v.accuracy, "\(at).accuracy", manifestPath, "an accuracy in [0, 1]") { $0 >= 0 && $0 <= 1 }
       try check(v.latencyMs, "\(at).latency_ms", manifestPath, "a latency > 0 ms") { $0 > 0 }
       try check(v.energyMj, "\(at).energy_mj", manifestPath, "an energy ≥ 0 mJ") { $0 >= 0 }
       try check(v.searchAccuracy, "\(at).search_accuracy", manifestPath, "a finite number") { _ in true }
-      try check(v.predictedLatencyMs, "\(at).predicted_latency_ms", manifestPath, "a finite number") { _ in true }
+      try check(v.predictedLatencyMs, "\(at).predicted_latency_ms", manifestPath, "a finite number") { _ in
+        true
+      }
       guard v.peakMemoryBytes >= 0, v.weightBytes >= 0 else {
         throw AdaError(
           .invalidValue, file: manifestPath, path: "\(at).peak_memory_bytes", "memory sizes must be ≥ 0")
@@ -153,7 +156,8 @@ extension ModelBundle {
       try check(row.energyMj, "\(at).energy_mj", lutPath, "an energy ≥ 0 mJ") { $0 >= 0 }
       try check(row.accuracy, "\(at).accuracy", lutPath, "an accuracy in [0, 1]") { $0 >= 0 && $0 <= 1 }
       guard row.memoryBytes >= 0 else {
-        throw AdaError(.invalidValue, file: lutPath, path: "\(at).memory_bytes", "expected ≥ 0, found \(row.memoryBytes)")
+        throw AdaError(
+          .invalidValue, file: lutPath, path: "\(at).memory_bytes", "expected ≥ 0, found \(row.memoryBytes)")
       }
     }
   }

@@ -51,7 +51,8 @@ public struct ModelBundle: Sendable {
     let entries = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
     guard !entries.isEmpty else {
       throw AdaError(
-        .missing, file: directory, "bundle directory is empty; expected manifest.json, lut.json and variants/",
+        .missing, file: directory,
+        "bundle directory is empty; expected manifest.json, lut.json and variants/",
         hint: "the bundle may not have been written completely; run `adascale compress` again")
     }
     let manifest = try BundleJSON.decode(

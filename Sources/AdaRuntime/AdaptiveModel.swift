@@ -27,7 +27,7 @@ public final class AdaptiveModel {
   }
 
   public let bundle: ModelBundle
-  public private(set) var selector: VariantSelector
+  public internal(set) var selector: VariantSelector
   /// Where contexts come from; nil: `fixedContext` is used (tests, replay).
   public var monitor: ResourceMonitor?
   /// The context used when there is no monitor.
@@ -57,7 +57,8 @@ public final class AdaptiveModel {
     sampleInterval: Double = 0.05, threads: Int = BLAS.threads
   ) throws(AdaError) {
     self.bundle = bundle
-    selector = VariantSelector(variants: try VariantProfile.profiles(from: bundle, device: device), policy: policy)
+    selector = VariantSelector(
+      variants: try VariantProfile.profiles(from: bundle, device: device), policy: policy)
     self.monitor = monitor
     self.memoryBudgetBytes = memoryBudgetBytes
     self.sampleInterval = sampleInterval

@@ -76,7 +76,8 @@ public struct ContextTrace: Sendable {
     guard columns != nil else {
       throw AdaError(
         .badFormat, file: file,
-        "the trace has no header; expected columns \((requiredColumns + optionalColumns).joined(separator: ","))")
+        "the trace has no header; expected columns \((requiredColumns + optionalColumns).joined(separator: ","))"
+      )
     }
     guard !rows.isEmpty else { throw AdaError(.missing, file: file, "the trace has a header but no rows") }
     return ContextTrace(file: file, rows: rows)
@@ -105,7 +106,9 @@ public struct ContextTrace: Sendable {
   private static func set(
     _ row: inout Row, _ column: String, _ cell: String, file: String, line: Int
   ) throws(AdaError) {
-    func number(_ expected: String, optional: Bool = false, _ valid: (Double) -> Bool) throws(AdaError) -> Double? {
+    func number(_ expected: String, optional: Bool = false, _ valid: (Double) -> Bool) throws(AdaError)
+      -> Double?
+    {
       if cell.isEmpty && optional { return nil }
       guard let v = Double(cell), v.isFinite, valid(v) else {
         throw AdaError(
@@ -118,13 +121,16 @@ public struct ContextTrace: Sendable {
     case "t": row.t = try number("seconds ≥ 0") { $0 >= 0 }!
     case "cpu_share": row.context.cpuShare = try number("a CPU share in (0, 1]") { $0 > 0 && $0 <= 1 }!
     case "mem_available_mb":
-      row.context.memoryAvailableMB = try number("megabytes > 0, or empty for unknown", optional: true) { $0 > 0 }
+      row.context.memoryAvailableMB = try number("megabytes > 0, or empty for unknown", optional: true) {
+        $0 > 0
+      }
     case "battery":
       row.context.batteryLevel = try number("a level in [0, 1], or empty for mains", optional: true) {
         $0 >= 0 && $0 <= 1
       }
     case "freq_scale":
-      row.context.frequencyScale = try number("a frequency scale in (0, 1]", optional: true) { $0 > 0 && $0 <= 1 } ?? 1
+      row.context.frequencyScale =
+        try number("a frequency scale in (0, 1]", optional: true) { $0 > 0 && $0 <= 1 } ?? 1
     default:
       if cell.isEmpty { return }
       guard let state = ThermalState(rawValue: cell) else {

@@ -26,7 +26,9 @@ extension ResourceMonitor {
     let thermalZones: [String]
 
     init(root: String) {
-      func p(_ relative: String) -> String { URL(fileURLWithPath: root).appendingPathComponent(relative).path }
+      func p(_ relative: String) -> String {
+        URL(fileURLWithPath: root).appendingPathComponent(relative).path
+      }
       let fm = FileManager.default
       stat = p("proc/stat")
       selfStat = p("proc/self/stat")
@@ -47,7 +49,8 @@ extension ResourceMonitor {
         let usage = firstExisting(inGroup("sys/fs/cgroup", v2, "memory.current"))
       {
         cgroupMemory = (limit, usage)
-      } else if let limit = firstExisting(inGroup("sys/fs/cgroup/memory", groups["memory"], "memory.limit_in_bytes")),
+      } else if let limit = firstExisting(
+        inGroup("sys/fs/cgroup/memory", groups["memory"], "memory.limit_in_bytes")),
         let usage = firstExisting(inGroup("sys/fs/cgroup/memory", groups["memory"], "memory.usage_in_bytes"))
       {
         cgroupMemory = (limit, usage)
@@ -60,7 +63,10 @@ extension ResourceMonitor {
         let group = groups["cpu"]
         let dirs = ["sys/fs/cgroup/cpu", "sys/fs/cgroup/cpu,cpuacct"]
         let quota = firstExisting(dirs.flatMap { inGroup($0, group, "cpu.cfs_quota_us") })
-        let period = quota.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("cpu.cfs_period_us").path }
+        let period = quota.map {
+          URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("cpu.cfs_period_us")
+            .path
+        }
         cgroupCPU = quota.map { ($0, period) }
       }
 
@@ -70,7 +76,8 @@ extension ResourceMonitor {
       }
       frequencies = cpuNames.sorted().compactMap { name in
         let dir = cpuDir + "/" + name + "/cpufreq"
-        guard let maxText = Sources.read(dir + "/cpuinfo_max_freq"), let maxKHz = Double(Parse.trimmed(maxText)),
+        guard let maxText = Sources.read(dir + "/cpuinfo_max_freq"),
+          let maxKHz = Double(Parse.trimmed(maxText)),
           maxKHz > 0, fm.fileExists(atPath: dir + "/scaling_cur_freq")
         else { return nil }
         return (dir + "/scaling_cur_freq", maxKHz)
@@ -81,8 +88,10 @@ extension ResourceMonitor {
         .first { Sources.read($0 + "/type").map(Parse.trimmed) == "Battery" }
 
       let thermalDir = p("sys/class/thermal")
-      thermalZones = ((try? fm.contentsOfDirectory(atPath: thermalDir)) ?? []).filter { $0.hasPrefix("thermal_zone") }
-        .sorted().map { thermalDir + "/" + $0 + "/temp" }.filter { fm.fileExists(atPath: $0) }
+      thermalZones = ((try? fm.contentsOfDirectory(atPath: thermalDir)) ?? []).filter {
+        $0.hasPrefix("thermal_zone")
+      }
+      .sorted().map { thermalDir + "/" + $0 + "/temp" }.filter { fm.fileExists(atPath: $0) }
     }
 
     func read(_ path: String) -> String? { Sources.read(path) }
@@ -139,7 +148,8 @@ enum Parse {
 
   /// Number of `cpuN` lines in `/proc/stat`.
   static func cpuCount(_ stat: String) -> Int {
-    stat.split(separator: "\n").filter { $0.hasPrefix("cpu") && $0.dropFirst(3).first?.isNumber == true }.count
+    stat.split(separator: "\n").filter { $0.hasPrefix("cpu") && $0.dropFirst(3).first?.isNumber == true }
+      .count
   }
 
   /// The aggregate `cpu` line: `cpu user nice system idle iowait irq softirq steal guest guest_nice`.
@@ -169,7 +179,9 @@ enum Parse {
 
   /// `MemAvailable:  123456 kB` → bytes.
   static func memAvailable(_ text: String) -> Int? {
-    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }) else { return nil }
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }) else {
+      return nil
+    }
     let parts = line.split(separator: " ", omittingEmptySubsequences: true)
     guard parts.count >= 2, let kb = Int(parts[1]) else { return nil }
     return kb * 1024
@@ -198,7 +210,8 @@ enum Parse {
   /// v2 `cpu.max`: `max 100000` (unlimited) or `quota period` → cores.
   static func cpuMax(_ text: String) -> Double? {
     let parts = trimmed(text).split(separator: " ")
-    guard parts.count == 2, parts[0] != "max", let q = Double(parts[0]), let p = Double(parts[1]), q > 0, p > 0
+    guard parts.count == 2, parts[0] != "max", let q = Double(parts[0]), let p = Double(parts[1]), q > 0,
+      p > 0
     else { return nil }
     return q / p
   }

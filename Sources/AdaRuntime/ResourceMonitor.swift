@@ -39,7 +39,9 @@ public struct ResourceMonitor: Sendable {
   private var reference: (time: Double, cpu: CPUTimes, selfTicks: Int?)?
   private var lastShares: (busy: Double, own: Double?)?
 
-  public init(root: String = "/", clock: @escaping @Sendable () -> Double = monotonicSeconds, cpuWindow: Double = 0.25) {
+  public init(
+    root: String = "/", clock: @escaping @Sendable () -> Double = monotonicSeconds, cpuWindow: Double = 0.25
+  ) {
     self.root = root
     self.clock = clock
     self.cpuWindow = cpuWindow
@@ -67,7 +69,9 @@ public struct ResourceMonitor: Sendable {
     s.cgroupMemoryUsageBytes = usage
     s.frequencyScale = sources.readFrequencyScale()
     if let battery = sources.battery {
-      s.batteryLevel = sources.read(battery + "/capacity").flatMap { Double(Parse.trimmed($0)) }.map { $0 / 100 }
+      s.batteryLevel = sources.read(battery + "/capacity").flatMap { Double(Parse.trimmed($0)) }.map {
+        $0 / 100
+      }
       s.batteryStatus = sources.read(battery + "/status").map(Parse.trimmed)
     }
     s.temperatureC = sources.thermalZones.compactMap { zone in

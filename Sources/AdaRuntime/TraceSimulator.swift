@@ -87,7 +87,8 @@ public enum TraceSimulator {
       let v = variants[selector.current!]
       let r = adaptive.add(v, row.context, policy, switched: d.switched)
       steps.append(
-        Step(t: row.t, line: row.line, context: row.context, decision: d, latencyMs: r.latency, late: r.late,
+        Step(
+          t: row.t, line: row.line, context: row.context, decision: d, latencyMs: r.latency, late: r.late,
           memoryViolation: r.memoryViolation))
     }
     let fixed = variants.map { v in
@@ -117,7 +118,8 @@ public enum TraceSimulator {
     ) -> (latency: Double, late: Bool, memoryViolation: Bool) {
       let t = v.latencyMs(in: c, batch: p.batch)
       let isLate = p.sloMs.map { t > $0 } ?? false
-      let overMemory = c.memoryAvailableMB.map { Double(v.memoryBytes(batch: p.batch)) > $0 * 1_048_576 } ?? false
+      let overMemory =
+        c.memoryAvailableMB.map { Double(v.memoryBytes(batch: p.batch)) > $0 * 1_048_576 } ?? false
       rows += 1
       late += isLate ? 1 : 0
       accuracy += v.accuracy
@@ -134,7 +136,8 @@ public enum TraceSimulator {
       let n = Double(max(rows, 1))
       return Outcome(
         policy: policy, variant: variant, rows: rows, sloViolations: late, sloViolationRate: Double(late) / n,
-        meanAccuracy: accuracy / n, energyJ: energyMj / 1000, switches: switches, memoryViolations: memoryViolations,
+        meanAccuracy: accuracy / n, energyJ: energyMj / 1000, switches: switches,
+        memoryViolations: memoryViolations,
         meanLatencyMs: latency / n, maxLatencyMs: maxLatency, variantRows: variantRows)
     }
   }

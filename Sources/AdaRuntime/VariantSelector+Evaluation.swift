@@ -118,7 +118,10 @@ extension VariantSelector {
         )
       }
       let smallest = all.min { memory[$0] < memory[$1] }!
-      return (smallest, .leastMemory, "no variant fits the memory: least memory, \(describe(smallest)), \(memoryText(smallest))")
+      return (
+        smallest, .leastMemory,
+        "no variant fits the memory: least memory, \(describe(smallest)), \(memoryText(smallest))"
+      )
     }
 
     /// The voluntary-switch target from `cur` (on time): the best variant that fits, reaches the

@@ -138,7 +138,8 @@ public struct VariantSelector: Sendable {
     upgradeStreak = 0
   }
 
-  private mutating func commit(_ i: Int, _ eval: Evaluation, reason: String, rule: Decision.Rule) -> Decision {
+  private mutating func commit(_ i: Int, _ eval: Evaluation, reason: String, rule: Decision.Rule) -> Decision
+  {
     let previous = current.map { variants[$0].id }
     let switched = current != nil && current != i
     current = i

@@ -23,7 +23,7 @@ struct AdaScale {
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
-      ApplyCommand.self, ProfileCommand.self,
+      ApplyCommand.self, ProfileCommand.self, RunCommand.self, SimulateCommand.self,
     ])
 
   static func main() {

@@ -37,7 +37,8 @@ final class BundleReaderTests: XCTestCase {
 
   /// Two variants, a nominal context and one LUT row each.
   func writeBundle(edit: (inout Manifest, inout LookupTable) -> Void = { _, _ in }) throws {
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("variants"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("variants"), withIntermediateDirectories: true)
     try KerasModelWriter.save(Self.model(hidden: 2), to: dir.appendingPathComponent("variants/small.h5").path)
     try KerasModelWriter.save(Self.model(hidden: 6), to: dir.appendingPathComponent("variants/big.h5").path)
     var manifest = Manifest(
@@ -46,7 +47,8 @@ final class BundleReaderTests: XCTestCase {
       recipe: .init(name: "r", file: "r.yaml", sha256: "cd"), seed: 3,
       host: .init(cpu: "cpu", cores: 2, blas: "OpenBLAS", threads: 1),
       dataset: .init(name: "d", trainExamples: 1, validationExamples: 1, testExamples: 1),
-      timings: .init(baselineSeconds: 0, supernetSeconds: 0, searchSeconds: 0, emitSeconds: 0, totalSeconds: 0),
+      timings: .init(
+        baselineSeconds: 0, supernetSeconds: 0, searchSeconds: 0, emitSeconds: 0, totalSeconds: 0),
       search: .init(algorithm: "nsga2", evaluations: 1, generations: 1, paretoSize: 2, hypervolume: 0),
       devices: ["host"], contexts: [.init(name: "nominal", context: DeviceContext())],
       variants: [
@@ -136,7 +138,9 @@ final class BundleReaderTests: XCTestCase {
 
   func testWrongFieldTypeIsNamed() throws {
     try writeBundle()
-    try replace(in: "manifest.json", "\"accuracy\" : 0.9,\n      \"energy_mj\"", with: "\"accuracy\" : \"high\",\n      \"energy_mj\"")
+    try replace(
+      in: "manifest.json", "\"accuracy\" : 0.9,\n      \"energy_mj\"",
+      with: "\"accuracy\" : \"high\",\n      \"energy_mj\"")
     assertOpenFails(.badFormat, "manifest.json", "variants[1].accuracy")
   }
 
@@ -149,7 +153,8 @@ final class BundleReaderTests: XCTestCase {
   func testWrongFormat() throws {
     try writeBundle()
     try replace(in: "manifest.json", "\"adascale-bundle\"", with: "\"something-else\"")
-    assertOpenFails(.invalidValue, "manifest.json: format", "expected 'adascale-bundle', found 'something-else'")
+    assertOpenFails(
+      .invalidValue, "manifest.json: format", "expected 'adascale-bundle', found 'something-else'")
   }
 
   func testNewerFormatVersionAsksForAnUpgrade() throws {

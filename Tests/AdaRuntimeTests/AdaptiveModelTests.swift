@@ -90,8 +90,11 @@ final class AdaptiveModelTests: XCTestCase {
     let root = Fixtures.temporaryDirectory("adascale-fakeroot")
     defer { try? FileManager.default.removeItem(at: root) }
     let meminfo = root.appendingPathComponent("proc/meminfo")
-    try FileManager.default.createDirectory(at: meminfo.deletingLastPathComponent(), withIntermediateDirectories: true)
-    func memory(_ mb: Int) throws { try "MemAvailable: \(mb * 1024) kB\n".write(to: meminfo, atomically: true, encoding: .utf8) }
+    try FileManager.default.createDirectory(
+      at: meminfo.deletingLastPathComponent(), withIntermediateDirectories: true)
+    func memory(_ mb: Int) throws {
+      try "MemAvailable: \(mb * 1024) kB\n".write(to: meminfo, atomically: true, encoding: .utf8)
+    }
     try memory(1000)
     let monitor = ResourceMonitor(root: root.path, clock: { clock.now })
     let model = try AdaptiveModel(bundle: path, policy: Policy(sloMs: 6), monitor: monitor)

@@ -21,13 +21,16 @@ final class ResourceMonitorTests: XCTestCase {
 
   func write(_ relative: String, _ text: String) {
     let url = root.appendingPathComponent(relative)
-    try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try! FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try! text.write(to: url, atomically: true, encoding: .utf8)
   }
 
   /// `/proc/stat` for two CPUs with aggregate `cpu user nice system idle iowait irq softirq steal`.
   func stat(busy: Int, idle: Int) {
-    write("proc/stat", "cpu  \(busy) 0 0 \(idle) 0 0 0 0 0 0\ncpu0 1 0 0 1 0 0 0 0 0 0\ncpu1 1 0 0 1 0 0 0 0 0 0\nintr 5\n")
+    write(
+      "proc/stat",
+      "cpu  \(busy) 0 0 \(idle) 0 0 0 0 0 0\ncpu0 1 0 0 1 0 0 0 0 0 0\ncpu1 1 0 0 1 0 0 0 0 0 0\nintr 5\n")
   }
 
   func selfStat(ticks: Int) {
@@ -130,7 +133,8 @@ final class ResourceMonitorTests: XCTestCase {
     let s = m.sample()
     XCTAssertEqual(s.memoryAvailableBytes, 192 << 20)
     XCTAssertEqual(s.cgroupCPULimit!, 0.5, accuracy: 1e-12)
-    XCTAssertEqual(s.deviceContext(threads: 1).cpuShare, 0.5, accuracy: 1e-12, "no /proc/stat: the quota alone")
+    XCTAssertEqual(
+      s.deviceContext(threads: 1).cpuShare, 0.5, accuracy: 1e-12, "no /proc/stat: the quota alone")
   }
 
   func testV1UnlimitedSentinelIsNoLimit() {
@@ -183,9 +187,11 @@ final class ResourceMonitorTests: XCTestCase {
 
   func testThermalThresholds() {
     let t = ThermalThresholds()
-    XCTAssertEqual([40, 70, 79.9, 80, 89, 90, 120].map { t.state($0) }, [
-      .nominal, .fair, .fair, .serious, .serious, .critical, .critical,
-    ])
+    XCTAssertEqual(
+      [40, 70, 79.9, 80, 89, 90, 120].map { t.state($0) },
+      [
+        .nominal, .fair, .fair, .serious, .serious, .critical, .critical,
+      ])
   }
 
   func testRealSystemSampleNeverCrashes() {

@@ -58,7 +58,8 @@ enum TestBundle {
       recipe: .init(name: "test", file: "test.yaml", sha256: "00"), seed: 1,
       host: .init(cpu: "test cpu", cores: 2, blas: "OpenBLAS", threads: 1),
       dataset: .init(name: "test", trainExamples: 10, validationExamples: 10, testExamples: 10),
-      timings: .init(baselineSeconds: 0, supernetSeconds: 1, searchSeconds: 1, emitSeconds: 1, totalSeconds: 3),
+      timings: .init(
+        baselineSeconds: 0, supernetSeconds: 1, searchSeconds: 1, emitSeconds: 1, totalSeconds: 3),
       search: .init(algorithm: "nsga2", evaluations: 10, generations: 2, paretoSize: 4, hypervolume: 0.5),
       devices: ["host"], contexts: contexts, variants: variants)
   }
@@ -86,7 +87,9 @@ enum TestBundle {
   }
 
   /// Writes a bundle of `specs` into a fresh temporary directory and returns its path.
-  static func write(_ specs: [Spec] = realistic, edit: (inout Manifest, inout LookupTable) -> Void = { _, _ in })
+  static func write(
+    _ specs: [Spec] = realistic, edit: (inout Manifest, inout LookupTable) -> Void = { _, _ in }
+  )
     throws -> String
   {
     let dir = Fixtures.temporaryDirectory("adascale-bundle")
@@ -94,7 +97,8 @@ enum TestBundle {
       at: dir.appendingPathComponent("variants"), withIntermediateDirectories: true)
     for (i, s) in specs.enumerated() {
       try KerasModelWriter.save(
-        model(hidden: s.hidden, seed: UInt64(i + 1)), to: dir.appendingPathComponent("variants/\(s.id).h5").path)
+        model(hidden: s.hidden, seed: UInt64(i + 1)),
+        to: dir.appendingPathComponent("variants/\(s.id).h5").path)
     }
     var m = manifest(specs, contexts: contexts)
     var l = lut(specs)

@@ -32,7 +32,8 @@ final class TraceSimulatorTests: XCTestCase {
     XCTAssertEqual(v3.switches, 0)
     XCTAssertEqual(v3.meanAccuracy, 0.91, accuracy: 1e-12)
     // Energy: nominal rows use the nominal LUT energy; the busy context is nearest for cpu 0.4.
-    XCTAssertEqual(v3.energyJ, (4.8 * 4) / 1000, accuracy: 1e-12, "profiles from specs carry nominal energy only")
+    XCTAssertEqual(
+      v3.energyJ, (4.8 * 4) / 1000, accuracy: 1e-12, "profiles from specs carry nominal energy only")
     XCTAssertEqual(report.fixed.map(\.variant), ["v0", "v1", "v2", "v3"])
   }
 
@@ -85,7 +86,8 @@ final class TraceSimulatorTests: XCTestCase {
       file: "x.csv")
     XCTAssertEqual(
       t.rows[0].context,
-      DeviceContext(cpuShare: 0.5, frequencyScale: 0.8, memoryAvailableMB: nil, batteryLevel: 0.5, thermal: .serious))
+      DeviceContext(
+        cpuShare: 0.5, frequencyScale: 0.8, memoryAvailableMB: nil, batteryLevel: 0.5, thermal: .serious))
     XCTAssertEqual(t.rows[1].context, DeviceContext(memoryAvailableMB: 64))
     XCTAssertEqual(t.rows.map(\.line), [3, 4])
   }
@@ -98,12 +100,21 @@ final class TraceSimulatorTests: XCTestCase {
       } catch { return error }
     }
     let header = "t,cpu_share,mem_available_mb,battery\n"
-    XCTAssertEqual(error(header + "0,1,10,\n1,abc,10,\n")?.description, "bad.csv:3: cpu_share: expected a CPU share in (0, 1], found 'abc'")
-    XCTAssertEqual(error(header + "0,1.5,10,\n")?.description, "bad.csv:2: cpu_share: expected a CPU share in (0, 1], found '1.5'")
-    XCTAssertEqual(error(header + "0,1,10\n")?.description, "bad.csv:2: expected 4 columns (t,cpu_share,mem_available_mb,battery), found 3")
+    XCTAssertEqual(
+      error(header + "0,1,10,\n1,abc,10,\n")?.description,
+      "bad.csv:3: cpu_share: expected a CPU share in (0, 1], found 'abc'")
+    XCTAssertEqual(
+      error(header + "0,1.5,10,\n")?.description,
+      "bad.csv:2: cpu_share: expected a CPU share in (0, 1], found '1.5'")
+    XCTAssertEqual(
+      error(header + "0,1,10\n")?.description,
+      "bad.csv:2: expected 4 columns (t,cpu_share,mem_available_mb,battery), found 3")
     XCTAssertEqual(error("t,cpu_share,battery\n")?.path, "mem_available_mb")
-    XCTAssertEqual(error("t,cpu,mem_available_mb,battery\n")?.description.hasPrefix("bad.csv:1: column 2: unknown column 'cpu'"), true)
-    XCTAssertEqual(error(header + "2,1,10,\n1,1,10,\n")?.description.hasPrefix("bad.csv:3: t: time goes backwards"), true)
+    XCTAssertEqual(
+      error("t,cpu,mem_available_mb,battery\n")?.description.hasPrefix(
+        "bad.csv:1: column 2: unknown column 'cpu'"), true)
+    XCTAssertEqual(
+      error(header + "2,1,10,\n1,1,10,\n")?.description.hasPrefix("bad.csv:3: t: time goes backwards"), true)
     XCTAssertEqual(error(header + "0,1,10,2\n")?.path, "battery")
     XCTAssertEqual(error("t,cpu_share,mem_available_mb,battery,thermal\n0,1,,,warm\n")?.path, "thermal")
     XCTAssertEqual(error(header)?.kind, .missing)
