@@ -2,7 +2,7 @@
 # The adaptation loop, live: `adascale run` streams batches through a bundle while a CPU hog
 # starts and stops, and prints per batch which variant ran, why, and predicted vs measured ms.
 #
-#   tools/demo_adapt.sh BUNDLE [--slo-ms N] [--batch N] [--period-ms P] [--hogs H] [--phase S]
+#   tools/demo_adapt.sh BUNDLE [--slo-ms N] [--batch 16] [--period-ms 20] [--hogs H] [--phase 6]
 #   tools/demo_adapt.sh --make-bundle DIR      # a small demo bundle from the committed CNN fixture
 #
 # Timeline (phase S seconds each, default 6): idle → H busy-loop processes (default: one per
@@ -26,8 +26,8 @@ fi
 CNN="Tests/Fixtures/keras/fmnist_cnn.h5"
 INPUT="Tests/Fixtures/keras/fmnist_cnn.io.h5"
 
-# --make-bundle DIR: four variants of the CNN fixture (original, low-rank, pruned, pruned +
-# low-rank), each evaluated on 2000 Fashion-MNIST test images and profiled on this host; the
+# --make-bundle DIR: four variants of the CNN fixture (original; 25%, 50% and 75% of the
+# channels pruned, each fine-tuned for one epoch by distillation), each evaluated on 2000 Fashion-MNIST test images and profiled on this host; the
 # manifest and lookup table are written in the bundle format (docs/runtime.md). Not a search:
 # a stand-in until `adascale compress` bundles exist.
 make_bundle() {
@@ -35,7 +35,7 @@ make_bundle() {
   local work
   work="$(mktemp -d)"
   mkdir -p "$dir/variants"
-  local specs=("v3:" "v2:low-rank:0.25" "v1:prune-channels:0.5" "v0:prune-channels:0.75,low-rank:0.25")
+  local specs=("v3:" "v2:prune-channels:0.25" "v1:prune-channels:0.5" "v0:prune-channels:0.75")
   for spec in "${specs[@]}"; do
     local id="${spec%%:*}" ops="${spec#*:}"
     if [[ -z "$ops" ]]; then
@@ -55,7 +55,7 @@ make_bundle() {
   python3 - "$dir" "$work" <<'PY'
 import json, sys, datetime
 d, work = sys.argv[1], sys.argv[2]
-ops = {"v3": "base", "v2": "low-rank:0.25", "v1": "prune-channels:0.5", "v0": "prune-channels:0.75+low-rank:0.25"}
+ops = {"v3": "base", "v2": "prune-channels:0.25", "v1": "prune-channels:0.5", "v0": "prune-channels:0.75"}
 variants, rows = [], []
 for vid in ["v0", "v1", "v2", "v3"]:
     ev = json.load(open(f"{work}/{vid}.eval.json"))
@@ -106,7 +106,7 @@ fi
 BUNDLE="$1"
 shift
 SLO=""
-BATCH=1
+BATCH=16
 PERIOD=20
 HOGS="$(nproc)"
 PHASE=6

@@ -15,6 +15,10 @@ public struct SwitchCost: Codable, Hashable, Sendable {
   /// Over the decisions that switched variant (nil when none did).
   public var switchMeanUs: Double?
   public var switchP99Us: Double?
+  /// One `ResourceMonitor.sample()` on this machine (every source it found), when measured.
+  /// `AdaptiveModel` samples at most every `sampleInterval` (50 ms), not per decision.
+  public var sampleMeanUs: Double?
+  public var sampleP99Us: Double?
 
   /// Summarises per-decision times (µs) and which of them switched.
   public init(times: [Double], switched: [Bool]) {
@@ -45,14 +49,19 @@ public struct SwitchCost: Codable, Hashable, Sendable {
     case maxUs = "max_us"
     case switchMeanUs = "switch_mean_us"
     case switchP99Us = "switch_p99_us"
+    case sampleMeanUs = "sample_mean_us"
+    case sampleP99Us = "sample_p99_us"
   }
 }
 
 extension AdaptiveModel {
   /// Loads every variant, then times `decisions` rounds of select + swap with the contexts of
-  /// `contexts` in turn (cycling), without the monitor. The selector's state (current variant,
-  /// streaks, corrections) is restored afterwards.
-  public func measureSwitching(contexts: [DeviceContext], decisions: Int) throws(AdaError) -> SwitchCost {
+  /// `contexts` in turn (cycling), without the monitor; then `samples` calls of the monitor's
+  /// `sample()` (this model's monitor, else one on the real `/proc` and `/sys`). The selector's
+  /// state (current variant, streaks, corrections) is restored afterwards.
+  public func measureSwitching(
+    contexts: [DeviceContext], decisions: Int, samples: Int = 1000
+  ) throws(AdaError) -> SwitchCost {
     precondition(!contexts.isEmpty && decisions > 0, "need contexts and at least one decision")
     for v in selector.variants { try swap(to: v.id) }
     let saved = selector
@@ -69,6 +78,17 @@ extension AdaptiveModel {
       times.append((ResourceMonitor.monotonicSeconds() - start) * 1e6)
       switched.append(d.switched)
     }
-    return SwitchCost(times: times, switched: switched)
+    var cost = SwitchCost(times: times, switched: switched)
+    if samples > 0 {
+      var m = monitor ?? ResourceMonitor()
+      let sampleTimes = (0..<samples).map { _ in
+        let start = ResourceMonitor.monotonicSeconds()
+        _ = m.sample()
+        return (ResourceMonitor.monotonicSeconds() - start) * 1e6
+      }.sorted()
+      cost.sampleMeanUs = sampleTimes.reduce(0, +) / Double(samples)
+      cost.sampleP99Us = SwitchCost.percentile(sampleTimes, 0.99)
+    }
+    return cost
   }
 }

@@ -135,7 +135,9 @@ struct SimulateCommand: ParsableCommand {
         "switch cost (select + swap, variants loaded): mean \(fmt(c.meanUs, 2)) µs, p50 \(fmt(c.p50Us, 2)) µs, "
           + "p99 \(fmt(c.p99Us, 2)) µs, max \(fmt(c.maxUs, 1)) µs over \(c.decisions) decisions; "
           + "\(c.switches) switches: mean \(c.switchMeanUs.map { fmt($0, 2) } ?? "-") µs, "
-          + "p99 \(c.switchP99Us.map { fmt($0, 2) } ?? "-") µs")
+          + "p99 \(c.switchP99Us.map { fmt($0, 2) } ?? "-") µs; resource sample: mean "
+          + "\(c.sampleMeanUs.map { fmt($0, 1) } ?? "-") µs, p99 \(c.sampleP99Us.map { fmt($0, 1) } ?? "-") µs"
+      )
     }
     out.append("energy is modelled (lut.json); latency is the lookup table's, scaled by each row's context")
     return out.joined(separator: "\n")
