@@ -20,18 +20,22 @@ import Foundation
 ///      `lateDecisionsToSwitch` consecutive late predictions;
 ///    - `cur` is on time: switch only to a variant that meets `(1 − upgradeMargin) · SLO`, scores
 ///      at least `minimumGain` more, and stays the target for `upgradeDwell` consecutive decisions.
-/// 3. *Feedback*: after a run, `record` folds `measured / predicted-before-correction` into an
-///    EWMA `corr(v)`. A variant never measured uses the EWMA of all measurements.
+/// 3. *Feedback*: `corr(v) = g · b(v)`. After a run, `record` folds the ratio
+///    `r = measured / predicted-before-correction` into a machine-wide factor `g` (fast EWMA: what
+///    the monitor does not see, e.g. load it cannot attribute, affects every variant) and a
+///    per-variant bias `b(v)` (EWMA 15× slower, of `r / g`: how this variant departs from its LUT
+///    figure). A variant that is not running keeps its bias but follows `g`, so its estimate
+///    does not go stale while another variant runs.
 public struct VariantSelector: Sendable {
   public let variants: [VariantProfile]
   public var policy: Policy
   /// Index of the variant the last decision chose.
   public private(set) var current: Int?
-  /// Per-variant latency correction (measured / predicted), 1 until measured.
-  public private(set) var corrections: [Double]
-  /// EWMA of every measurement's ratio: the correction of variants not yet measured.
+  /// Per-variant bias `b(v)` of measured over predicted latency relative to `globalCorrection`
+  /// (starts at 1).
+  public private(set) var biases: [Double]
+  /// Machine-wide factor `g`: EWMA of `ratio / b(v)` over every measurement.
   public private(set) var globalCorrection = 1.0
-  private var measured: [Bool]
   private var lateStreak = 0
   private var upgradeTarget: Int?
   private var upgradeStreak = 0
@@ -41,16 +45,15 @@ public struct VariantSelector: Sendable {
     precondition(!variants.isEmpty, "a selector needs at least one variant")
     self.variants = variants
     self.policy = policy
-    corrections = Array(repeating: 1, count: variants.count)
-    measured = Array(repeating: false, count: variants.count)
+    biases = Array(repeating: 1, count: variants.count)
     maxEnergyByContext = variants.flatMap { $0.energyByContext.map(\.energyMj) }.max() ?? 0
   }
 
   /// The index of variant `id`.
   public func index(of id: String) -> Int? { variants.firstIndex { $0.id == id } }
 
-  /// The latency correction in use for variant `i`.
-  public func correction(_ i: Int) -> Double { measured[i] ? corrections[i] : globalCorrection }
+  /// The latency correction in use for variant `i`: `g · b(i)`.
+  public func correction(_ i: Int) -> Double { globalCorrection * biases[i] }
 
   /// Predicted latency of one call of variant `i` in `context`, corrected by feedback.
   public func predictedMs(_ i: Int, in context: DeviceContext) -> Double {
@@ -116,8 +119,15 @@ public struct VariantSelector: Sendable {
       cur, eval, reason: better + " (\(upgradeStreak)/\(policy.upgradeDwell)), holding \(name)", rule: .held)
   }
 
-  /// Feeds back the latency measured for `decision`'s run: corr ← (1 − α)·corr + α·ratio, with
-  /// ratio = measured / (predicted before correction), clamped to `policy.ratioClamp`.
+  /// Feeds back the latency measured for `decision`'s run. With `r` = measured / (predicted
+  /// before correction), clamped to `policy.ratioClamp`, α = `policy.ewmaAlpha`:
+  ///
+  ///     g    ← (1 − α) · g + α · r / b(v)
+  ///     b(v) ← (1 − β) · b(v) + β · r / g,      β = α / 15
+  ///
+  /// One running variant cannot tell a machine-wide slowdown from its own bias; the LUT was
+  /// measured on this host, so the prior is `b = 1`: `g` takes changes within ~3 runs, `b` only
+  /// what persists over ~50, and a transient absorbed by `g` barely moves `b`.
   public mutating func record(_ decision: Decision, measuredMs: Double) {
     guard let i = index(of: decision.variant), measuredMs.isFinite, measuredMs > 0,
       decision.correction > 0, decision.predictedLatencyMs > 0
@@ -125,9 +135,9 @@ public struct VariantSelector: Sendable {
     let raw = decision.predictedLatencyMs / decision.correction
     let ratio = min(max(measuredMs / raw, policy.ratioClamp.lowerBound), policy.ratioClamp.upperBound)
     let a = policy.ewmaAlpha
-    corrections[i] = (1 - a) * correction(i) + a * ratio
-    measured[i] = true
-    globalCorrection = (1 - a) * globalCorrection + a * ratio
+    globalCorrection = (1 - a) * globalCorrection + a * ratio / biases[i]
+    let b = a / 15
+    biases[i] = (1 - b) * biases[i] + b * ratio / globalCorrection
   }
 
   /// Forgets the current choice and the streaks (not the corrections).

@@ -147,20 +147,40 @@ final class VariantSelectorTests: XCTestCase {
     XCTAssertEqual(d.variant, "v2", "after \(rounds) measurements")
     XCTAssertGreaterThan(s.correction(s.index(of: "v3")!), 1.2)
     XCTAssertLessThanOrEqual(rounds, 3)
+    XCTAssertEqual(s.biases[2], 1, "v2 has not run")
     // The unmeasured variant inherits the global correction until measured itself.
     XCTAssertEqual(s.correction(s.index(of: "v2")!), s.globalCorrection)
     XCTAssertEqual(d.predictedLatencyMs, 3 * s.globalCorrection, accuracy: 1e-9)
   }
 
-  func testCorrectionIsAnEWMAOfClampedRatios() {
-    var s = selector(Policy(sloMs: 6, ewmaAlpha: 0.5, ratioClamp: 0.5...2))
+  func testCorrectionIsAMachineFactorTimesASlowPerVariantBiasOfClampedRatios() {
+    var s = selector(Policy(sloMs: 6, ewmaAlpha: 0.3, ratioClamp: 0.5...2))
     let d = s.select(DeviceContext())
     s.record(d, measuredMs: 100)  // ratio 20, clamped to 2
-    XCTAssertEqual(s.correction(3), 1.5, accuracy: 1e-12)
-    let e = s.select(DeviceContext())
-    s.record(e, measuredMs: e.predictedLatencyMs / e.correction)  // ratio 1
-    XCTAssertEqual(e.variant, "v2", "v3 is now predicted at 7.5 ms; v2 inherits the global 1.5")
-    XCTAssertEqual(s.correction(s.index(of: "v2")!), 1.25, accuracy: 1e-12)
+    // g = 0.7 + 0.3 · 2 = 1.3; b(v3) = 0.98 + 0.02 · 2 / 1.3.
+    XCTAssertEqual(s.globalCorrection, 1.3, accuracy: 1e-12)
+    XCTAssertEqual(s.biases[3], 0.98 + 0.02 * 2 / 1.3, accuracy: 1e-12)
+    XCTAssertEqual(s.correction(3), 1.3 * s.biases[3], accuracy: 1e-12)
+    XCTAssertEqual(s.correction(0), 1.3, accuracy: 1e-12, "the others follow the machine factor")
+  }
+
+  /// v3 is measured slow once (a burst of load the monitor missed) and the selector steps down;
+  /// v2 then runs at its LUT latency. v3's estimate must not stay stale: it follows the machine
+  /// factor back down and v3 is chosen again after the dwell.
+  func testEstimateOfAVariantNotRunningDoesNotGoStale() {
+    var s = selector()
+    var d = s.select(DeviceContext())
+    s.record(d, measuredMs: 15)  // ratio 3: g = 1.6, v3 predicted 8.6 ms
+    d = s.select(DeviceContext())
+    XCTAssertEqual(d.variant, "v2", d.reason)
+    var chosen: [String] = []
+    for _ in 0..<30 {
+      s.record(d, measuredMs: d.predictedLatencyMs / d.correction)  // exactly the LUT figure
+      d = s.select(DeviceContext())
+      chosen.append(d.variant)
+    }
+    XCTAssertEqual(chosen.last, "v3", "back on the most accurate variant: \(chosen)")
+    XCTAssertLessThan(s.correction(3), 1.2)
   }
 
   func testBatchScalesPredictedLatencyAndMemory() {
