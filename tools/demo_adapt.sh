@@ -2,7 +2,8 @@
 # The adaptation loop, live: `adascale run` streams batches through a bundle while a CPU hog
 # starts and stops, and prints per batch which variant ran, why, and predicted vs measured ms.
 #
-#   tools/demo_adapt.sh BUNDLE [--slo-ms N] [--batch 16] [--period-ms 20] [--hogs H] [--phase 6]
+#   tools/demo_adapt.sh BUNDLE [--slo-ms N] [--accuracy-floor A] [--batch 16] [--period-ms 20]
+#                              [--hogs H] [--phase 6]
 #   tools/demo_adapt.sh --make-bundle DIR      # a small demo bundle from the committed CNN fixture
 #
 # Timeline (phase S seconds each, default 6): idle → H busy-loop processes (default: one per
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-1}"; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-1}"; }
 [[ $# -ge 1 ]] || usage
 [[ "$1" == -h || "$1" == --help ]] && usage 0
 
@@ -106,6 +107,7 @@ fi
 BUNDLE="$1"
 shift
 SLO=""
+FLOOR=""
 BATCH=16
 PERIOD=20
 HOGS="$(nproc)"
@@ -113,6 +115,7 @@ PHASE=6
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --slo-ms) SLO="$2"; shift 2 ;;
+    --accuracy-floor) FLOOR="$2"; shift 2 ;;
     --batch) BATCH="$2"; shift 2 ;;
     --period-ms) PERIOD="$2"; shift 2 ;;
     --hogs) HOGS="$2"; shift 2 ;;
@@ -137,6 +140,7 @@ passes=$((PHASE * 3 * 1000 / PERIOD / batches_per_pass + 2))
 args=(run --bundle "$BUNDLE" --input "$INPUT" --output "$OUT/y.h5" --batch "$BATCH" --period-ms "$PERIOD"
   --repeat "$passes" --eager)
 [[ -n "$SLO" ]] && args+=(--slo-ms "$SLO")
+[[ -n "$FLOOR" ]] && args+=(--accuracy-floor "$FLOOR")
 
 echo "demo: $ADASCALE ${args[*]}"
 echo "demo: phases of ${PHASE}s: idle → $HOGS CPU hog(s) → idle"

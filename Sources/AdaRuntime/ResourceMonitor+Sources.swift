@@ -173,6 +173,14 @@ enum Parse {
     return u + s
   }
 
+  /// `procs_running N` of `/proc/stat`: threads runnable at the moment of reading.
+  static func procsRunning(_ stat: String) -> Int? {
+    guard let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("procs_running ") }) else {
+      return nil
+    }
+    return Int(line.dropFirst("procs_running ".count))
+  }
+
   static func loadAverage(_ text: String) -> Double? {
     text.split(separator: " ").first.flatMap { Double($0) }
   }

@@ -12,6 +12,7 @@ import Foundation
 /// | field | source |
 /// |---|---|
 /// | CPU busy share, own share | `/proc/stat` (`cpu` line), `/proc/self/stat` (utime + stime), deltas between samples |
+/// | runnable threads | `procs_running` of `/proc/stat`, averaged over the samples of a window |
 /// | load average | `/proc/loadavg` |
 /// | MemAvailable | `/proc/meminfo` |
 /// | cgroup memory | v2 `memory.max`/`memory.current`; v1 `memory.limit_in_bytes`/`memory.usage_in_bytes` |
@@ -37,7 +38,10 @@ public struct ResourceMonitor: Sendable {
   public var cpuWindow: Double
   let sources: Sources
   private var reference: (time: Double, cpu: CPUTimes, selfTicks: Int?)?
-  private var lastShares: (busy: Double, own: Double?)?
+  private var lastShares: (busy: Double, own: Double?, runnable: Double?)?
+  /// `procs_running` readings since the reference reading.
+  private var runnableSum = 0
+  private var runnableCount = 0
 
   public init(
     root: String = "/", clock: @escaping @Sendable () -> Double = monotonicSeconds, cpuWindow: Double = 0.25
@@ -59,6 +63,7 @@ public struct ResourceMonitor: Sendable {
     if let shares = lastShares {
       s.cpuBusyShare = shares.busy
       s.selfBusyShare = shares.own
+      s.runnable = shares.runnable
     }
     s.cpus = sources.cpus
     s.cgroupCPULimit = sources.readCgroupCPULimit()
@@ -86,15 +91,23 @@ public struct ResourceMonitor: Sendable {
       if let cpu = sources.readCPUTimes() { reference = (now, cpu, sources.readSelfTicks()) }
       return
     }
-    guard now - ref.time >= cpuWindow, let cpu = sources.readCPUTimes() else { return }
+    guard let text = sources.read(sources.stat) else { return }
+    if let r = Parse.procsRunning(text) {
+      runnableSum += r
+      runnableCount += 1
+    }
+    guard now - ref.time >= cpuWindow, let cpu = Parse.cpuTimes(text) else { return }
     let total = cpu.total - ref.cpu.total
     guard total > 0 else { return }
     let busy = Double(max(cpu.busy - ref.cpu.busy, 0)) / Double(total)
     let selfTicks = sources.readSelfTicks()
     var own: Double?
     if let a = ref.selfTicks, let b = selfTicks { own = min(Double(max(b - a, 0)) / Double(total), 1) }
-    lastShares = (min(busy, 1), own)
+    let runnable = runnableCount > 0 ? Double(runnableSum) / Double(runnableCount) : nil
+    lastShares = (min(busy, 1), own, runnable)
     reference = (now, cpu, selfTicks)
+    runnableSum = 0
+    runnableCount = 0
   }
 
   /// `CLOCK_MONOTONIC` in seconds.

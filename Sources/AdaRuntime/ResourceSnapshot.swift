@@ -13,6 +13,8 @@ public struct ResourceSnapshot: Codable, Hashable, Sendable {
   public var cpuBusyShare: Double?
   /// Fraction of all CPU time this process used since the previous sample (`/proc/self/stat`).
   public var selfBusyShare: Double?
+  /// Mean `procs_running` over the last CPU window: runnable threads, this sampler included.
+  public var runnable: Double?
   /// 1-minute load average.
   public var loadAverage1: Double?
   /// `MemAvailable` of `/proc/meminfo`, bytes.
@@ -45,11 +47,14 @@ public struct ResourceSnapshot: Codable, Hashable, Sendable {
 
   /// The context the selector plans with (docs/runtime.md, "From a sample to a context"):
   ///
-  /// - `cpuShare`: fair share of the cores for our `threads` compute threads when the other work
-  ///   keeps `b_o = (busy − self) · cpus` cores busy: `min(1, cores / (b_o + threads))`, with
-  ///   `cores = min(cpus, cgroup limit)`, floored at 0.05. On one core with one thread this is
-  ///   `1 / (1 + b_o)`; it is why "1 − busy share of other work" is not used as is: that rule says
-  ///   0 when a single hog runs beside us, while the scheduler gives us half. Unknown → 1.
+  /// - `cpuShare`: fair share of the cores for our `threads` compute threads when other work
+  ///   keeps `o` threads busy: `min(1, cores / (o + threads))`, with `cores = min(cpus, cgroup
+  ///   limit)`, floored at 0.05. `o` is the larger of the busy cores of other work,
+  ///   `(busy − self) · cpus`, and the other runnable threads, `runnable − 1` (busy time saturates
+  ///   at all cores; the runnable count still sees five threads queueing for two cores). On one
+  ///   core with one thread this is `1 / (1 + o)`; it is why "1 − busy share of other work" is not
+  ///   used as is: that rule says 0 when a single hog runs beside us, while the scheduler gives
+  ///   us half. Unknown → 1.
   /// - `frequencyScale`: the cpufreq ratio (unknown → 1).
   /// - `memoryAvailableMB`: `memoryAvailableBytes` in MiB (unknown → nil, no limit).
   /// - `batteryLevel`: the level when discharging; nil on mains or unknown (no energy pressure).
@@ -60,7 +65,8 @@ public struct ResourceSnapshot: Codable, Hashable, Sendable {
     var c = DeviceContext()
     if let busy = cpuBusyShare, let cpus {
       let cores = min(Double(cpus), cgroupCPULimit ?? Double(cpus))
-      let others = max(busy - (selfBusyShare ?? 0), 0) * Double(cpus)
+      let busyOthers = max(busy - (selfBusyShare ?? 0), 0) * Double(cpus)
+      let others = max(busyOthers, runnable.map { max($0 - 1, 0) } ?? 0)
       c.cpuShare = min(1, max(0.05, cores / (others + Double(max(threads, 1)))))
     } else if let limit = cgroupCPULimit {
       c.cpuShare = min(1, max(0.05, limit / Double(max(threads, 1))))
@@ -77,6 +83,7 @@ public struct ResourceSnapshot: Codable, Hashable, Sendable {
     case cgroupCPULimit = "cgroup_cpu_limit"
     case cpuBusyShare = "cpu_busy_share"
     case selfBusyShare = "self_busy_share"
+    case runnable
     case loadAverage1 = "load_average_1"
     case memAvailableBytes = "mem_available_bytes"
     case cgroupMemoryLimitBytes = "cgroup_memory_limit_bytes"

@@ -21,7 +21,7 @@ import Foundation
 ///    - `cur` is on time: switch only to a variant that meets `(1 − upgradeMargin) · SLO`, scores
 ///      at least `minimumGain` more, and stays the target for `upgradeDwell` consecutive decisions.
 /// 3. *Feedback*: `corr(v) = g · b(v)`. After a run, `record` folds the ratio
-///    `r = measured / predicted-before-correction` into a machine-wide factor `g` (fast EWMA: what
+///    `r = measured / predicted-before-correction` into a machine-wide factor `g` (fast log-EWMA: what
 ///    the monitor does not see, e.g. load it cannot attribute, affects every variant) and a
 ///    per-variant bias `b(v)` (EWMA 15× slower, of `r / g`: how this variant departs from its LUT
 ///    figure). A variant that is not running keeps its bias but follows `g`, so its estimate
@@ -122,8 +122,11 @@ public struct VariantSelector: Sendable {
   /// Feeds back the latency measured for `decision`'s run. With `r` = measured / (predicted
   /// before correction), clamped to `policy.ratioClamp`, α = `policy.ewmaAlpha`:
   ///
-  ///     g    ← (1 − α) · g + α · r / b(v)
-  ///     b(v) ← (1 − β) · b(v) + β · r / g,      β = α / 15
+  ///     log g    ← (1 − α) · log g + α · log(r / b(v))
+  ///     log b(v) ← (1 − β) · log b(v) + β · log(r / g),      β = α / 15
+  ///
+  /// In log space (geometric means), so that one call preempted to 5× moves the estimate by
+  /// 5^α (×1.6), not by α · 4 (×2.2), and a speed-up and a slow-down of the same factor cancel.
   ///
   /// One running variant cannot tell a machine-wide slowdown from its own bias; the LUT was
   /// measured on this host, so the prior is `b = 1`: `g` takes changes within ~3 runs, `b` only
@@ -135,9 +138,9 @@ public struct VariantSelector: Sendable {
     let raw = decision.predictedLatencyMs / decision.correction
     let ratio = min(max(measuredMs / raw, policy.ratioClamp.lowerBound), policy.ratioClamp.upperBound)
     let a = policy.ewmaAlpha
-    globalCorrection = (1 - a) * globalCorrection + a * ratio / biases[i]
+    globalCorrection = exp((1 - a) * log(globalCorrection) + a * log(ratio / biases[i]))
     let b = a / 15
-    biases[i] = (1 - b) * biases[i] + b * ratio / globalCorrection
+    biases[i] = exp((1 - b) * log(biases[i]) + b * log(ratio / globalCorrection))
   }
 
   /// Forgets the current choice and the streaks (not the corrections).

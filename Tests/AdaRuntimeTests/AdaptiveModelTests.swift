@@ -39,8 +39,8 @@ final class AdaptiveModelTests: XCTestCase {
     XCTAssertEqual(model.loadedVariants, [])
     _ = try model.predict(input(1))
     XCTAssertEqual(model.loadedVariants, ["v3"])
-    // The first call measured microseconds: ratio clamped at 0.2, correction 0.7 + 0.3 · 0.2 = 0.76.
-    // cpu 0.25: v2 12 · 0.76 = 9.1 ms (late), v1 7.2 · 0.76 = 5.5 ms.
+    // The first call measured microseconds: ratio clamped at 0.2, correction 0.2^0.3 = 0.62.
+    // cpu 0.25: v2 12 · 0.62 = 7.4 ms (late), v1 7.2 · 0.62 = 4.4 ms.
     model.fixedContext = DeviceContext(cpuShare: 0.25)
     let r = try model.predict(input(1))
     XCTAssertEqual(r.decision.variant, "v1")

@@ -161,6 +161,25 @@ final class ResourceMonitorTests: XCTestCase {
     XCTAssertEqual(m.sample().cpuBusyShare!, 0, accuracy: 1e-12, "all idle since the last reading")
   }
 
+  /// Busy time saturates at all cores; the runnable count still sees the queue. Five threads
+  /// runnable (the sampler among them) on two saturated cores, 1.5 of them ours by the cgroup
+  /// quota: four others, share 1.5 / (4 + 1).
+  func testRunnableThreadsCountWhenTheCoresAreSaturated() {
+    fullTree()
+    var m = ResourceMonitor(root: root.path, clock: clock.read, cpuWindow: 0.25)
+    for (i, running) in [4, 6].enumerated() {
+      clock.now += 0.15
+      write(
+        "proc/stat", "cpu  \(1200 + 100 * i) 0 0 1000 0 0 0 0 0 0\ncpu0 1\ncpu1 1\nprocs_running \(running)\n"
+      )
+      _ = m.sample()
+    }
+    let s = m.sample()
+    XCTAssertEqual(s.runnable!, 5, accuracy: 1e-12, "mean of 4 and 6")
+    XCTAssertEqual(s.cpuBusyShare!, 1, accuracy: 1e-12)
+    XCTAssertEqual(s.deviceContext(threads: 1).cpuShare, 1.5 / 5.0, accuracy: 1e-12)
+  }
+
   /// One hog on one of two cores beside a one-thread model: the scheduler leaves us a core.
   func testFairShareRuleForHogs() {
     var s = ResourceSnapshot(time: 0)

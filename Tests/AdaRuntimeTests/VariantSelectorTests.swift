@@ -157,11 +157,16 @@ final class VariantSelectorTests: XCTestCase {
     var s = selector(Policy(sloMs: 6, ewmaAlpha: 0.3, ratioClamp: 0.5...2))
     let d = s.select(DeviceContext())
     s.record(d, measuredMs: 100)  // ratio 20, clamped to 2
-    // g = 0.7 + 0.3 · 2 = 1.3; b(v3) = 0.98 + 0.02 · 2 / 1.3.
-    XCTAssertEqual(s.globalCorrection, 1.3, accuracy: 1e-12)
-    XCTAssertEqual(s.biases[3], 0.98 + 0.02 * 2 / 1.3, accuracy: 1e-12)
-    XCTAssertEqual(s.correction(3), 1.3 * s.biases[3], accuracy: 1e-12)
-    XCTAssertEqual(s.correction(0), 1.3, accuracy: 1e-12, "the others follow the machine factor")
+    // log g = 0.3 · log 2; log b(v3) = 0.02 · log(2 / g).
+    let g = pow(2, 0.3)
+    XCTAssertEqual(s.globalCorrection, g, accuracy: 1e-12)
+    XCTAssertEqual(s.biases[3], pow(2 / g, 0.02), accuracy: 1e-12)
+    XCTAssertEqual(s.correction(3), g * s.biases[3], accuracy: 1e-12)
+    XCTAssertEqual(s.correction(0), g, accuracy: 1e-12, "the others follow the machine factor")
+    // A speed-up by the same factor cancels the machine factor (geometric mean).
+    let e = s.select(DeviceContext())
+    s.record(e, measuredMs: e.predictedLatencyMs / e.correction / 2 * s.biases[s.index(of: e.variant)!])
+    XCTAssertEqual(s.globalCorrection, pow(g, 0.7) * pow(0.5, 0.3), accuracy: 1e-12)
   }
 
   /// v3 is measured slow once (a burst of load the monitor missed) and the selector steps down;
@@ -170,7 +175,7 @@ final class VariantSelectorTests: XCTestCase {
   func testEstimateOfAVariantNotRunningDoesNotGoStale() {
     var s = selector()
     var d = s.select(DeviceContext())
-    s.record(d, measuredMs: 15)  // ratio 3: g = 1.6, v3 predicted 8.6 ms
+    s.record(d, measuredMs: 15)  // ratio 3: g = 3^0.3 = 1.39, v3 predicted 7.0 ms
     d = s.select(DeviceContext())
     XCTAssertEqual(d.variant, "v2", d.reason)
     var chosen: [String] = []
