@@ -31,6 +31,8 @@ public struct Policy: Codable, Hashable, Sendable {
   public var minimumGain: Double
   /// The current variant is left after this many consecutive decisions that predict it late.
   public var lateDecisionsToSwitch: Int
+  /// Double a variant's upgrade dwell each time it is left for being late (see `VariantSelector`).
+  public var flapDamping: Bool
 
   /// Weight of the newest measured/predicted ratio in the latency correction (EWMA).
   public var ewmaAlpha: Double
@@ -42,7 +44,8 @@ public struct Policy: Codable, Hashable, Sendable {
     sloMs: Double? = nil, accuracyFloor: Double = 0, batch: Int = 1, memoryHeadroom: Double = 0.1,
     maxEnergyWeight: Double = 0.05, batteryHigh: Double = 0.5, batteryLow: Double = 0.1,
     upgradeMargin: Double = 0.1, upgradeDwell: Int = 3, minimumGain: Double = 0.002,
-    lateDecisionsToSwitch: Int = 1, ewmaAlpha: Double = 0.3, ratioClamp: ClosedRange<Double> = 0.2...5
+    lateDecisionsToSwitch: Int = 1, flapDamping: Bool = true, ewmaAlpha: Double = 0.3,
+    ratioClamp: ClosedRange<Double> = 0.2...5
   ) {
     precondition(sloMs.map { $0 > 0 } ?? true, "the SLO must be positive")
     precondition(batch >= 1, "batch must be at least 1")
@@ -61,6 +64,7 @@ public struct Policy: Codable, Hashable, Sendable {
     self.upgradeDwell = upgradeDwell
     self.minimumGain = minimumGain
     self.lateDecisionsToSwitch = lateDecisionsToSwitch
+    self.flapDamping = flapDamping
     self.ewmaAlpha = ewmaAlpha
     self.ratioClamp = ratioClamp
   }
@@ -82,6 +86,7 @@ public struct Policy: Codable, Hashable, Sendable {
     q.upgradeDwell = 1
     q.minimumGain = 0
     q.lateDecisionsToSwitch = 1
+    q.flapDamping = false
     return q
   }
 
@@ -89,7 +94,8 @@ public struct Policy: Codable, Hashable, Sendable {
     case sloMs = "slo_ms", accuracyFloor = "accuracy_floor", batch, memoryHeadroom = "memory_headroom"
     case maxEnergyWeight = "max_energy_weight", batteryHigh = "battery_high", batteryLow = "battery_low"
     case upgradeMargin = "upgrade_margin", upgradeDwell = "upgrade_dwell", minimumGain = "minimum_gain"
-    case lateDecisionsToSwitch = "late_decisions_to_switch", ewmaAlpha = "ewma_alpha"
+    case lateDecisionsToSwitch = "late_decisions_to_switch", flapDamping = "flap_damping"
+    case ewmaAlpha = "ewma_alpha"
     case ratioClamp = "ratio_clamp"
   }
 }

@@ -19,7 +19,10 @@ import Foundation
 ///    - `cur` is predicted late: switch to the ideal (a faster one) after
 ///      `lateDecisionsToSwitch` consecutive late predictions;
 ///    - `cur` is on time: switch only to a variant that meets `(1 − upgradeMargin) · SLO`, scores
-///      at least `minimumGain` more, and stays the target for `upgradeDwell` consecutive decisions.
+///      at least `minimumGain` more, and stays the target for `upgradeDwell · 2^flaps(v)`
+///      consecutive decisions, where `flaps(v)` counts how often `v` was left for being late (up
+///      to 5; one is forgiven per 100 consecutive on-time decisions on `v`): a variant that keeps
+///      failing waits twice as long each time (flap damping).
 /// 3. *Feedback*: `corr(v) = g · b(v)`. After a run, `record` folds the ratio
 ///    `r = measured / predicted-before-correction` into a machine-wide factor `g` (fast log-EWMA: what
 ///    the monitor does not see, e.g. load it cannot attribute, affects every variant) and a
@@ -39,6 +42,12 @@ public struct VariantSelector: Sendable {
   private var lateStreak = 0
   private var upgradeTarget: Int?
   private var upgradeStreak = 0
+  /// Flap damping: times each variant was left for being late, less one per
+  /// `Self.flapForgiveness` consecutive on-time decisions on it (0–5).
+  public private(set) var flaps: [Int]
+  private var onTimeStreak = 0
+  /// On-time decisions on a variant that forgive it one flap.
+  public static let flapForgiveness = 100
   private let maxEnergyByContext: Double
 
   public init(variants: [VariantProfile], policy: Policy) {
@@ -46,6 +55,7 @@ public struct VariantSelector: Sendable {
     self.variants = variants
     self.policy = policy
     biases = Array(repeating: 1, count: variants.count)
+    flaps = Array(repeating: 0, count: variants.count)
     maxEnergyByContext = variants.flatMap { $0.energyByContext.map(\.energyMj) }.max() ?? 0
   }
 
@@ -66,6 +76,15 @@ public struct VariantSelector: Sendable {
     let ideal = eval.ideal()
     guard let cur = current else {
       return commit(ideal.index, eval, reason: ideal.reason, rule: ideal.rule)
+    }
+    if eval.onTime[cur] {
+      onTimeStreak += 1
+      if onTimeStreak >= Self.flapForgiveness {
+        onTimeStreak = 0
+        flaps[cur] = max(flaps[cur] - 1, 0)
+      }
+    } else {
+      onTimeStreak = 0
     }
     if cur == ideal.index {
       lateStreak = 0
@@ -91,6 +110,7 @@ public struct VariantSelector: Sendable {
       lateStreak += 1
       let late = "\(name) predicted \(ms(eval.predicted[cur])) > SLO \(ms(policy.sloMs ?? 0))"
       if lateStreak >= policy.lateDecisionsToSwitch {
+        if policy.flapDamping { flaps[cur] = min(flaps[cur] + 1, 5) }
         return commit(ideal.index, eval, reason: late + " → " + ideal.reason, rule: ideal.rule)
       }
       return commit(
@@ -109,15 +129,19 @@ public struct VariantSelector: Sendable {
     let better =
       "\(variants[target].id) scores \(fixed(eval.score[target] - eval.score[cur], 4)) more, "
       + "predicted \(ms(eval.predicted[target]))"
-    if upgradeStreak >= policy.upgradeDwell {
+    let dwell = upgradeDwell(target)
+    if upgradeStreak >= dwell {
       upgradeStreak = 0
       upgradeTarget = nil
       return commit(
         target, eval, reason: better + " → switch" + eval.energyNote, rule: .better)
     }
     return commit(
-      cur, eval, reason: better + " (\(upgradeStreak)/\(policy.upgradeDwell)), holding \(name)", rule: .held)
+      cur, eval, reason: better + " (\(upgradeStreak)/\(dwell)), holding \(name)", rule: .held)
   }
+
+  /// Decisions an upgrade to `i` must wait: `upgradeDwell · 2^flaps(i)`.
+  public func upgradeDwell(_ i: Int) -> Int { policy.upgradeDwell << flaps[i] }
 
   /// Feeds back the latency measured for `decision`'s run. With `r` = measured / (predicted
   /// before correction), clamped to `policy.ratioClamp`, α = `policy.ewmaAlpha`:
@@ -157,6 +181,7 @@ public struct VariantSelector: Sendable {
     let switched = current != nil && current != i
     current = i
     if switched {
+      onTimeStreak = 0
       lateStreak = 0
       upgradeTarget = nil
       upgradeStreak = 0

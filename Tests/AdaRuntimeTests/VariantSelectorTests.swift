@@ -101,7 +101,8 @@ final class VariantSelectorTests: XCTestCase {
     XCTAssertEqual(p.energyWeight(battery: 0.05), 0.05)
   }
 
-  /// Upgrades wait for the margin and the dwell: a recovery is taken after 3 decisions.
+  /// Upgrades wait for the margin and the dwell: a recovery is taken after 6 decisions (dwell
+  /// 3, doubled because v3 was left for being late).
   func testRecoveryUpgradesOnlyAfterTheDwell() {
     var s = selector()
     _ = s.select(DeviceContext())
@@ -110,11 +111,29 @@ final class VariantSelectorTests: XCTestCase {
     let first = s.select(idle)
     XCTAssertEqual(first.variant, "v1")
     XCTAssertEqual(first.rule, .held)
-    XCTAssertEqual(s.select(idle).variant, "v1")
-    let third = s.select(idle)
-    XCTAssertEqual(third.variant, "v3")
-    XCTAssertEqual(third.rule, .better)
-    XCTAssertTrue(third.switched)
+    XCTAssertTrue(first.reason.hasSuffix("(1/6), holding v1"), "v3 failed once: 3 · 2 = 6; \(first.reason)")
+    for _ in 0..<4 { XCTAssertEqual(s.select(idle).variant, "v1") }
+    let sixth = s.select(idle)
+    XCTAssertEqual(sixth.variant, "v3")
+    XCTAssertEqual(sixth.rule, .better)
+    XCTAssertTrue(sixth.switched)
+  }
+
+  /// Each time v3 is left for being late, the next upgrade back to it waits twice as long.
+  func testFlapDampingDoublesTheDwellOfAVariantThatKeepsFailing() {
+    var s = selector()
+    _ = s.select(DeviceContext())
+    var waits: [Int] = []
+    for _ in 0..<3 {
+      XCTAssertTrue(s.select(DeviceContext(cpuShare: 0.4)).switched, "down at once")
+      var n = 0
+      while s.select(DeviceContext()).variant != "v3" { n += 1 }
+      waits.append(n + 1)
+    }
+    XCTAssertEqual(waits, [6, 12, 24])
+    XCTAssertEqual(s.flaps[3], 3)
+    for _ in 0..<VariantSelector.flapForgiveness { _ = s.select(DeviceContext()) }
+    XCTAssertEqual(s.flaps[3], 2, "100 on-time decisions forgive one flap")
   }
 
   /// v3 sits near the SLO (6 ms) while the CPU share wanders between 0.7 and 1.0: the ideal
