@@ -26,6 +26,8 @@ let usage = """
     infer       median forward latency
                   --arch FILE.yaml [--batch 1] [--seconds 3]
                   (--model FILE.h5 answers with an error until AdaIO's Keras reader is merged)
+    switch      select + swap cost of the adaptation loop, variants loaded (runs adascale simulate)
+                  --bundle DIR [--trace recipes/traces/commute.csv] [--decisions 20000]
 
   common: --threads N (BLAS threads and Parallel workers, default 2), --json (JSON lines only),
           --plain-malloc (skip Memory.configureAllocator)
@@ -46,6 +48,7 @@ do {
   case "layers": try LayerProfile.run(options)
   case "train-step": try TrainStepBench.run(options)
   case "infer": try InferBench.run(options)
+  case "switch": try SwitchBench.run(options)
   default: throw AdaError(.invalidValue, path: command, "unknown command\n\(usage)")
   }
 } catch let error as AdaError {

@@ -19,11 +19,13 @@ struct AdaScale {
         adascale predict --model model.h5 --input x.h5 --output y.h5
         adascale eval --model model.h5 --dataset fashion-mnist
         adascale train --model model.h5 --dataset fashion-mnist --epochs 2 --output tuned.h5
+        adascale compress --recipe recipes/fmnist.yaml
+        adascale simulate --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv
       """,
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
-      ApplyCommand.self, ProfileCommand.self, CompressCommand.self,
+      ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
     ])
 
   static func main() {

@@ -11,6 +11,7 @@
 # 3. adascale inference latency at batch 1 and 64;
 # 4. with OPERATORS=1, batch-1 latency vs MACs of the CNN's prune-channels, low-rank and
 #    depthwise-separable rewrites;
+# 5. the adaptation loop's switching cost (AdaBench switch) on BUNDLE or a demo bundle;
 # then tools/bench/report.py prints the ratios and writes .build/bench/results.json.
 #
 # The peer runs in tools/bench/.venv (created here with torch==2.13.0+cpu, which pip resolves
@@ -98,6 +99,17 @@ if [[ "${OPERATORS:-0}" == 1 ]]; then
       | python3 -c "import json,sys; print('%.3f' % json.load(sys.stdin)['value'])")"
     printf '  %-22s %10s %10s\n' "$op" "$macs" "$ms"
   done
+fi
+
+# Switching cost of the adaptation loop (select + swap, variants loaded; target ≤ 1 ms) on
+# BUNDLE, or on a demo bundle of the CNN fixture made once (tools/demo_adapt.sh --make-bundle).
+SWITCH_BUNDLE="${BUNDLE:-$OUT/demo-bundle}"
+swift build -c release --product adascale >/dev/null
+if [[ -f "$SWITCH_BUNDLE/manifest.json" ]] || tools/demo_adapt.sh --make-bundle "$SWITCH_BUNDLE" >/dev/null; then
+  echo "bench: switching cost on $SWITCH_BUNDLE (load $(load))"
+  "$BENCH" switch --bundle "$SWITCH_BUNDLE" --trace recipes/traces/commute.csv --decisions 20000 | tee -a "$OURS" | grep -v '^{'
+else
+  echo "bench: switching cost skipped: no bundle (set BUNDLE=dir)"
 fi
 
 python3 tools/bench/report.py --ours "$OURS" --peer "$PEER_OUT" --peer-note "$PEER_NOTE" \

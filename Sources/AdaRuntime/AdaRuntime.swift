@@ -1,1 +1,0 @@
-// The AdaRuntime module: see docs/architecture.md.

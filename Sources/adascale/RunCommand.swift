@@ -1,0 +1,195 @@
+import AdaBundle
+import AdaIO
+import AdaProfile
+import AdaRuntime
+import AdaTensor
+import ArgumentParser
+import Foundation
+
+struct RunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Run a bundle adaptively: each batch on the variant that suits the moment.",
+    discussion: """
+      Before every batch adascale samples the machine (CPU share left by other work, memory,
+      cgroup limits, clock, battery, temperature), predicts each variant's latency from the
+      bundle's lookup table, and runs the most accurate variant that meets the latency SLO and
+      fits the memory, with hysteresis so that it does not flap; measured latency corrects the
+      predictions (docs/runtime.md). One line per batch says which variant ran, why, and the
+      predicted and measured milliseconds. Inputs are read from dataset `x` of --input; outputs
+      of the last pass are written to dataset `y` of --output.
+
+      Without --slo-ms the SLO is 1.25 × the most accurate variant's measured latency at the
+      batch size (it is on time on an idle machine).
+
+      Examples:
+        adascale run --bundle out/fmnist-bundle --input x.h5 --output y.h5 --slo-ms 2
+        adascale run --bundle B --input x.h5 --output y.h5 --batch 32 --accuracy-floor 0.88 --json
+        adascale run --bundle B --input x.h5 --output y.h5 --period-ms 20 --repeat 50   # a stream
+      """)
+
+  @Option(help: "Bundle directory (written by `adascale compress`).")
+  var bundle: String
+
+  @Option(help: "HDF5 file holding the input tensor.")
+  var input: String
+
+  @Option(help: "Dataset name of the input tensor inside --input.")
+  var inputDataset = "x"
+
+  @Option(help: "HDF5 file to write (replaced if it exists).")
+  var output: String
+
+  @Option(help: "Dataset name of the output inside --output.")
+  var outputDataset = "y"
+
+  @OptionGroup var policyOptions: PolicyOptions
+
+  @Option(help: "Examples per batch (one decision per batch).")
+  var batch = 1
+
+  @Option(help: "Start a batch every N ms (sleep between batches), like a camera stream.")
+  var periodMs: Double?
+
+  @Option(help: "Passes over the input (the output holds the last pass).")
+  var `repeat` = 1
+
+  @Option(help: "Keep at most this many MB of variant weights in memory (least recently used dropped).")
+  var memoryBudgetMb: Double?
+
+  @Flag(help: "Load every variant (within the memory budget) before the first batch.")
+  var eager = false
+
+  @Flag(help: "Print a JSON report instead of one line per batch.")
+  var json = false
+
+  func validate() throws {
+    try policyOptions.validate()
+    if batch < 1 { throw ValidationError("--batch must be at least 1") }
+    if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+    if let p = periodMs, !(p > 0) { throw ValidationError("--period-ms must be positive") }
+    if let m = memoryBudgetMb, !(m > 0) { throw ValidationError("--memory-budget-mb must be positive") }
+    try checkOutputDirectory(output, option: "--output")
+  }
+
+  func run() throws {
+    let opened = try ModelBundle.open(bundle)
+    let profiles = try VariantProfile.profiles(from: opened, device: policyOptions.device)
+    let policy = policyOptions.policy(for: profiles, batch: batch)
+    let model = try AdaptiveModel(
+      bundle: opened, policy: policy, device: policyOptions.device, loading: eager ? .eager : .lazy,
+      memoryBudgetBytes: memoryBudgetMb.map { Int($0 * 1_048_576) })
+    let x = try readInput()
+    let n = x.shape[0]
+    if !json {
+      Self.say(
+        "bundle \(bundle): \(profiles.count) variants; SLO \(RunReport.ms(policy.sloMs!)) per batch of \(batch); "
+          + "accuracy floor \(policy.accuracyFloor)")
+      Self.say(RunReport.header)
+    }
+    var steps: [RunReport.Step] = []
+    var lastOutputs: [[Tensor]] = []
+    for pass in 0..<`repeat` {
+      lastOutputs = []
+      for start in stride(from: 0, to: n, by: batch) {
+        let began = ResourceMonitor.monotonicSeconds()
+        let slice = x.slice(batch: start..<min(start + batch, n))
+        let r: AdaptiveResult
+        do {
+          r = try model.predict(slice)
+        } catch {
+          throw error.kind == .badShape
+            ? AdaError(.badShape, file: input, path: inputDataset, error.message) : error
+        }
+        lastOutputs.append(r.outputs)
+        let step = RunReport.Step(
+          index: steps.count, pass: pass, examples: slice.shape[0], result: r, slo: policy.sloMs!)
+        steps.append(step)
+        if !json {
+          Self.say(RunReport.line(step))
+        }
+        if let p = periodMs {
+          let left = p / 1e3 - (ResourceMonitor.monotonicSeconds() - began)
+          if left > 0 { usleep(UInt32(left * 1e6)) }
+        }
+      }
+    }
+    try writeOutputs(lastOutputs)
+    let report = RunReport(
+      bundle: bundle, input: input, output: output, policy: policy, steps: steps,
+      loadedVariants: model.loadedVariants)
+    if json { return try Output.printJSON(report) }
+    Self.say(report.summary)
+  }
+
+  /// Unbuffered stdout, so a watcher sees each batch as it ends.
+  static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+  func readInput() throws(AdaError) -> Tensor {
+    let x = try TensorFile.read(path: input, dataset: inputDataset)
+    guard x.rank >= 1, x.shape[0] > 0 else {
+      throw AdaError(
+        .badShape, file: input, path: inputDataset, "expected [N, …] with N ≥ 1, found \(x.shape)")
+    }
+    if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
+      throw AdaError(
+        .nonFinite, file: input, path: inputDataset, "input holds a non-finite value at flat index \(bad)")
+    }
+    return x
+  }
+
+  /// Concatenates the batches of the last pass; every variant of a bundle has the same outputs.
+  func writeOutputs(_ batches: [[Tensor]]) throws(AdaError) {
+    let count = batches[0].count
+    for (i, b) in batches.enumerated()
+    where b.count != count
+      || zip(b, batches[0]).contains(where: {
+        Array($0.shape.dropFirst()) != Array($1.shape.dropFirst())
+      })
+    {
+      throw AdaError(
+        .badFormat, file: bundle,
+        "variants of the bundle give different outputs (batch \(i) has \(b.map(\.shape)))")
+    }
+    let ys = (0..<count).map { o in Tensor.concatenate(batches: batches.map { $0[o] }) }
+    let names = ys.count == 1 ? [outputDataset] : ys.indices.map { "y\($0)" }
+    try TensorFile.write(Array(zip(names, ys)), to: output)
+  }
+}
+
+/// `--slo-ms --accuracy-floor --energy-weight --memory-headroom --device`, shared by run and
+/// simulate.
+struct PolicyOptions: ParsableArguments {
+  @Option(help: "Latency SLO per batch, ms (default: 1.25 × the most accurate variant's latency).")
+  var sloMs: Double?
+
+  @Option(help: "Never choose a variant below this accuracy (0–1) while one above it fits.")
+  var accuracyFloor: Double = 0
+
+  @Option(help: "Accuracy traded per unit of relative energy at an empty battery (0 disables).")
+  var energyWeight: Double = 0.05
+
+  @Option(help: "Fraction of the available memory to keep free.")
+  var memoryHeadroom: Double = 0.1
+
+  @Option(help: "Device whose lookup-table rows to use (default: the host).")
+  var device: String?
+
+  func validate() throws {
+    if let s = sloMs, !(s > 0) { throw ValidationError("--slo-ms must be positive") }
+    if !(accuracyFloor >= 0 && accuracyFloor <= 1) {
+      throw ValidationError("--accuracy-floor must be in [0, 1]")
+    }
+    if !(energyWeight >= 0) { throw ValidationError("--energy-weight must be ≥ 0") }
+    if !(memoryHeadroom >= 0 && memoryHeadroom < 1) {
+      throw ValidationError("--memory-headroom must be in [0, 1)")
+    }
+  }
+
+  func policy(for profiles: [VariantProfile], batch: Int) -> Policy {
+    Policy(
+      sloMs: sloMs ?? Policy.defaultSLO(for: profiles, batch: batch), accuracyFloor: accuracyFloor,
+      batch: batch,
+      memoryHeadroom: memoryHeadroom, maxEnergyWeight: energyWeight)
+  }
+}

@@ -1,0 +1,177 @@
+import AdaIO
+import AdaNN
+import AdaTensor
+import Foundation
+import TestSupport
+import XCTest
+
+/// `adascale run` on a small bundle written by the tests (tiny MLP variants with LUT figures of
+/// milliseconds, so decisions follow the LUT; the models themselves run in microseconds).
+final class RunCommandTests: XCTestCase {
+  var dir: URL!
+
+  override func setUpWithError() throws {
+    dir = Fixtures.temporaryDirectory("adascale-run")
+    try CLIBundle.write(to: dir.appendingPathComponent("bundle"))
+    var g = SeededGenerator(seed: 9)
+    try TensorFile.write([("x", Tensor.uniform([5, 4], lo: -1, hi: 1, using: &g))], to: path("x.h5"))
+  }
+
+  override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+  func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+  func testJSONReportsEachBatchAndWritesTheOutputs() throws {
+    let r = try CLI.run([
+      "run", "--bundle", path("bundle"), "--input", path("x.h5"), "--output", path("y.h5"), "--batch", "2",
+      "--slo-ms", "50", "--json",
+    ])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let steps = report["steps"] as! [[String: Any]]
+    XCTAssertEqual(steps.count, 3, "5 examples in batches of 2")
+    XCTAssertEqual(steps.map { $0["examples"] as! Int }, [2, 2, 1])
+    for s in steps {
+      for key in ["variant", "reason", "predicted_ms", "measured_ms", "switched", "late", "context"] {
+        XCTAssertNotNil(s[key], "step has \(key)")
+      }
+    }
+    XCTAssertEqual(steps[0]["variant"] as? String, "big", "SLO 50 ms: the most accurate")
+    let totals = report["totals"] as! [String: Any]
+    XCTAssertEqual(totals["batches"] as? Int, 3)
+    XCTAssertEqual((report["policy"] as! [String: Any])["slo_ms"] as? Double, 50)
+    let y = try TensorFile.read(path: path("y.h5"), dataset: "y")
+    XCTAssertEqual(y.shape, [5, 3])
+  }
+
+  func testTightSLORunsTheFastestVariantAndSaysWhy() throws {
+    let r = try CLI.run([
+      "run", "--bundle", path("bundle"), "--input", path("x.h5"), "--output", path("y.h5"), "--slo-ms", "1.5",
+    ])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let lines = r.stdout.split(separator: "\n")
+    XCTAssertTrue(lines[0].contains("2 variants; SLO 1.500 ms"), String(lines[0]))
+    XCTAssertTrue(lines[2].contains("small"), String(lines[2]))
+    XCTAssertTrue(lines[2].contains("most accurate on time"), String(lines[2]))
+    XCTAssertTrue(r.stdout.contains("5 batches"), r.stdout)
+  }
+
+  func testCorruptBundleExitsOneNamingTheFile() throws {
+    try Data("{\"format\": \"adascale-bundle\", ".utf8).write(
+      to: dir.appendingPathComponent("bundle/manifest.json"))
+    let r = try CLI.run([
+      "run", "--bundle", path("bundle"), "--input", path("x.h5"), "--output", path("y.h5"),
+    ])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("manifest.json: not valid JSON"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("hint:"), r.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path("y.h5")))
+  }
+
+  func testNewerBundleFormatAsksForAnUpgrade() throws {
+    let manifest = dir.appendingPathComponent("bundle/manifest.json")
+    let text = try String(contentsOf: manifest, encoding: .utf8)
+    try text.replacingOccurrences(of: "\"format_version\" : 1", with: "\"format_version\" : 7")
+      .write(to: manifest, atomically: true, encoding: .utf8)
+    let r = try CLI.run([
+      "run", "--bundle", path("bundle"), "--input", path("x.h5"), "--output", path("y.h5"),
+    ])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("format version 7 is newer"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("hint: upgrade adascale"), r.stderr)
+  }
+
+  func testMissingBundleAndWrongInputShapeExitOne() throws {
+    var r = try CLI.run(["run", "--bundle", path("nope"), "--input", path("x.h5"), "--output", path("y.h5")])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("bundle directory does not exist"), r.stderr)
+    try TensorFile.write([("x", Tensor.zeros([2, 7]))], to: path("wrong.h5"))
+    r = try CLI.run([
+      "run", "--bundle", path("bundle"), "--input", path("wrong.h5"), "--output", path("y.h5"),
+    ])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("wrong.h5: x:"), r.stderr)
+  }
+
+  func testBadOptionsExitOne() throws {
+    for args in [["--slo-ms", "0"], ["--batch", "0"], ["--accuracy-floor", "2"]] {
+      let r = try CLI.run(
+        ["run", "--bundle", path("bundle"), "--input", path("x.h5"), "--output", path("y.h5")] + args)
+      XCTAssertEqual(r.status, 1, args.joined(separator: " "))
+    }
+  }
+
+  func testHelpHasExamples() throws {
+    let r = try CLI.run(["run", "--help"])
+    XCTAssertEqual(r.status, 0)
+    XCTAssertTrue(r.stdout.contains("adascale run --bundle"), r.stdout)
+  }
+}
+
+/// A two-variant bundle (`small`: 1 ms, 0.85; `big`: 2 ms, 0.9), written as raw JSON in the
+/// bundle format so these tests exercise the CLI against the documented files.
+enum CLIBundle {
+  static func model(hidden: Int) -> Model {
+    let graph = Graph(
+      name: "mlp",
+      nodes: [
+        Node(name: "input", spec: .input(InputSpec(shape: [4])), inputs: []),
+        Node(name: "hidden", spec: .dense(DenseSpec(units: hidden, activation: .relu)), inputs: ["input"]),
+        Node(name: "out", spec: .dense(DenseSpec(units: 3, activation: .softmax)), inputs: ["hidden"]),
+      ], outputs: ["out"])
+    return Model(graph: graph, parameters: try! Parameters.initialize(for: graph, seed: UInt64(hidden)))
+  }
+
+  static func write(to dir: URL) throws {
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("variants"), withIntermediateDirectories: true)
+    let specs: [(id: String, hidden: Int, accuracy: Double, ms: Double, mb: Int)] = [
+      ("small", 2, 0.85, 1, 2), ("big", 6, 0.9, 2, 8),
+    ]
+    var variants: [[String: Any]] = []
+    var rows: [[String: Any]] = []
+    for s in specs {
+      try KerasModelWriter.save(
+        model(hidden: s.hidden), to: dir.appendingPathComponent("variants/\(s.id).h5").path)
+      let genome: [String: Any] = [
+        "blocks": [["block": "hidden", "branch": "base", "width": 1, "bits": 32]], "exit": "main",
+      ]
+      variants.append([
+        "id": s.id, "file": "variants/\(s.id).h5", "genome": genome,
+        "genome_key": "hidden=base@1/32 exit=main",
+        "accuracy": s.accuracy, "search_accuracy": s.accuracy, "latency_ms": s.ms,
+        "predicted_latency_ms": s.ms,
+        "params": 10, "macs": 10, "weight_bytes": 100, "peak_memory_bytes": s.mb << 20, "energy_mj": s.ms,
+      ])
+      rows.append([
+        "variant": s.id, "device": "host", "source": "measured", "context": "nominal", "latency_ms": s.ms,
+        "latency_std_ms": 0.1, "energy_mj": s.ms, "memory_bytes": s.mb << 20, "accuracy": s.accuracy,
+        "feasible": true,
+      ])
+    }
+    let manifest: [String: Any] = [
+      "format": "adascale-bundle", "format_version": 1, "tool_version": "0.1.0",
+      "created_at": "2025-01-01T00:00:00Z",
+      "source": ["file": "m.h5", "sha256": "", "params": 1, "macs": 1, "accuracy": 0.9, "latency_ms": 2],
+      "recipe": ["name": "t", "file": "t.yaml", "sha256": ""], "seed": 1,
+      "host": ["cpu": "", "cores": 2, "blas": "OpenBLAS", "threads": 1],
+      "dataset": ["name": "t", "train_examples": 1, "validation_examples": 1, "test_examples": 1],
+      "timings": ["baseline_s": 0, "supernet_s": 0, "search_s": 0, "emit_s": 0, "total_s": 0],
+      "search": [
+        "algorithm": "nsga2", "evaluations": 1, "generations": 1, "pareto_size": 2, "hypervolume": 0,
+      ],
+      "devices": ["host"],
+      "contexts": [
+        ["name": "nominal", "context": ["cpu_share": 1, "frequency_scale": 1, "thermal": "nominal"]]
+      ],
+      "variants": variants,
+    ]
+    let lut: [String: Any] = [
+      "format": "adascale-lut", "format_version": 1, "energy_modelled": true, "rows": rows,
+    ]
+    try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+      .write(to: dir.appendingPathComponent("manifest.json"))
+    try JSONSerialization.data(withJSONObject: lut, options: [.prettyPrinted, .sortedKeys])
+      .write(to: dir.appendingPathComponent("lut.json"))
+  }
+}
