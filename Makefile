@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench compress fixtures interop format lint clean
+.PHONY: help deps build build-debug test acceptance bench compress check-bundle fixtures interop format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ acceptance: build ## Fashion-MNIST CNN from scratch: ≥ 90% in 10 epochs, and K
 
 fixtures: ## Regenerate reference fixtures with real Keras (JAX) and PyTorch
 	tools/reference/make_fixtures.sh
+
+check-bundle: ## Real Keras loads every variant of BUNDLE (default bundles/fmnist) and matches its accuracy
+	tools/reference/check_bundle.sh "$(or $(BUNDLE),bundles/fmnist)"
 
 interop: build ## Check that real Keras loads what adascale writes
 	tools/reference/check_interop.sh
