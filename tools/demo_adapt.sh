@@ -4,7 +4,7 @@
 #
 #   tools/demo_adapt.sh BUNDLE [--slo-ms N] [--accuracy-floor A] [--batch 16] [--period-ms 20]
 #                              [--hogs H] [--phase 6]
-#   tools/demo_adapt.sh --make-bundle DIR      # a small demo bundle from the committed CNN fixture
+#   tools/demo_adapt.sh --make-bundle DIR      # a quick real bundle (adascale compress, ~2 min)
 #
 # Timeline (phase S seconds each, default 6): idle → H busy-loop processes (default: one per
 # core) → idle. The hogs are `sh -c 'while :; do :; done'` loops started and killed by their PID.
@@ -27,73 +27,16 @@ fi
 CNN="Tests/Fixtures/keras/fmnist_cnn.h5"
 INPUT="Tests/Fixtures/keras/fmnist_cnn.io.h5"
 
-# --make-bundle DIR: four variants of the CNN fixture (original; 25%, 50% and 75% of the
-# channels pruned, each fine-tuned for one epoch by distillation), each evaluated on 2000 Fashion-MNIST test images and profiled on this host; the
-# manifest and lookup table are written in the bundle format (docs/runtime.md). Not a search:
-# a stand-in until `adascale compress` bundles exist.
+# --make-bundle DIR: a real bundle from `adascale compress` on recipes/fmnist_quick.yaml (the
+# Keras-trained CNN fixture, a one-epoch supernet, a short search; about 2 minutes), written to
+# DIR instead of the recipe's output directory.
 make_bundle() {
   local dir="$1"
   local work
   work="$(mktemp -d)"
-  mkdir -p "$dir/variants"
-  local specs=("v3:" "v2:prune-channels:0.25" "v1:prune-channels:0.5" "v0:prune-channels:0.75")
-  for spec in "${specs[@]}"; do
-    local id="${spec%%:*}" ops="${spec#*:}"
-    if [[ -z "$ops" ]]; then
-      cp "$CNN" "$dir/variants/$id.h5"
-    else
-      local args=()
-      IFS=',' read -ra list <<<"$ops"
-      for op in "${list[@]}"; do args+=(--op "$op"); done
-      echo "demo: $id = ${ops//,/ + } (1 epoch of distillation on 5000 images)" >&2
-      "$ADASCALE" apply --model "$CNN" "${args[@]}" --finetune-epochs 1 --dataset fashion-mnist --limit 5000 \
-        --output "$dir/variants/$id.h5" --json >"$work/$id.apply.json"
-    fi
-    echo "demo: $id: evaluating and profiling" >&2
-    "$ADASCALE" eval --model "$dir/variants/$id.h5" --dataset fashion-mnist --limit 2000 --json >"$work/$id.eval.json"
-    "$ADASCALE" profile --model "$dir/variants/$id.h5" --budget-ms 20 --json >"$work/$id.profile.json"
-  done
-  python3 - "$dir" "$work" <<'PY'
-import json, sys, datetime
-d, work = sys.argv[1], sys.argv[2]
-ops = {"v3": "base", "v2": "prune-channels:0.25", "v1": "prune-channels:0.5", "v0": "prune-channels:0.75"}
-variants, rows = [], []
-for vid in ["v0", "v1", "v2", "v3"]:
-    ev = json.load(open(f"{work}/{vid}.eval.json"))
-    pr = json.load(open(f"{work}/{vid}.profile.json"))
-    host = next(x for x in pr["devices"] if x["device"] == "host")
-    mem = pr["memory"]["batch_1"]
-    latency = pr["total"]["measured_ms"]
-    genome = {"blocks": [{"block": "all", "branch": ops[vid], "width": 1, "bits": 32}], "exit": "main"}
-    variants.append({
-        "id": vid, "file": f"variants/{vid}.h5", "genome": genome,
-        "genome_key": f"all={ops[vid]}@1/32 exit=main", "accuracy": ev["accuracy"],
-        "search_accuracy": ev["accuracy"], "latency_ms": latency,
-        "predicted_latency_ms": pr["total"]["predicted_ms"], "params": sum(l.get("params", 0) for l in pr["layers"]),
-        "macs": sum(l["macs"] for l in pr["layers"]), "weight_bytes": mem["weight_bytes"],
-        "peak_memory_bytes": mem["peak_working_bytes"], "energy_mj": host["energy_mj"]})
-    rows.append({"variant": vid, "device": "host", "source": "measured", "context": "nominal",
-                 "latency_ms": latency, "latency_std_ms": pr["total"].get("measured_sd_ms") or 0.0,
-                 "energy_mj": host["energy_mj"], "memory_bytes": mem["peak_working_bytes"],
-                 "accuracy": ev["accuracy"], "feasible": True})
-manifest = {
-    "format": "adascale-bundle", "format_version": 1, "tool_version": "demo",
-    "created_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    "source": {"file": "Tests/Fixtures/keras/fmnist_cnn.h5", "sha256": "", "params": variants[-1]["params"],
-               "macs": variants[-1]["macs"], "accuracy": variants[-1]["accuracy"], "latency_ms": variants[-1]["latency_ms"]},
-    "recipe": {"name": "demo", "file": "tools/demo_adapt.sh", "sha256": ""}, "seed": 0,
-    "host": {"cpu": "", "cores": 0, "blas": "OpenBLAS", "threads": 1},
-    "dataset": {"name": "fashion-mnist", "train_examples": 5000, "validation_examples": 0, "test_examples": 2000},
-    "timings": {"baseline_s": 0, "supernet_s": 0, "search_s": 0, "emit_s": 0, "total_s": 0},
-    "search": {"algorithm": "none", "evaluations": 0, "generations": 0, "pareto_size": 4, "hypervolume": 0},
-    "devices": ["host"], "contexts": [{"name": "nominal", "context": {"cpu_share": 1, "frequency_scale": 1, "thermal": "nominal"}}],
-    "variants": variants}
-json.dump(manifest, open(f"{d}/manifest.json", "w"), indent=2)
-json.dump({"format": "adascale-lut", "format_version": 1, "energy_modelled": True, "rows": rows},
-          open(f"{d}/lut.json", "w"), indent=2)
-for v in variants:
-    print(f"  {v['id']}: accuracy {v['accuracy']:.4f}, {v['latency_ms']:.3f} ms, {v['peak_memory_bytes']} B")
-PY
+  sed "s#^  directory: bundles/fmnist-quick#  directory: $dir#" recipes/fmnist_quick.yaml >"$work/recipe.yaml"
+  echo "demo: adascale compress --recipe recipes/fmnist_quick.yaml (output $dir)" >&2
+  "$ADASCALE" compress --recipe "$work/recipe.yaml" --overwrite --no-compare-random >&2
   rm -rf "$work"
   echo "demo bundle: $dir" >&2
 }

@@ -102,7 +102,8 @@ if [[ "${OPERATORS:-0}" == 1 ]]; then
 fi
 
 # Switching cost of the adaptation loop (select + swap, variants loaded; target ≤ 1 ms) on
-# BUNDLE, or on a demo bundle of the CNN fixture made once (tools/demo_adapt.sh --make-bundle).
+# BUNDLE, or on a bundle made once by `adascale compress` on recipes/fmnist_quick.yaml
+# (tools/demo_adapt.sh --make-bundle).
 SWITCH_BUNDLE="${BUNDLE:-$OUT/demo-bundle}"
 swift build -c release --product adascale >/dev/null
 if [[ -f "$SWITCH_BUNDLE/manifest.json" ]] || tools/demo_adapt.sh --make-bundle "$SWITCH_BUNDLE" >/dev/null; then
