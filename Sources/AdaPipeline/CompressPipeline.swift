@@ -117,14 +117,17 @@ public enum CompressPipeline {
       objectives: objectives, floor: max(0, (constraints.minAccuracy ?? sourceValidation - 0.2) - 0.05),
       largest: largest)
     let searched = try SearchStage.run(
-      recipe, problem: problem, reference: reference, compareRandom: options.compareRandom, work: work,
-      log: log)
+      recipe, problem: problem, reference: reference, compareRandom: options.compareRandom,
+      checkpoint: work.path("search-\(problem.identity(constraints: constraints)).json"), log: log)
 
     // 4. Pick and emit.
-    let front = searched.search.front.map { a in
-      VariantSelection.Candidate(
-        config: problem.codec.decode(a.genome), accuracy: a.evaluation.objectives[0],
-        latencyMs: a.evaluation.objectives[objectives.firstIndex(of: .latency) ?? 0])
+    var front: [VariantSelection.Candidate] = []
+    for a in searched.search.front {
+      let config = problem.codec.decode(a.genome)
+      front.append(
+        VariantSelection.Candidate(
+          config: config, accuracy: a.evaluation.objectives[objectives.firstIndex(of: .accuracy)!],
+          latencyMs: try problem.cost(of: config).latencyMs))
     }
     guard !front.isEmpty else {
       throw AdaError(
@@ -133,6 +136,11 @@ public enum CompressPipeline {
         hint: "relax constraints.min-accuracy / max-accuracy-drop / max-latency-ms / max-memory-mb")
     }
     let picked = VariantSelection.pick(front, count: recipe.output.variants)
+    if picked.count < recipe.output.variants {
+      log.detail(
+        "the front holds \(front.count) feasible configurations: emitting \(picked.count), not \(recipe.output.variants)"
+      )
+    }
     log.stage("emit: \(picked.count) variants from a front of \(front.count)")
     let emitStarted = Date()
     let emitter = EmitStage(

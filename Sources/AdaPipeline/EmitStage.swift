@@ -54,20 +54,19 @@ struct EmitStage {
     options.measureEndToEnd = true
     options.bits = quantized.bitsByNode
     let profile = try Profiler.profile(graph: final.graph, parameters: final.parameters, options: options)
+    // The manifest's energy and memory: the host at the nominal context, as the search scored it.
+    let nominal = try ProfileReport(
+      profile: profile, hostDevice: hostDevice, devices: [], context: DeviceContext(), batch: 1,
+      bits: options.bits, probe: options.probe)
+    let memory = nominal.memory.batch1
     var rows: [LookupTable.Row] = []
-    var hostEnergy = 0.0
-    var memory: MemoryEstimate?
-    var table: OpTable?
-    for named in recipe.targets.contexts {
+    var table = nominal.table
+    for (k, named) in recipe.targets.contexts.enumerated() {
       let report = try ProfileReport(
         profile: profile, hostDevice: hostDevice, devices: modelledDevices, context: named.context, batch: 1,
         bits: options.bits, probe: options.probe)
-      memory = report.memory.batch1
-      table = table ?? report.table
+      if k == 0 { table = report.table }  // per-op rows for every device
       for d in report.devices {
-        if d.source == "measured" && named.name == recipe.targets.contexts[0].name {
-          hostEnergy = d.energyMJ ?? 0
-        }
         rows.append(
           LookupTable.Row(
             variant: id, device: d.device, source: d.source, context: named.name, latencyMs: d.latency.meanMs,
@@ -80,15 +79,15 @@ struct EmitStage {
     let entry = Manifest.Variant(
       id: id, file: BundleWriter.variantFile(id: id), genome: config, accuracy: accuracy,
       searchAccuracy: candidate.accuracy, latencyMs: measured, predictedLatencyMs: profile.predicted.meanMs,
-      params: costs.params, macs: costs.macs, weightBytes: memory!.weightBytes,
-      peakMemoryBytes: memory!.peakBytes,
-      energyMj: hostEnergy)
+      params: costs.params, macs: costs.macs, weightBytes: memory.weightBytes,
+      peakMemoryBytes: memory.peakBytes,
+      energyMj: nominal.devices.first?.energyMJ ?? 0)
     log.detail(
       String(
         format: "%@: test accuracy %.2f%%, %.4f ms measured (%.4f predicted), %d params, %d MACs — %@", id,
         accuracy * 100, measured, profile.predicted.meanMs, costs.params, costs.macs, config.description))
     return Emitted(
       payload: VariantPayload(id: id, model: final, quantized: quantized), entry: entry, rows: rows,
-      opTable: table!)
+      opTable: table)
   }
 }

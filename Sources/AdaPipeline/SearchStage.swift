@@ -5,8 +5,8 @@ import AdaSearch
 import AdaTensor
 import Foundation
 
-/// Runs the recipe's search over a trained supernet (checkpointed in `<work>/search.json`,
-/// resumable), and optionally random search at the same evaluation budget for comparison.
+/// Runs the recipe's search over a trained supernet (checkpointed in
+/// `<work>/search-<problem identity>.json`, resumable), and optionally random search at the same evaluation budget for comparison.
 enum SearchStage {
   struct Result {
     var search: SearchResult
@@ -37,7 +37,7 @@ enum SearchStage {
 
   static func run(
     _ recipe: Recipe, problem: SupernetSearchProblem, reference: HypervolumeReference, compareRandom: Bool,
-    work: WorkDirectory, log: PipelineLog
+    checkpoint: String, log: PipelineLog
   ) throws(AdaError) -> Result {
     let s = recipe.search
     let started = Date()
@@ -51,13 +51,16 @@ enum SearchStage {
     let search: SearchResult
     switch s.algorithm {
     case .nsga2:
+      if FileManager.default.fileExists(atPath: checkpoint) {
+        log.stage("search: resuming from \(checkpoint)")
+      }
       let config = NSGA2Config(
         population: s.population, generations: s.generations, timeBudgetSeconds: s.timeBudgetSeconds,
         seed: s.seed,
         seedGenomes: [codec.encode(codec.supernet.largest), codec.encode(codec.supernet.smallest)],
         hypervolumeReference: reference)
       search = try NSGA2(config: config).run(
-        problem, checkpoint: work.path("search.json"), resume: true, progress: progress)
+        problem, checkpoint: checkpoint, resume: true, progress: progress)
     case .random:
       search = try RandomSearch.run(
         problem, evaluations: s.population * (s.generations + 1), seed: s.seed, batchSize: s.population,

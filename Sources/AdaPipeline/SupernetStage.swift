@@ -51,17 +51,37 @@ enum SupernetStage {
     log.stage(
       "supernet: training \(training.epochs) epochs on \(data.train.count) examples "
         + "(largest + smallest + \(training.randomSubnets) random configurations per step)")
-    var lastLine = Date.distantPast
-    let result = try SupernetTrainer(options: training).train(
+    do {
+      return try train(supernet, training, data: data, work: work, log: log)
+    } catch {
+      var e = error.inFile(recipe.file)
+      if e.path == "configHash" {
+        e.hint =
+          "the recipe's supernet or data changed since the checkpoint in \(work.path("supernet")): rerun with --fresh"
+      }
+      throw e
+    }
+  }
+
+  static func train(
+    _ supernet: Supernet, _ training: SupernetTrainingOptions, data: PipelineData, work: WorkDirectory,
+    log: PipelineLog
+  ) throws(AdaError) -> SupernetTrainingResult {
+    var last = Date.distantPast
+    return try SupernetTrainer(options: training).train(
       supernet, on: data.train, validation: data.validation, calibration: data.calibration,
       checkpointDirectory: work.path("supernet"), resume: true,
       progress: { event in
         switch event {
         case .resumed(let path, let position):
-          log.detail("resuming from \(path) at epoch \(position.epoch + 1), step \(position.step + 1)")
+          if position.epoch >= training.epochs {
+            log.detail("already trained: reusing \(path)")
+          } else {
+            log.detail("resuming from \(path) at epoch \(position.epoch + 1), step \(position.step + 1)")
+          }
         case .step(let epoch, let epochs, let step, let steps, let loss, _):
-          if Date().timeIntervalSince(lastLine) > 15 || step == steps {
-            lastLine = Date()
+          if Date().timeIntervalSince(last) > 15 || step == steps {
+            last = Date()
             log.detail(String(format: "epoch %d/%d step %d/%d loss %.4f", epoch, epochs, step, steps, loss))
           }
         case .epoch(let r):
@@ -71,6 +91,5 @@ enum SupernetStage {
               r.epoch, r.epochs, r.loss, r.largestAccuracy * 100, r.smallestAccuracy * 100, r.seconds))
         }
       })
-    return result
   }
 }

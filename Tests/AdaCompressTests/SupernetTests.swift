@@ -49,7 +49,7 @@ final class SupernetTests: XCTestCase {
 
   func testBranchComputesWhatTheOperatorComputes() throws {
     let source = SmallModels.convNet()
-    for branch in ["low-rank:0.5", "depthwise-separable"] {
+    for branch in ["low-rank:0.5", "depthwise-separable", "fire:0.5"] {
       let net = try Supernet(source: source, options: SupernetOptions(branches: [branch]))
       var config = net.largest
       config.blocks[1].branch = branch  // conv_b

@@ -52,20 +52,26 @@ final class CompressCommandTests: XCTestCase {
     XCTAssertEqual(a.status, 0, a.stderr)
 
     let recipe = try writeRecipe("b.yaml", output: directory + "/b")
-    for (stage, marker) in [
-      ("training", "b.work/supernet/checkpoint.adackpt"), ("search", "b.work/search.json"),
-    ] {
-      let run = try CLI.start(
-        arguments(recipe), log: URL(fileURLWithPath: directory + "/killed-\(stage).log"))
-      let appeared = run.waitForFile(directory + "/" + marker, timeout: 600)
-      run.kill()
-      guard appeared else { return XCTFail("no \(marker) appeared before the run ended:\n\(run.log)") }
-      XCTAssertTrue(run.wasKilled(), "expected death by SIGKILL during \(stage)")
-      XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/b/manifest.json"))
-    }
+    let work = directory + "/b.work"
+    // 1st run: killed once the supernet has checkpointed.
+    let first = try CLI.start(arguments(recipe), log: URL(fileURLWithPath: directory + "/killed-1.log"))
+    let trained = first.waitForFile(work + "/supernet/checkpoint.adackpt", timeout: 600)
+    first.kill()
+    guard trained else { return XCTFail("no supernet checkpoint before the run ended:\n\(first.log)") }
+    XCTAssertTrue(first.wasKilled(), "expected death by SIGKILL during supernet training")
+    // 2nd run: resumes the supernet mid-training, killed once the search has checkpointed.
+    let second = try CLI.start(arguments(recipe), log: URL(fileURLWithPath: directory + "/killed-2.log"))
+    let searched = waitForFile(in: work, prefix: "search-", timeout: 600)
+    second.kill()
+    guard searched else { return XCTFail("no search checkpoint before the run ended:\n\(second.log)") }
+    XCTAssertTrue(second.wasKilled(), "expected death by SIGKILL during the search")
+    XCTAssertTrue(
+      second.log.contains("resuming from \(work)/supernet"), "2nd run must resume training:\n\(second.log)")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/b/manifest.json"))
+    // 3rd run: resumes the search and finishes.
     let b = try CLI.run(arguments(recipe), timeout: 600)
     XCTAssertEqual(b.status, 0, b.stderr)
-    XCTAssertTrue(b.stderr.contains("resuming") || b.stderr.contains("reusing"), b.stderr)
+    XCTAssertTrue(b.stderr.contains("search: resuming from"), "3rd run must resume the search:\n\(b.stderr)")
 
     let ma = try manifest(directory + "/a")
     let mb = try manifest(directory + "/b")
@@ -95,6 +101,17 @@ final class CompressCommandTests: XCTestCase {
     let r = try CLI.run(["compress", "--help"])
     XCTAssertEqual(r.status, 0)
     XCTAssertTrue(r.stdout.contains("adascale compress --recipe recipes/fmnist.yaml"), r.stdout)
+  }
+
+  /// Waits until a file whose name starts with `prefix` appears in `directory`.
+  func waitForFile(in directory: String, prefix: String, timeout: TimeInterval) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+      if names.contains(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }) { return true }
+      usleep(20_000)
+    }
+    return false
   }
 
   func manifest(_ bundle: String) throws -> Manifest {

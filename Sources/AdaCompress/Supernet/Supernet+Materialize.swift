@@ -91,8 +91,7 @@ extension Supernet {
 
   /// A tensor of `t`'s shape holding its flat indices.
   static func indexImage(of t: Tensor) -> Tensor {
-    precondition(
-      t.count < 1 << 24, "Supernet: a weight of \(t.count) elements is too large to index in Float32")
+    precondition(t.count < maximumWeightCount, "Supernet: init admits only weights below 2²⁴ elements")
     return Tensor(shape: t.shape, scalars: (0..<t.count).map { Float($0) })
   }
 

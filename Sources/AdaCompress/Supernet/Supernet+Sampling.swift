@@ -34,10 +34,18 @@ extension Supernet {
     return repair(SubnetConfig(blocks: choices, exit: exitChoices[g.nextIndex(below: exitChoices.count)]))
   }
 
-  /// The nearest valid configuration: a branch that runs at full width only gets width 1, and
-  /// coupled blocks take the width of the first of their group.
+  /// The nearest valid configuration: a branch that runs at full width only gets width 1,
+  /// coupled blocks take the width of the first of their group, and blocks an exit cuts off
+  /// (they do not run) take the largest configuration's choice, so equal models have equal
+  /// configurations.
   public func repair(_ config: SubnetConfig) -> SubnetConfig {
     var c = config
+    if c.exit != SubnetConfig.mainExit {
+      let kept = Set(materializedBlocks(exit: c.exit))
+      for i in c.blocks.indices where !kept.contains(c.blocks[i].block) {
+        c.blocks[i] = SupernetBlock.Choice(block: c.blocks[i].block)
+      }
+    }
     for i in c.blocks.indices {
       let block = blocks[i]
       if !block.supportsWidth(branch: c.blocks[i].branch) { c.blocks[i].width = 1 }
@@ -66,4 +74,13 @@ extension Supernet {
 extension SupernetBlock {
   /// A block's entry in a `SubnetConfig`.
   public typealias Choice = SubnetConfig.Block
+}
+
+extension Supernet {
+  /// Blocks that run when predicting from `exit` (all of them for `main`).
+  public func materializedBlocks(exit: String) -> [String] {
+    guard exit != SubnetConfig.mainExit, let output = exitOutputs[exit] else { return blocks.map(\.name) }
+    let reached = Set(trunk.keepingOnly(outputs: [output]).nodes.map(\.name))
+    return blocks.map(\.name).filter(reached.contains)
+  }
 }

@@ -99,7 +99,17 @@ public struct Supernet: Sendable {
     }
     self.branchNodes = branchNodes
     self.weights = weights
+    if let (key, t) = weights.tensors.first(where: { $0.value.count >= Self.maximumWeightCount }) {
+      throw AdaError(
+        .unsupported, path: "supernet.blocks",
+        "weight \(key) has \(t.count) elements; the supernet indexes weights of fewer than \(Self.maximumWeightCount)",
+        hint: "name smaller layers in supernet.blocks, or compress the large layer with adascale apply first")
+    }
   }
+
+  /// Largest weight (elements) a supernet can hold: materialisation indexes weights with
+  /// Float32 index images, exact below 2²⁴.
+  public static let maximumWeightCount = 1 << 24
 
   /// `<block>@<branch>`: the namespace of a branch's nodes and weights.
   static func branchKey(_ block: String, _ branch: String) -> String { "\(block)@\(branch)" }

@@ -103,7 +103,7 @@ struct TrainingState {
       epoch: position.epoch + 1, epochs: options.epochs, loss: progress.meanLoss,
       largestAccuracy: try evaluator.accuracy(of: supernet.largest, on: validation),
       smallestAccuracy: try evaluator.accuracy(of: supernet.smallest, on: validation),
-      seconds: Date().timeIntervalSince(epochStarted))
+      seconds: progress.trainSeconds)
     history.append(report)
     position.epoch += 1
     position.step = 0
@@ -112,12 +112,14 @@ struct TrainingState {
     return report
   }
 
+  /// Writes the history, then the checkpoint (so a kill between the two leaves a history that
+  /// `restore` trims to the checkpoint's position).
   func save(to url: URL, hash: String) throws(AdaError) {
+    try SupernetHistory.write(history, next: url)
     try Checkpoint(
       configHash: hash, seed: options.seed, position: position, epochProgress: progress, history: [],
       optimizerKind: optimizer.config.kindName, optimizer: optimizer.state, parameters: supernet.weights
     ).write(to: url)
-    try SupernetHistory.write(history, next: url)
   }
 
   mutating func restore(_ c: Checkpoint, history: [SupernetEpochReport]) {
@@ -125,7 +127,7 @@ struct TrainingState {
     optimizer.state = c.optimizer
     position = c.position
     progress = c.epochProgress
-    self.history = history
+    self.history = Array(history.prefix(c.position.epoch))
   }
 
   func result(completed: Bool, seconds: Double) -> SupernetTrainingResult {
@@ -167,6 +169,8 @@ enum SupernetHistory {
   static func write(_ history: [SupernetEpochReport], next checkpoint: URL) throws(AdaError) {
     let url = url(next: checkpoint)
     do {
+      try FileManager.default.createDirectory(
+        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       let data = try JSONEncoder().encode(history)
       try data.write(to: url, options: .atomic)
     } catch {

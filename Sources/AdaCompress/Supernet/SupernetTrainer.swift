@@ -64,7 +64,9 @@ public struct SupernetTrainer {
         let batch = order[
           (state.position.step * options.batchSize)..<((state.position.step + 1) * options.batchSize)]
         let lr = schedule.learningRate(at: state.position.globalStep)
+        let stepStarted = Date()
         let loss = try state.step(batch, of: train, learningRate: lr)
+        state.progress.trainSeconds += Date().timeIntervalSince(stepStarted)
         guard loss.isFinite else {
           throw AdaError(
             .nonFinite, path: "supernet.training",
@@ -131,6 +133,7 @@ public struct SupernetEpochReport: Codable, Hashable, Sendable {
   /// Validation accuracy of the largest and the smallest configuration (BN recalibrated).
   public var largestAccuracy: Double
   public var smallestAccuracy: Double
+  /// Seconds spent in training steps (not evaluation), including any before a resume.
   public var seconds: Double
 }
 

@@ -1,0 +1,104 @@
+import AdaCompress
+import AdaNN
+import AdaTensor
+import AdaTrain
+import Foundation
+import TestSupport
+import XCTest
+
+/// The sandwich trainer on a small convnet and synthetic data: it learns, and a run stopped and
+/// resumed from its checkpoint ends bit-identical to an uninterrupted one.
+final class SupernetTrainerTests: XCTestCase {
+  static func data(_ n: Int, seed: UInt64) -> LabeledDataset {
+    var g = SeededGenerator(seed: seed)
+    var images = Tensor(shape: [n, 8, 8, 4])
+    var labels: [Int32] = []
+    for i in 0..<n {
+      let label = Int32(g.nextIndex(below: 10))
+      labels.append(label)
+      for j in 0..<(8 * 8 * 4) {
+        let signal: Float = j % 10 == Int(label) ? 1 : 0
+        images.scalars[i * 256 + j] = signal + 0.3 * (Float(g.nextIndex(below: 1000)) / 1000 - 0.5)
+      }
+    }
+    return LabeledDataset(name: "synthetic", images: images, labels: labels, classCount: 10)
+  }
+
+  func supernet() throws -> Supernet {
+    try Supernet(
+      source: SmallModels.convNet(seed: 3),
+      options: SupernetOptions(widths: [1, 0.5], branches: ["low-rank:0.5"], bits: [32, 8]))
+  }
+
+  let options = SupernetTrainingOptions(
+    epochs: 2, batchSize: 16, learningRate: 2e-3, recalibrationBatches: 2, seed: 5)
+
+  func testTrainingRaisesTheAccuracyOfTheLargestAndSmallest() throws {
+    let train = Self.data(512, seed: 1)
+    let validation = Self.data(96, seed: 2)
+    let net = try supernet()
+    let before = SubnetEvaluator(supernet: net, calibration: train, batchSize: 16, recalibrationBatches: 2)
+    var options = self.options
+    options.learningRate = 3e-3
+    let result = try SupernetTrainer(options: options).train(
+      net, on: train, validation: validation, calibration: train)
+    XCTAssertTrue(result.completed)
+    XCTAssertEqual(result.history.count, 2)
+    let last = result.history.last!
+    XCTAssertGreaterThan(last.largestAccuracy, try before.accuracy(of: net.largest, on: validation) + 0.2)
+    XCTAssertGreaterThan(last.smallestAccuracy, try before.accuracy(of: net.smallest, on: validation) + 0.2)
+    XCTAssertNotEqual(result.supernet.weights, net.weights)
+  }
+
+  func testStoppedAndResumedRunIsBitIdenticalToAnUninterruptedOne() throws {
+    let train = Self.data(128, seed: 1)
+    let validation = Self.data(32, seed: 2)
+    let net = try supernet()
+    let straight = try SupernetTrainer(options: options).train(
+      net, on: train, validation: validation, calibration: train)
+    let directory = NSTemporaryDirectory() + "adascale-supernet-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    var resumableOptions = options
+    resumableOptions.checkpointEverySteps = 3
+    let trainer = SupernetTrainer(options: resumableOptions)
+    for stop in [5, 11] {  // mid-epoch (after the step-3 checkpoint) and in the second epoch
+      let partial = try trainer.train(
+        net, on: train, validation: validation, calibration: train, checkpointDirectory: directory,
+        resume: true,
+        stopWhen: { $0.globalStep == stop })
+      XCTAssertFalse(partial.completed)
+    }
+    let resumed = try trainer.train(
+      net, on: train, validation: validation, calibration: train, checkpointDirectory: directory, resume: true
+    )
+    XCTAssertTrue(resumed.completed)
+    XCTAssertEqual(resumed.supernet.weights, straight.supernet.weights)
+    XCTAssertEqual(resumed.history.map(\.largestAccuracy), straight.history.map(\.largestAccuracy))
+  }
+
+  func testBatchNormRecalibrationAveragesTheBatchStatistics() throws {
+    let model = SmallModels.convNet(seed: 4)
+    let data = Self.data(48, seed: 9)
+    let recalibrated = try BatchNormRecalibration.recalibrate(model, on: data, batchSize: 16, batches: 3)
+    // Independent: per-channel mean over each batch of conv_a's output (bn reads conv_a), averaged.
+    let executor = try Executor(graph: model.graph.keepingOnlyForTest("conv_a"))
+    var expected = [Double](repeating: 0, count: 16)
+    for b in 0..<3 {
+      let x = data.subset(Array((b * 16)..<((b + 1) * 16))).images
+      let y = executor.predict(x, parameters: model.parameters)[0]
+      for (i, v) in y.scalars.enumerated() { expected[i % 16] += Double(v) / Double(y.count / 16) / 3 }
+    }
+    assertClose(recalibrated.parameters["bn", "movingMean"]!.scalars, expected.map(Float.init), rtol: 1e-4)
+    XCTAssertNotEqual(recalibrated.parameters["bn", "movingMean"], model.parameters["bn", "movingMean"])
+    XCTAssertEqual(recalibrated.parameters["conv_a", "kernel"], model.parameters["conv_a", "kernel"])
+  }
+}
+
+extension Graph {
+  /// The graph cut at `output` (test helper).
+  func keepingOnlyForTest(_ output: String) -> Graph {
+    var needed = Set([output])
+    for node in nodes.reversed() where needed.contains(node.name) { needed.formUnion(node.inputs) }
+    return Graph(name: name, nodes: nodes.filter { needed.contains($0.name) }, outputs: [output])
+  }
+}
