@@ -30,7 +30,9 @@ enum BaselineStage {
       }
       return Result(model: model, file: resolved, trainingSeconds: 0)
     case .architecture(let path, let training):
-      let output = work.path("baseline.h5")
+      let key = try baselineKey(
+        architecture: recipe.resolve(path), training: training, dataset: recipe.dataset)
+      let output = work.path("baseline-\(key).h5")
       if FileManager.default.fileExists(atPath: output) {
         log.stage("baseline: reusing \(output)")
         return Result(model: try KerasModelReader.load(path: output), file: output, trainingSeconds: 0)
@@ -40,7 +42,7 @@ enum BaselineStage {
         graph: graph, parameters: try Parameters.initialize(for: graph, seed: training.seed))
       let data = try PipelineData.load(recipe, for: graph)
       var config = training.trainConfig(stepsPerEpoch: data.train.count / training.batchSize)
-      config.checkpointDirectory = work.path("baseline")
+      config.checkpointDirectory = work.path("baseline-\(key)")
       config.resume = true
       log.stage(
         "baseline: training \(graph.name) from \(path) for \(training.epochs) epochs on \(data.train.count) examples"
@@ -50,5 +52,23 @@ enum BaselineStage {
       try KerasModelWriter.save(result.model, to: output)
       return Result(model: result.model, file: output, trainingSeconds: Date().timeIntervalSince(started))
     }
+  }
+
+  /// A short hash of what decides the baseline (architecture text, training and dataset
+  /// sections): a baseline trained from other settings is never reused.
+  static func baselineKey(
+    architecture: String, training: Recipe.BaselineTraining, dataset: Recipe.DatasetSpec
+  ) throws(AdaError) -> String {
+    guard let text = FileManager.default.contents(atPath: architecture) else {
+      throw AdaError(
+        .fileNotFound, file: architecture, path: "model.architecture", "cannot read the architecture")
+    }
+    var h = SHA256()
+    h.update(text)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    h.update((try? encoder.encode(training)) ?? Data())
+    h.update((try? encoder.encode(dataset)) ?? Data())
+    return String(h.hexDigest().prefix(12))
   }
 }

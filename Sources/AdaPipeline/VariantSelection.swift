@@ -23,7 +23,11 @@ public enum VariantSelection {
         $1.latencyMs, -$1.accuracy, $1.config.description
       )
     }
-    guard sorted.count > count, count >= 2 else { return Array(sorted.prefix(max(count, 0))) }
+    guard count >= 1 else { return [] }
+    guard sorted.count > count else { return sorted }
+    guard count >= 2 else {
+      return [sorted.max { ($0.accuracy, -$0.latencyMs) < ($1.accuracy, -$1.latencyMs) }!]
+    }
     let fastest = sorted.first!
     let best = sorted.max { ($0.accuracy, -$0.latencyMs) < ($1.accuracy, -$1.latencyMs) }!
     var picked: [Candidate] = [fastest]

@@ -80,7 +80,8 @@ extension Supernet {
       let block = self.block(choice.block)!
       let atoms = coupling.atoms(of: choice.block)
       for c in block.channelOrder.dropFirst(block.keptChannels(choice.width)) {
-        removed.insert(coupling.classOf(atoms.lowerBound + c))
+        let k = coupling.classOf(atoms.lowerBound + c)
+        if !coupling.isFixed(class: k) { removed.insert(k) }
       }
     }
     let pruner = PruneChannels()

@@ -20,9 +20,9 @@ import AdaTensor
 /// `<block>@<branch>#<node>/<weight>`. `materialize(_:)` turns any `SubnetConfig` into a
 /// standalone model plus the index map that sends its gradients back into the store.
 ///
-///     var net = try Supernet(source: model, options: SupernetOptions(branches: ["low-rank:0.25"]))
+///     let net = try Supernet(source: model, options: SupernetOptions(branches: ["low-rank:0.25"]))
 ///     let sub = try net.materialize(net.smallest)
-///     let small = sub.model(from: net.weights)      // a plain Model: run, train, save as Keras
+///     let small = try sub.model(from: net.weights).model   // a plain Model: run, train, save as Keras
 public struct Supernet: Sendable {
   /// The model the supernet was built from (the teacher), unchanged.
   public let source: Model
@@ -151,13 +151,17 @@ public struct SupernetOptions: Codable, Hashable, Sendable {
   }
 
   public func validate() throws(AdaError) {
-    guard widths.contains(1), widths.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+    guard widths.contains(1), widths.allSatisfy({ $0 > 0 && $0 <= 1 }), Set(widths).count == widths.count
+    else {
       throw AdaError(
-        .invalidValue, path: "supernet.widths", "widths must lie in (0, 1] and include 1, found \(widths)")
+        .invalidValue, path: "supernet.widths",
+        "widths must lie in (0, 1], include 1 and not repeat, found \(widths)")
     }
-    guard bits.contains(32), bits.allSatisfy({ [32, 8, 4].contains($0) }) else {
+    guard bits.contains(32), bits.allSatisfy({ [32, 8, 4].contains($0) }), Set(bits).count == bits.count
+    else {
       throw AdaError(
-        .invalidValue, path: "supernet.bits", "bits must be among 32, 8, 4 and include 32, found \(bits)")
+        .invalidValue, path: "supernet.bits",
+        "bits must be among 32, 8, 4, include 32 and not repeat, found \(bits)")
     }
     for (i, b) in branches.enumerated() {
       let op: any CompressionOperator

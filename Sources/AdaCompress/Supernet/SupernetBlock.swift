@@ -24,9 +24,9 @@ public struct SupernetBlock: Codable, Hashable, Sendable {
   /// `channelOrder.prefix(keptChannels(w))`.
   public var channelOrder: [Int]
 
-  /// `⌈w·C⌉`, at least 1.
+  /// `⌈w·C⌉` (ignoring floating-point noise above an integer), at least 1.
   public func keptChannels(_ width: Double) -> Int {
-    max(1, Int((width * Double(channels)).rounded(.up)))
+    max(1, Int((width * Double(channels) - 1e-9).rounded(.up)))
   }
 
   /// Branches that keep the block's output channels elastic. A `fire` module's output is a
