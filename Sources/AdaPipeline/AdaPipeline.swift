@@ -1,1 +1,0 @@
-// The AdaPipeline module: see docs/architecture.md.
