@@ -68,7 +68,7 @@ public enum CompressPipeline {
     let bundleDirectory = recipe.resolve(recipe.output.directory)
     try checkOutput(bundleDirectory, overwrite: options.overwrite, recipe: recipe)
     let work = try WorkDirectory(
-      recipe.resolve(recipe.output.workDirectory ?? recipe.output.directory + ".work"), fresh: options.fresh)
+      recipe.resolve(recipe.output.workDirectory), fresh: options.fresh)
     log.stage("recipe \(recipe.name) (\(recipe.file)); work directory \(work.root)")
 
     // 1. Source model and data.
