@@ -28,6 +28,20 @@ public struct FineTuneOptions: Codable, Hashable, Sendable {
     self.outputWeights = outputWeights
   }
 
+  /// Loss weights for a student with `outputs` outputs whose first `originalOutputs` are the
+  /// teacher's own (weight 1) and the rest early exits (`EarlyExit` appends them), each
+  /// weighted `exitWeight`; nil when there is no exit. Equal weights let the exits pull the
+  /// shared blocks away from the main output (docs/operators.md §Fine-tuning by distillation).
+  ///
+  ///     FineTuneOptions.exitWeights(outputs: 3, originalOutputs: 1, exitWeight: 0.3)  // [1, 0.3, 0.3]
+  public static func exitWeights(outputs: Int, originalOutputs: Int, exitWeight: Float) -> [Float]? {
+    precondition(
+      originalOutputs >= 1 && outputs >= originalOutputs, "exitWeights: \(outputs) < \(originalOutputs)")
+    guard outputs > originalOutputs else { return nil }
+    return Array(repeating: 1, count: originalOutputs)
+      + Array(repeating: exitWeight, count: outputs - originalOutputs)
+  }
+
   /// The training configuration these options describe, distilling from `distillation`.
   public func trainConfig(distillation: Distillation) -> TrainConfig {
     TrainConfig(

@@ -26,6 +26,8 @@ struct ApplyReport: Codable {
 
   struct FineTune: Codable {
     var examples: Int
+    /// Loss weight of each output (`--exit-weight` on the early exits); nil: every output 1.
+    var outputWeights: [Float]?
     var epochs: [EpochReport]
   }
 

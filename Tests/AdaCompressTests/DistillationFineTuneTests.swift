@@ -50,6 +50,13 @@ final class DistillationFineTuneTests: XCTestCase {
     XCTAssertEqual(result.model.parameters["fc2", "kernel"], student.parameters["fc2", "kernel"])
   }
 
+  func testExitWeightsKeepTheOriginalOutputsAtOneAndWeighOnlyTheExits() {
+    XCTAssertEqual(
+      FineTuneOptions.exitWeights(outputs: 3, originalOutputs: 1, exitWeight: 0.3), [1, 0.3, 0.3])
+    XCTAssertEqual(FineTuneOptions.exitWeights(outputs: 3, originalOutputs: 2, exitWeight: 0), [1, 1, 0])
+    XCTAssertNil(FineTuneOptions.exitWeights(outputs: 2, originalOutputs: 2, exitWeight: 0.3), "no exit")
+  }
+
   func testLimitUsesTheFirstExamplesAndBadOptionsAreNamed() throws {
     let teacher = SmallModels.convNet()
     let train = data(teacher)

@@ -122,6 +122,46 @@ final class ApplyCommandTests: XCTestCase {
       written.parameters["conv1", "kernel"], original.parameters["conv1", "kernel"], "not fine-tuned")
   }
 
+  func testFineTuningWeighsEarlyExitsByExitWeight() throws {
+    try XCTSkipUnless(
+      FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
+      "Fashion-MNIST is installed by `make deps`")
+    let model = Fixtures.path("keras/fmnist_cnn.h5")
+    /// The report's output weights and the written exit head's kernel.
+    func apply(_ extra: [String]) throws -> (weights: [Double]?, exitKernel: Tensor?) {
+      let out = path("x.h5")
+      let r = try CLI.run(
+        [
+          "apply", "--model", model, "--op", "early-exit:pool1", "--dataset", "fashion-mnist", "--limit",
+          "64",
+          "--output", out, "--json",
+        ] + extra, timeout: 600)
+      XCTAssertEqual(r.status, 0, r.stderr)
+      let fineTune = try json(r)["fineTune"] as? [String: Any]
+      return (
+        fineTune?["outputWeights"] as? [Double],
+        try KerasModelReader.load(path: out).parameters["pool1_exit", "kernel"]
+      )
+    }
+    let untrained = try XCTUnwrap(try apply([]).exitKernel)
+    let byDefault = try apply(["--finetune-epochs", "1"])
+    let weights = try XCTUnwrap(byDefault.weights)
+    XCTAssertEqual(weights.count, 2, "main output, then the exit")
+    XCTAssertEqual(weights[0], 1)
+    XCTAssertEqual(weights[1], 0.1, accuracy: 1e-6)
+    XCTAssertNotEqual(byDefault.exitKernel, untrained, "the exit trains")
+    // Weight 0 reaches the trainer: the parameters only the exit uses get no update.
+    let frozen = try apply(["--finetune-epochs", "1", "--exit-weight", "0"])
+    XCTAssertEqual(frozen.weights, [1, 0])
+    XCTAssertEqual(frozen.exitKernel, untrained)
+    let bad = try CLI.run([
+      "apply", "--model", Fixtures.path("keras/mlp.h5"), "--op", "quantize:8", "--exit-weight", "-1",
+      "--output", path("y.h5"),
+    ])
+    XCTAssertEqual(bad.status, 1)
+    XCTAssertTrue(bad.stderr.contains("--exit-weight"), bad.stderr)
+  }
+
   func testABadOperatorIsAUserErrorNamingTheString() throws {
     let out = path("never.h5")
     let r = try CLI.run([
