@@ -105,3 +105,14 @@ public struct Graph: Codable, Hashable, Sendable {
     return shapes
   }
 }
+
+extension Graph {
+  /// The same graph with only `outputs`, without the nodes none of them reads (the input node
+  /// always stays).
+  public func keepingOnly(outputs: [String]) -> Graph {
+    var needed = Set(outputs)
+    for node in nodes.reversed() where needed.contains(node.name) { needed.formUnion(node.inputs) }
+    needed.insert(input.name)
+    return Graph(name: name, nodes: nodes.filter { needed.contains($0.name) }, outputs: outputs)
+  }
+}

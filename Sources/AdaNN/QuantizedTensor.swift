@@ -135,3 +135,12 @@ extension Dictionary where Key == String, Value == QuantizedTensor {
     }
   }
 }
+
+extension QuantizedWeights {
+  /// Bit width per node name (keys `node/weight` → `node`), as the profiler takes it.
+  public var bitsByNode: [String: Int] {
+    var bits: [String: Int] = [:]
+    for (key, q) in self { bits[String(key.prefix { $0 != "/" })] = q.bits }
+    return bits
+  }
+}

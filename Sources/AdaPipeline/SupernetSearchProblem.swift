@@ -98,12 +98,3 @@ public struct SupernetSearchProblem: SearchProblem {
       memoryMB: Double(report.memory.batch1.peakBytes) / 1_048_576)
   }
 }
-
-extension QuantizedWeights {
-  /// Bit width per node name, as the profiler takes it.
-  var bitsByNode: [String: Int] {
-    var bits: [String: Int] = [:]
-    for (key, q) in self { bits[String(key.prefix { $0 != "/" })] = q.bits }
-    return bits
-  }
-}

@@ -88,11 +88,7 @@ struct ProfileCommand: ParsableCommand {
     }
     let (model, quantized) = try KerasModelReader.loadWithQuantized(
       path: path, config: modelOptions.config)
-    var bits: [String: Int] = [:]
-    for (key, q) in quantized {
-      bits[String(key.prefix { $0 != "/" })] = q.bits
-    }
-    return (model.graph, model.parameters, bits)
+    return (model.graph, model.parameters, quantized.bitsByNode)
   }
 }
 

@@ -39,9 +39,17 @@ final class SupernetTests: XCTestCase {
     assertClose(SmallModels.predict(model, x)[0], SmallModels.predict(pruned, x)[0], rtol: 1e-5, atol: 1e-6)
   }
 
-  func testWidthsAreNested() throws {
-    let net = try Supernet(source: try TestModels.fmnistCNN(), options: SupernetOptions())
+  /// Channels are ranked by the L1 norm of the source kernel (computed here independently), so
+  /// each width keeps the most important ones and narrower widths are subsets of wider ones.
+  func testWidthsKeepTheHighestL1ChannelsAndAreNested() throws {
+    let source = try TestModels.fmnistCNN()
+    let net = try Supernet(source: source, options: SupernetOptions())
+    let kernel = source.parameters["conv1", "kernel"]!  // [3, 3, 1, 32]
+    var l1 = [Float](repeating: 0, count: 32)
+    for (i, w) in kernel.scalars.enumerated() { l1[i % 32] += abs(w) }
     let order = net.blocks[0].channelOrder
+    XCTAssertEqual(Set(order), Set(0..<32))
+    for (a, b) in zip(order, order.dropFirst()) { XCTAssertGreaterThanOrEqual(l1[a], l1[b] * (1 - 1e-6)) }
     let kept = [1.0, 0.75, 0.5, 0.25].map { Set(order.prefix(net.blocks[0].keptChannels($0))) }
     for (wide, narrow) in zip(kept, kept.dropFirst()) { XCTAssertTrue(narrow.isSubset(of: wide)) }
     XCTAssertEqual(kept.map(\.count), [32, 24, 16, 8])

@@ -81,7 +81,7 @@ final class SupernetTrainerTests: XCTestCase {
     let data = Self.data(48, seed: 9)
     let recalibrated = try BatchNormRecalibration.recalibrate(model, on: data, batchSize: 16, batches: 3)
     // Independent: per-channel mean over each batch of conv_a's output (bn reads conv_a), averaged.
-    let executor = try Executor(graph: model.graph.keepingOnlyForTest("conv_a"))
+    let executor = try Executor(graph: model.graph.keepingOnly(outputs: ["conv_a"]))
     var expected = [Double](repeating: 0, count: 16)
     for b in 0..<3 {
       let x = data.subset(Array((b * 16)..<((b + 1) * 16))).images
@@ -91,14 +91,5 @@ final class SupernetTrainerTests: XCTestCase {
     assertClose(recalibrated.parameters["bn", "movingMean"]!.scalars, expected.map(Float.init), rtol: 1e-4)
     XCTAssertNotEqual(recalibrated.parameters["bn", "movingMean"], model.parameters["bn", "movingMean"])
     XCTAssertEqual(recalibrated.parameters["conv_a", "kernel"], model.parameters["conv_a", "kernel"])
-  }
-}
-
-extension Graph {
-  /// The graph cut at `output` (test helper).
-  func keepingOnlyForTest(_ output: String) -> Graph {
-    var needed = Set([output])
-    for node in nodes.reversed() where needed.contains(node.name) { needed.formUnion(node.inputs) }
-    return Graph(name: name, nodes: nodes.filter { needed.contains($0.name) }, outputs: [output])
   }
 }

@@ -132,13 +132,3 @@ extension Supernet {
     }
   }
 }
-
-extension Graph {
-  /// The same graph with only `outputs`, and without the nodes none of them reads.
-  func keepingOnly(outputs: [String]) -> Graph {
-    var needed = Set(outputs)
-    for node in nodes.reversed() where needed.contains(node.name) { needed.formUnion(node.inputs) }
-    needed.insert(input.name)
-    return Graph(name: name, nodes: nodes.filter { needed.contains($0.name) }, outputs: outputs)
-  }
-}

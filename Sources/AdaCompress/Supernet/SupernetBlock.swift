@@ -129,8 +129,8 @@ extension SupernetBlock {
       }
       var score = [Double](repeating: 0, count: c)
       for name in group {
-        let kernel = parameters[name, "kernel"]!
-        for (i, w) in kernel.scalars.enumerated() { score[i % c] += Double(abs(w)) }
+        let l1 = PruneChannels().channelImportance(of: name, coupling, parameters)
+        for i in 0..<c { score[i] += l1[i] }
       }
       let order = (0..<c).sorted { (score[$0], -$0) > (score[$1], -$1) }
       for name in group { result[index[name]!].channelOrder = order }

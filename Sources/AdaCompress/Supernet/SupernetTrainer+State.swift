@@ -62,7 +62,7 @@ struct TrainingState {
         dLogits = d
         teacherLogits = logits
         progress.lossSum += Double(loss) * Double(labels.count)
-        progress.correct += correctCount(logits, labels)
+        progress.correct += correctPredictions(logits, labels: labels)
         progress.seen += labels.count
       } else {
         dLogits =
@@ -133,16 +133,6 @@ struct TrainingState {
   func result(completed: Bool, seconds: Double) -> SupernetTrainingResult {
     SupernetTrainingResult(
       supernet: supernet, history: history, position: position, completed: completed, seconds: seconds)
-  }
-
-  private func correctCount(_ logits: Tensor, _ labels: [Int32]) -> Int {
-    let k = logits.shape[1]
-    var correct = 0
-    for (i, label) in labels.enumerated() {
-      let row = logits.scalars[(i * k)..<((i + 1) * k)]
-      if row.indices.max(by: { row[$0] < row[$1] })! - i * k == Int(label) { correct += 1 }
-    }
-    return correct
   }
 }
 

@@ -55,8 +55,10 @@ public struct SupernetTrainer {
       initial: options.learningRate, decaySteps: options.epochs * stepsPerEpoch,
       floor: 0.05 * options.learningRate)
     let started = Date()
+    let sampler = EpochSampler(
+      count: train.count, validationFraction: 0, batchSize: options.batchSize, seed: options.seed)
     while state.position.epoch < options.epochs {
-      let order = shuffled(train.count, epoch: state.position.epoch)
+      let order = sampler.order(epoch: state.position.epoch)
       while state.position.step < stepsPerEpoch {
         if let stopWhen, stopWhen(state.position) {
           return state.result(completed: false, seconds: Date().timeIntervalSince(started))
@@ -90,14 +92,6 @@ public struct SupernetTrainer {
       if let url = checkpointURL { try state.save(to: url, hash: hash) }
     }
     return state.result(completed: true, seconds: Date().timeIntervalSince(started))
-  }
-
-  /// Seeded permutation of `0..<count` for `epoch` (Fisher–Yates).
-  func shuffled(_ count: Int, epoch: Int) -> [Int] {
-    var g = RandomStream.shuffle.generator(options.seed, epoch: epoch, step: 0)
-    var order = Array(0..<count)
-    for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, g.nextIndex(below: i + 1)) }
-    return order
   }
 
   /// Everything a resumed run must agree on: the supernet (structure and initial weights),
