@@ -13,7 +13,7 @@
 # For each model × operator row:
 #   1. `adascale apply --op … --dataset fashion-mnist [--limit LIMIT] --json`, no fine-tuning:
 #      params, MACs, accuracy of the original and of the compressed model;
-#   2. the same with `--finetune-epochs EPOCHS --lr LR` (distillation, α 0.7, T 4, Adam at LR,
+#   2. the same with `--finetune-epochs EPOCHS --lr LR --lr-decay DECAY` (distillation, α 0.7, T 4, Adam at LR,
 #      default 0.001, batch 64);
 #   3. `AdaBench infer --model OUT.h5 --batch 1 --seconds LAT_SECONDS`: median batch-1 latency
 #      (2 threads) of the fine-tuned file (same architecture as the compressed one).
@@ -31,6 +31,9 @@ cd "$(dirname "$0")/.."
 LIMIT="${LIMIT:-}"
 EPOCHS="${EPOCHS:-1}"
 LR="${LR:-0.0003}"
+DECAY="${DECAY:-constant}"
+DECAY_LABEL=""
+[[ "$DECAY" == cosine ]] && DECAY_LABEL=" cos"
 LAT_SECONDS="${LAT_SECONDS:-2}"
 ROWS="${ROWS:-*}"
 WRITE="${WRITE:-1}"
@@ -148,7 +151,7 @@ run_model() {  # run_model KEY FILE ROWS
     local t0=$SECONDS
     # shellcheck disable=SC2086
     "$ADASCALE" apply --model "$file" $args --dataset fashion-mnist "${LIMIT_ARGS[@]}" \
-      --finetune-epochs "$EPOCHS" --lr "$LR" --output "$tuned.h5" --json >"$tuned.json"
+      --finetune-epochs "$EPOCHS" --lr "$LR" --lr-decay "$DECAY" --output "$tuned.h5" --json >"$tuned.json"
     local ft_s=$((SECONDS - t0))
     local ms; ms="$(latency "$tuned.h5")"
     if [[ "$(jq '.layers | length' "$plain.json")" == 0 ]]; then
@@ -159,7 +162,7 @@ run_model() {  # run_model KEY FILE ROWS
       after="$after (exit $(exit_accuracy "$tuned.h5"))"
     fi
     jq -r --arg k "$key" --arg l "$label" --arg ms "$ms" --arg after "$after" --argjson t "$(cat "$tuned.json")" \
-      --arg s "$ft_s" --arg lr "$LR" \
+      --arg s "$ft_s" --arg lr "$LR${DECAY_LABEL}" \
       '[$k, $l, .after.params, .after.macs, $ms, .accuracy.original * 100, .accuracy.compressed * 100,
         $after, ($t.accuracy.compressed - .accuracy.original) * 100, $s, $lr] | @tsv' \
       "$plain.json" >"$row"

@@ -9,21 +9,32 @@ public struct FineTuneOptions: Codable, Hashable, Sendable {
   public var batchSize: Int
   /// Use only the first `limit` examples of the dataset (quick runs); nil uses all.
   public var limit: Int?
-  /// Adam learning rate, constant.
+  /// Adam learning rate (the peak of a cosine decay).
   public var learningRate: Double
+  /// How the learning rate moves over the run.
+  public var decay: Decay
   /// Seeds shuffling and dropout.
   public var seed: UInt64
   /// Loss weight per model output (early exits are extra outputs); nil weighs each output 1.
   public var outputWeights: [Float]?
 
+  /// The learning rate over a fine-tuning run.
+  public enum Decay: String, Codable, Hashable, Sendable, CaseIterable {
+    /// `learningRate` at every step.
+    case constant
+    /// Cosine decay from `learningRate` to 0 over all the run's steps (Keras `CosineDecay`).
+    case cosine
+  }
+
   public init(
-    epochs: Int = 1, batchSize: Int = 64, limit: Int? = nil, learningRate: Double = 3e-4, seed: UInt64 = 0,
-    outputWeights: [Float]? = nil
+    epochs: Int = 1, batchSize: Int = 64, limit: Int? = nil, learningRate: Double = 3e-4,
+    decay: Decay = .constant, seed: UInt64 = 0, outputWeights: [Float]? = nil
   ) {
     self.epochs = epochs
     self.batchSize = batchSize
     self.limit = limit
     self.learningRate = learningRate
+    self.decay = decay
     self.seed = seed
     self.outputWeights = outputWeights
   }
@@ -42,10 +53,17 @@ public struct FineTuneOptions: Codable, Hashable, Sendable {
       + Array(repeating: exitWeight, count: outputs - originalOutputs)
   }
 
-  /// The training configuration these options describe, distilling from `distillation`.
-  public func trainConfig(distillation: Distillation) -> TrainConfig {
-    TrainConfig(
-      epochs: epochs, batchSize: batchSize, optimizer: .adam(), schedule: .constant(learningRate), seed: seed,
+  /// The training configuration these options describe for `examples` training examples,
+  /// distilling from `distillation`.
+  public func trainConfig(distillation: Distillation, examples: Int) -> TrainConfig {
+    let steps = max(1, epochs * ((examples + batchSize - 1) / max(batchSize, 1)))
+    let schedule: LearningRateSchedule =
+      switch decay {
+      case .constant: .constant(learningRate)
+      case .cosine: .cosine(initial: learningRate, decaySteps: steps)
+      }
+    return TrainConfig(
+      epochs: epochs, batchSize: batchSize, optimizer: .adam(), schedule: schedule, seed: seed,
       distillation: distillation)
   }
 }
@@ -90,7 +108,7 @@ extension Distillation {
     }
     let calibration = data.subset(Array(0..<min(Self.calibrationCount, data.count))).images
     let start = try GAPHead.fitHeads(of: student, teacher: teacher, inputs: calibration)
-    var config = options.trainConfig(distillation: self)
+    var config = options.trainConfig(distillation: self, examples: data.count)
     if !quantized.isEmpty { config.parameterProjection = quantized.trainingProjection }
     let trainer = Trainer(
       config: config,

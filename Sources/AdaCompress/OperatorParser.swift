@@ -9,7 +9,7 @@ import Foundation
 /// |---|---|---|
 /// | `low-rank[:RATIO\|rRANK][:any-size]` | `LowRank(rank: .ratio(RATIO) / .absolute(RANK))` | 0.25 |
 /// | `prune-channels[:RATIO][:l1\|bn-gamma]` | `PruneChannels(ratio:importance:)` | 0.5, l1 |
-/// | `depthwise-separable` | `DepthwiseSeparable()` | |
+/// | `depthwise-separable[:MULT]` | `DepthwiseSeparable(multiplier:)` | 1 |
 /// | `fold-batch-norm` | `BatchNormFolding()` | |
 /// | `fire[:RATIO]` | `Fire(squeezeRatio:)` | 0.25 |
 /// | `gap-head[:hidden]` | `GAPHead(keepHidden:)` | |
@@ -32,7 +32,7 @@ public enum OperatorParser {
   public static let syntax: [String: String] = [
     LowRank.id: "low-rank[:RATIO|rRANK][:any-size]",
     PruneChannels.id: "prune-channels[:RATIO][:l1|bn-gamma]",
-    DepthwiseSeparable.id: "depthwise-separable",
+    DepthwiseSeparable.id: "depthwise-separable[:MULT]",
     BatchNormFolding.id: "fold-batch-norm",
     Fire.id: "fire[:RATIO]",
     GAPHead.id: "gap-head[:hidden]",
@@ -91,8 +91,11 @@ public enum OperatorParser {
       }
       return PruneChannels(ratio: r ?? 0.5, importance: importance)
     case DepthwiseSeparable.id:
-      try arguments(atMost: 0)
-      return DepthwiseSeparable()
+      try arguments(atMost: 1)
+      guard let m = args.first.map({ Int($0) }) ?? 1, m >= 1 else {
+        throw fail("the depth multiplier must be an integer ≥ 1, found '\(args[0])'")
+      }
+      return DepthwiseSeparable(multiplier: m)
     case BatchNormFolding.id:
       try arguments(atMost: 0)
       return BatchNormFolding()

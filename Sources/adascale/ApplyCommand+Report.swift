@@ -26,6 +26,9 @@ struct ApplyReport: Codable {
 
   struct FineTune: Codable {
     var examples: Int
+    /// Adam learning rate (`--lr`) and how it moved (`--lr-decay`).
+    var learningRate: Double
+    var decay: FineTuneOptions.Decay
     /// Loss weight of each output (`--exit-weight` on the early exits); nil: every output 1.
     var outputWeights: [Float]?
     var epochs: [EpochReport]

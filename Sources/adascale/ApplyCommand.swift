@@ -52,8 +52,11 @@ struct ApplyCommand: ParsableCommand {
   @Option(help: "Fine-tuning examples per step.")
   var batchSize = 64
 
-  @Option(help: "Fine-tuning learning rate (Adam).")
+  @Option(help: "Fine-tuning learning rate (Adam); with --lr-decay cosine, the peak.")
   var lr = 0.0003
+
+  @Option(help: "How the fine-tuning learning rate moves: constant, or cosine (decays to 0 over the run).")
+  var lrDecay: FineTuneOptions.Decay = .constant
 
   @Option(
     help: """
@@ -128,12 +131,15 @@ struct ApplyCommand: ParsableCommand {
           outputs: result.model.graph.outputs.count, originalOutputs: original.graph.outputs.count,
           exitWeight: exitWeight)
         let options = FineTuneOptions(
-          epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr, seed: seed, outputWeights: weights)
+          epochs: finetuneEpochs, batchSize: batchSize, learningRate: lr, decay: lrDecay, seed: seed,
+          outputWeights: weights)
         let tuned = try Distillation(teacher: original, alpha: alpha, temperature: temperature).fineTune(
           result.model, on: train, options: options, quantized: result.quantized,
           reporter: json ? SilentReporter() : TerminalProgressBar())
         (result.model, result.quantized) = result.quantized.projecting(tuned.model)
-        fineTune = ApplyReport.FineTune(examples: train.count, outputWeights: weights, epochs: tuned.history)
+        fineTune = ApplyReport.FineTune(
+          examples: train.count, learningRate: lr, decay: lrDecay, outputWeights: weights,
+          epochs: tuned.history)
       }
       let test = try DatasetOptions.loadIfPresent(dataset, .test, limit: limit, for: original.graph)
       if test == nil && !json {
@@ -157,3 +163,5 @@ struct ApplyCommand: ParsableCommand {
     print(report.text)
   }
 }
+
+extension FineTuneOptions.Decay: ExpressibleByArgument {}

@@ -20,6 +20,8 @@ final class OperatorParserTests: XCTestCase {
       try parsed("prune-channels:0.3:bn-gamma", as: PruneChannels.self),
       PruneChannels(ratio: 0.3, importance: .batchNormGamma))
     XCTAssertEqual(try parsed("depthwise-separable", as: DepthwiseSeparable.self), DepthwiseSeparable())
+    XCTAssertEqual(
+      try parsed("depthwise-separable:4", as: DepthwiseSeparable.self), DepthwiseSeparable(multiplier: 4))
     XCTAssertEqual(try parsed("fold-batch-norm", as: BatchNormFolding.self), BatchNormFolding())
     XCTAssertEqual(try parsed("fire:0.25", as: Fire.self), Fire(squeezeRatio: 0.25))
     XCTAssertEqual(try parsed("fire", as: Fire.self), Fire(squeezeRatio: 0.25))
@@ -38,7 +40,8 @@ final class OperatorParserTests: XCTestCase {
     let ops: [any CompressionOperator] = [
       LowRank(rank: .ratio(0.125)), LowRank(rank: .absolute(4), requireReduction: false),
       PruneChannels(ratio: 0.75, importance: .batchNormGamma), DepthwiseSeparable(), BatchNormFolding(),
-      Fire(squeezeRatio: 0.5), GAPHead(), Quantize(bits: 4), EarlyExit(after: ["a", "b_c"], hidden: 3),
+      DepthwiseSeparable(multiplier: 3), Fire(squeezeRatio: 0.5), GAPHead(), Quantize(bits: 4),
+      EarlyExit(after: ["a", "b_c"], hidden: 3),
     ]
     for op in ops {
       XCTAssertEqual(try OperatorParser.parse(op.description).description, op.description)
@@ -65,7 +68,10 @@ final class OperatorParserTests: XCTestCase {
       ("low-rank:0.25:all", "expected 'any-size'"),
       ("prune-channels:1", "[0, 1)"),
       ("prune-channels:0.5:l2", "l1 or bn-gamma"),
-      ("depthwise-separable:2", "takes no arguments"),
+      ("depthwise-separable:0", "depth multiplier must be an integer ≥ 1, found '0'"),
+      ("depthwise-separable:1.5", "found '1.5'"),
+      ("depthwise-separable:2:3", "at most 1 argument"),
+      ("fold-batch-norm:2", "takes no arguments"),
       ("gap-head:1", "expected 'hidden', found '1'"),
       ("gap-head:hidden:1", "at most 1 argument"),
       ("fire:0", "squeeze ratio"),

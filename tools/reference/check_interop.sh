@@ -10,7 +10,10 @@
 #    --epochs 1 --limit 64` on random data of the model's shape: the only command that writes
 #    models) and checked the same way; multi-output fixtures are reported as skipped;
 # 4. Keras scores the trained CNN on the Fashion-MNIST test set (keras_eval.py) and its accuracy
-#    must equal `adascale eval`'s within ACCURACY_TOLERANCE (default 0.001 = 10 of 10,000 images).
+#    must equal `adascale eval`'s within ACCURACY_TOLERANCE (default 0.001 = 10 of 10,000 images);
+# 5. every compression operator (and some chains) is applied to the CNN and MobileNet-tiny
+#    fixtures with `adascale apply`, and Keras must predict what `adascale predict` predicts on
+#    each result (all outputs, early exits included).
 #
 # The reference Python comes from tools/reference/venv.sh (`keras_python`). Exits 1 on any
 # mismatch, with a summary of what failed.
@@ -109,6 +112,47 @@ printf '%-9s accuracy %.4f  loss %.4f  (%s test images)\n' adascale "$ada_acc" "
 printf '%-9s accuracy %.4f  loss %.4f\n' Keras "$keras_acc" "$keras_loss"
 echo "$verdict"
 if [ "$same" != 1 ]; then fail "Keras and adascale score the trained CNN differently"; fi
+
+echo
+echo "== 5. every operator's output (adascale apply, no fine-tuning): Keras predicts what adascale predicts"
+mkdir -p "$work/ops"
+# fixture | --op arguments: each operator alone at its table setting, and chains.
+while IFS='|' read -r model args; do
+  slug="$(echo "$model $args" | tr -c 'A-Za-z0-9.\n' '_')"
+  out="$work/ops/$slug.h5"
+  # shellcheck disable=SC2086
+  if ! "$bin" apply --model "$fixtures/$model.h5" $args --output "$out" >"$work/ops/$slug.log" 2>&1; then
+    cat "$work/ops/$slug.log"
+    fail "$model $args: adascale apply"
+    continue
+  fi
+  if ! "$bin" predict --model "$out" --input "$fixtures/$model.io.h5" --output "$work/ops/$slug.pred.h5" >/dev/null; then
+    fail "$model $args: adascale predict"
+    continue
+  fi
+  echo "-- $model $args"
+  "$py" "$here/check_keras_loads.py" "$out" "$fixtures/$model.io.h5" --expected "$work/ops/$slug.pred.h5" \
+    || fail "$model $args: Keras disagrees"
+done <<'OPS'
+fmnist_cnn|--op prune-channels:0.5
+fmnist_cnn|--op low-rank:0.25
+fmnist_cnn|--op depthwise-separable
+fmnist_cnn|--op depthwise-separable:4
+fmnist_cnn|--op fire:0.5
+fmnist_cnn|--op gap-head
+fmnist_cnn|--op gap-head:hidden
+fmnist_cnn|--op quantize:8
+fmnist_cnn|--op quantize:4
+fmnist_cnn|--op fold-batch-norm
+fmnist_cnn|--op early-exit:pool1:32
+fmnist_cnn|--op prune-channels:0.5 --op low-rank:0.25 --op quantize:8
+mobilenet_tiny|--op prune-channels:0.5
+mobilenet_tiny|--op low-rank:0.5:any-size
+mobilenet_tiny|--op depthwise-separable:2
+mobilenet_tiny|--op quantize:4
+mobilenet_tiny|--op early-exit:block_1,block_2:8 --op quantize:8
+mobilenet_tiny|--op prune-channels:0.5 --op depthwise-separable
+OPS
 
 echo
 if [ "${#failed[@]}" -gt 0 ]; then
