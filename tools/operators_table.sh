@@ -13,33 +13,39 @@
 # For each model × operator row:
 #   1. `adascale apply --op … --dataset fashion-mnist [--limit LIMIT] --json`, no fine-tuning:
 #      params, MACs, accuracy of the original and of the compressed model;
-#   2. the same with `--finetune-epochs EPOCHS --lr LR --lr-decay DECAY` (distillation, α 0.7, T 4, Adam at LR,
-#      default 0.001, batch 64);
+#   2. the same with `--finetune-epochs EPOCHS` (distillation, α 0.7, T 4, Adam, batch 64) on a
+#      schedule picked by how much the rewrite lost before any training: a row whose compressed
+#      model is within HEAVY_PTS (default 10) points of the original gets the gentle schedule
+#      (`--lr LR --lr-decay DECAY`, default 0.0003 cosine); one that lost more gets the strong
+#      one (`--lr HEAVY_LR --lr-decay cosine`, default 0.003): converged weights barely need to
+#      move, a heavy rewrite must relearn features within the epoch;
 #   3. `AdaBench infer --model OUT.h5 --batch 1 --seconds LAT_SECONDS`: median batch-1 latency
 #      (2 threads) of the fine-tuned file (same architecture as the compressed one).
 # By default fine-tuning sees all 60,000 training images and accuracy is on all 10,000 test
 # images; `--limit` (LIMIT) cuts both splits. An `early-exit` row also scores each exit output
 # with real Keras (tools/reference/venv.sh: keras_python; "no Keras" when none can be had).
 #
-# Inputs: Tests/Fixtures/keras/fmnist_cnn.h5 (Keras-trained), out/mobilenet_fmnist.h5 and
-# out/mobilenet_fmnist_wide.h5 (`adascale train --arch recipes/models/mobilenet_fmnist.yaml …`
-# and `…_wide.yaml`, see those files; rows keyed `mobilenet` and `mobilenet-wide`). Work files go
-# to .build/operators/; rows whose operator cannot rewrite the model say why.
+# Inputs: Tests/Fixtures/keras/fmnist_cnn.h5 (Keras-trained), out/mobilenet_fmnist.h5,
+# out/mobilenet_fmnist_wide.h5 and out/mobilenet_fmnist_flat.h5 (`adascale train --arch
+# recipes/models/mobilenet_fmnist.yaml …`, `…_wide.yaml`, `…_flat.yaml`, see those files; rows
+# keyed `mobilenet`, `mobilenet-wide` and `mobilenet-flat`). Work files go to .build/operators/;
+# rows whose operator cannot rewrite the model say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LIMIT="${LIMIT:-}"
 EPOCHS="${EPOCHS:-1}"
 LR="${LR:-0.0003}"
-DECAY="${DECAY:-constant}"
-DECAY_LABEL=""
-[[ "$DECAY" == cosine ]] && DECAY_LABEL=" cos"
+DECAY="${DECAY:-cosine}"
+HEAVY_PTS="${HEAVY_PTS:-10}"
+HEAVY_LR="${HEAVY_LR:-0.003}"
 LAT_SECONDS="${LAT_SECONDS:-2}"
 ROWS="${ROWS:-*}"
 WRITE="${WRITE:-1}"
 CNN="${CNN:-Tests/Fixtures/keras/fmnist_cnn.h5}"
 MOBILENET="${MOBILENET:-out/mobilenet_fmnist.h5}"
 WIDE="${WIDE:-out/mobilenet_fmnist_wide.h5}"
+FLAT="${FLAT:-out/mobilenet_fmnist_flat.h5}"
 OUT=.build/operators
 LIMIT_ARGS=()
 [[ -n "$LIMIT" ]] && LIMIT_ARGS=(--limit "$LIMIT")
@@ -57,6 +63,7 @@ PY="$(keras_python)" || PY=""   # Keras scores the exit outputs; rows say "no Ke
 CNN_ROWS='prune-channels:0.5|--op prune-channels:0.5
 low-rank:0.25|--op low-rank:0.25
 depthwise-separable|--op depthwise-separable
+depthwise-separable:4|--op depthwise-separable:4
 fire:0.5|--op fire:0.5
 gap-head|--op gap-head
 quantize:8|--op quantize:8
@@ -70,6 +77,7 @@ gap-head:hidden|--op gap-head:hidden'
 MOBILENET_ROWS='prune-channels:0.5|--op prune-channels:0.5
 low-rank:0.5|--op low-rank:0.5
 depthwise-separable|--op depthwise-separable
+depthwise-separable:4|--op depthwise-separable:4
 fire:0.5|--op fire:0.5
 gap-head|--op gap-head
 quantize:8|--op quantize:8
@@ -82,10 +90,14 @@ prune-channels:0.5|--op prune-channels:0.5
 low-rank:0.5 on block_1_pw,block_2_pw|--op low-rank:0.5 --layers block_1_pw,block_2_pw
 low-rank:0.25 on block_2_pw,block_3_pw|--op low-rank:0.25 --layers block_2_pw,block_3_pw
 depthwise-separable|--op depthwise-separable
+depthwise-separable:4|--op depthwise-separable:4
 quantize:8|--op quantize:8
 quantize:4|--op quantize:4
 early-exit:block_2|--op early-exit:block_2
 prune-channels:0.5 → quantize:8|--op prune-channels:0.5 --op quantize:8'
+
+FLAT_ROWS='gap-head|--op gap-head
+gap-head → quantize:8|--op gap-head --op quantize:8'
 
 # One file per row (.build/operators/rows/MODEL.NN.tsv); a run with ROWS replaces only the rows
 # it matches, and the table is assembled from every row file present.
@@ -148,10 +160,15 @@ run_model() {  # run_model KEY FILE ROWS
       printf '%s\t%s\tn/a: %s\t\t\t\t\t\t\n' "$key" "$label" "$why" >"$row"
       continue
     fi
+    local lr="$LR" decay="$DECAY"
+    if jq -e --argjson pts "$HEAVY_PTS" '(.accuracy.original - .accuracy.compressed) * 100 > $pts' \
+      "$plain.json" >/dev/null; then
+      lr="$HEAVY_LR" decay=cosine
+    fi
     local t0=$SECONDS
     # shellcheck disable=SC2086
     "$ADASCALE" apply --model "$file" $args --dataset fashion-mnist "${LIMIT_ARGS[@]}" \
-      --finetune-epochs "$EPOCHS" --lr "$LR" --lr-decay "$DECAY" --output "$tuned.h5" --json >"$tuned.json"
+      --finetune-epochs "$EPOCHS" --lr "$lr" --lr-decay "$decay" --output "$tuned.h5" --json >"$tuned.json"
     local ft_s=$((SECONDS - t0))
     local ms; ms="$(latency "$tuned.h5")"
     if [[ "$(jq '.layers | length' "$plain.json")" == 0 ]]; then
@@ -162,7 +179,7 @@ run_model() {  # run_model KEY FILE ROWS
       after="$after (exit $(exit_accuracy "$tuned.h5"))"
     fi
     jq -r --arg k "$key" --arg l "$label" --arg ms "$ms" --arg after "$after" --argjson t "$(cat "$tuned.json")" \
-      --arg s "$ft_s" --arg lr "$LR${DECAY_LABEL}" \
+      --arg s "$ft_s" --arg lr "$lr$([[ $decay == cosine ]] && echo ' cos')" \
       '[$k, $l, .after.params, .after.macs, $ms, .accuracy.original * 100, .accuracy.compressed * 100,
         $after, ($t.accuracy.compressed - .accuracy.original) * 100, $s, $lr] | @tsv' \
       "$plain.json" >"$row"
@@ -172,12 +189,13 @@ run_model() {  # run_model KEY FILE ROWS
 run_model cnn "$CNN" "$CNN_ROWS"
 run_model mobilenet "$MOBILENET" "$MOBILENET_ROWS"
 run_model mobilenet-wide "$WIDE" "$WIDE_ROWS"
+run_model mobilenet-flat "$FLAT" "$FLAT_ROWS"
 
 TABLE="$OUT/table.md"
 python3 - "$ROW_DIR" "$EPOCHS" >"$TABLE" <<'PY'
 import sys, pathlib
 rows, epochs = sys.argv[1], sys.argv[2]
-order = {"cnn": 0, "mobilenet": 1, "mobilenet-wide": 2}
+order = {"cnn": 0, "mobilenet": 1, "mobilenet-wide": 2, "mobilenet-flat": 3}
 files = sorted(pathlib.Path(rows).glob("*.tsv"), key=lambda p: (order.get(p.name.split(".")[0], 9), p.name))
 def num(s, fmt):
     try: return fmt.format(float(s))

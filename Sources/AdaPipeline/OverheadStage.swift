@@ -40,7 +40,8 @@ enum OverheadStage {
         let started = Date()
         model = try teacher.fineTune(
           model, on: data.train,
-          options: FineTuneOptions(epochs: 1, batchSize: t.batchSize, seed: t.seed &+ UInt64(epochs)),
+          options: FineTuneOptions(
+            epochs: 1, batchSize: t.batchSize, decay: .constant, seed: t.seed &+ UInt64(epochs)),
           quantized: quantized
         ).model
         seconds += Date().timeIntervalSince(started)

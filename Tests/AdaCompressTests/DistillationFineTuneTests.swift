@@ -50,6 +50,21 @@ final class DistillationFineTuneTests: XCTestCase {
     XCTAssertEqual(result.model.parameters["fc2", "kernel"], student.parameters["fc2", "kernel"])
   }
 
+  /// Cosine (the default) decays from the peak to 0 over every step of the run; constant stays.
+  func testScheduleSpansTheWholeRun() {
+    let teacher = Distillation(teacher: SmallModels.convNet(), alpha: 0.7, temperature: 4)
+    // 100 examples in batches of 32: 4 steps an epoch, 8 in two epochs.
+    let cosine = FineTuneOptions(epochs: 2, batchSize: 32, learningRate: 3e-3)
+      .trainConfig(distillation: teacher, examples: 100).schedule
+    XCTAssertEqual(cosine.learningRate(at: 0), 3e-3)
+    XCTAssertEqual(cosine.learningRate(at: 4), 1.5e-3, accuracy: 1e-9, "half way")
+    XCTAssertLessThan(cosine.learningRate(at: 7), 1.5e-4)
+    XCTAssertEqual(cosine.learningRate(at: 8), 0)
+    let constant = FineTuneOptions(epochs: 2, batchSize: 32, learningRate: 3e-3, decay: .constant)
+      .trainConfig(distillation: teacher, examples: 100).schedule
+    XCTAssertEqual(constant.learningRate(at: 7), 3e-3)
+  }
+
   func testExitWeightsKeepTheOriginalOutputsAtOneAndWeighOnlyTheExits() {
     XCTAssertEqual(
       FineTuneOptions.exitWeights(outputs: 3, originalOutputs: 1, exitWeight: 0.3), [1, 0.3, 0.3])

@@ -111,6 +111,8 @@ final class ApplyCommandTests: XCTestCase {
     let report = try json(r)
     let fineTune = try XCTUnwrap(report["fineTune"] as? [String: Any])
     XCTAssertEqual(fineTune["examples"] as? Int, 128)
+    XCTAssertEqual(fineTune["learningRate"] as? Double, 0.0003)
+    XCTAssertEqual(fineTune["decay"] as? String, "cosine", "the default schedule")
     XCTAssertEqual((fineTune["epochs"] as? [Any])?.count, 1)
     let accuracy = try XCTUnwrap(report["accuracy"] as? [String: Any])
     XCTAssertEqual(accuracy["examples"] as? Int, 128)
