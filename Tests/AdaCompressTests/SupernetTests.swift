@@ -57,7 +57,7 @@ final class SupernetTests: XCTestCase {
 
   func testBranchComputesWhatTheOperatorComputes() throws {
     let source = SmallModels.convNet()
-    for branch in ["low-rank:0.5", "depthwise-separable", "fire:0.5"] {
+    for branch in ["low-rank:0.5", "depthwise-separable", "depthwise-separable:2", "fire:0.5"] {
       let net = try Supernet(source: source, options: SupernetOptions(branches: [branch]))
       var config = net.largest
       config.blocks[1].branch = branch  // conv_b
@@ -74,7 +74,8 @@ final class SupernetTests: XCTestCase {
     let source = SmallModels.convNet()
     let net = try Supernet(
       source: source,
-      options: SupernetOptions(branches: ["low-rank:0.5", "depthwise-separable"], bits: [32, 4]))
+      options: SupernetOptions(
+        branches: ["low-rank:0.5", "depthwise-separable", "depthwise-separable:2"], bits: [32, 4]))
     var g = SeededGenerator(seed: 9)
     for _ in 0..<20 {
       let config = net.random(using: &g)

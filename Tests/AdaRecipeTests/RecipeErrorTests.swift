@@ -68,7 +68,7 @@ final class RecipeErrorTests: XCTestCase {
       XCTAssertTrue(
         error.description.hasSuffix(
           "recipes/bad_branch.yaml:14: supernet.branches[1]: unknown operator 'low-rnak' (did you mean 'low-rank'?); "
-            + "branch operators: low-rank[:RATIO|rRANK][:any-size], depthwise-separable, fire[:RATIO]"),
+            + "branch operators: low-rank[:RATIO|rRANK][:any-size], depthwise-separable[:MULT], fire[:RATIO]"),
         error.description)
       XCTAssertEqual(error.kind, .invalidValue)
     }
@@ -97,8 +97,9 @@ final class RecipeErrorTests: XCTestCase {
       extending: "supernet:\n  branches: [fire:2]\n",
       "t.yaml:7: supernet.branches[0]: operator 'fire:2': the squeeze ratio must be a number in (0, 1]")
     assertRecipeError(
-      extending: "supernet:\n  branches: [depthwise-separable:3]\n",
-      "supernet.branches[0]: operator 'depthwise-separable:3': takes no arguments")
+      extending: "supernet:\n  branches: [depthwise-separable:0]\n",
+      "supernet.branches[0]: operator 'depthwise-separable:0': the depth multiplier must be an integer ≥ 1, found '0'"
+    )
     assertRecipeError(
       extending: "supernet:\n  branches: [fire, fire:0.25]\n",
       "t.yaml:7: supernet.branches[1]: branch 'fire:0.25' is listed twice")
