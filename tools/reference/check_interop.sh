@@ -32,6 +32,15 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/adascale-interop.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 failed=()
 fail() { echo "FAIL $1"; failed+=("$1"); }
+# keras_agrees LABEL MODEL.h5 FIXTURE PRED.h5: adascale predicts FIXTURE.io.h5's inputs into
+# PRED.h5, and Keras must load MODEL.h5 and predict the same.
+keras_agrees() {
+  if ! "$bin" predict --model "$2" --input "$fixtures/$3.io.h5" --output "$4" >/dev/null; then
+    fail "$1: adascale predict"
+    return
+  fi
+  "$py" "$here/check_keras_loads.py" "$2" "$fixtures/$3.io.h5" --expected "$4" || fail "$1: Keras disagrees"
+}
 json_field() { "$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 echo "adascale: $bin"
 echo "python:   $py ($("$py" -c 'import keras; print("keras", keras.__version__)' 2>/dev/null))"
@@ -46,12 +55,7 @@ echo "($((SECONDS - start)) s)"
 
 echo
 echo "== 2. Keras loads it and predicts what adascale predicts on $fixtures/fmnist_cnn.io.h5"
-if "$bin" predict --model "$cnn" --input "$fixtures/fmnist_cnn.io.h5" --output "$work/fmnist_cnn.pred.h5"; then
-  "$py" "$here/check_keras_loads.py" "$cnn" "$fixtures/fmnist_cnn.io.h5" --expected "$work/fmnist_cnn.pred.h5" \
-    || fail "trained fmnist_cnn: Keras predictions differ"
-else
-  fail "adascale predict on the trained fmnist_cnn"
-fi
+keras_agrees "trained fmnist_cnn" "$cnn" fmnist_cnn "$work/fmnist_cnn.pred.h5"
 
 echo
 echo "== 3. Keras fixtures re-saved by adascale (train --epochs 1 --limit 64 on random data)"
@@ -86,12 +90,7 @@ PY
     fail "$model: adascale train --model $src"
     continue
   fi
-  if ! "$bin" predict --model "$out" --input "$fixtures/$model.io.h5" --output "$work/$model.pred.h5" >/dev/null; then
-    fail "$model: adascale predict on the re-saved file"
-    continue
-  fi
-  "$py" "$here/check_keras_loads.py" "$out" "$fixtures/$model.io.h5" --expected "$work/$model.pred.h5" \
-    || fail "$model: re-saved by adascale, Keras disagrees"
+  keras_agrees "$model re-saved by adascale" "$out" "$model" "$work/$model.pred.h5"
 done
 
 echo
@@ -126,13 +125,8 @@ while IFS='|' read -r model args; do
     fail "$model $args: adascale apply"
     continue
   fi
-  if ! "$bin" predict --model "$out" --input "$fixtures/$model.io.h5" --output "$work/ops/$slug.pred.h5" >/dev/null; then
-    fail "$model $args: adascale predict"
-    continue
-  fi
   echo "-- $model $args"
-  "$py" "$here/check_keras_loads.py" "$out" "$fixtures/$model.io.h5" --expected "$work/ops/$slug.pred.h5" \
-    || fail "$model $args: Keras disagrees"
+  keras_agrees "$model $args" "$out" "$model" "$work/ops/$slug.pred.h5"
 done <<'OPS'
 fmnist_cnn|--op prune-channels:0.5
 fmnist_cnn|--op low-rank:0.25
