@@ -21,17 +21,7 @@ struct PredictCommand: ParsableCommand {
 
   @OptionGroup var modelOptions: ModelOptions
 
-  @Option(help: "HDF5 file holding the input tensor.")
-  var input: String
-
-  @Option(help: "Dataset name of the input tensor inside --input.")
-  var inputDataset = "x"
-
-  @Option(help: "HDF5 file to write (replaced if it exists).")
-  var output: String
-
-  @Option(help: "Dataset name of the output inside --output (single-output models).")
-  var outputDataset = "y"
+  @OptionGroup var io: TensorIOOptions
 
   @Option(help: "Examples per forward pass.")
   var batchSize = 64
@@ -50,34 +40,28 @@ struct PredictCommand: ParsableCommand {
 
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-    try checkOutputDirectory(output, option: "--output")
   }
 
   func run() throws {
     let loaded = try modelOptions.load()
     let executor = try Executor(graph: loaded.graph)
-    let x = try TensorFile.read(path: input, dataset: inputDataset)
+    let x = try io.readInput()
     do throws(AdaError) {
       try executor.checkInput(x)
     } catch {
-      throw AdaError(.badShape, file: input, path: inputDataset, error.message)
-    }
-    if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
-      throw AdaError(
-        .nonFinite, file: input, path: inputDataset, "input holds a non-finite value at flat index \(bad)")
+      throw io.inputError(.badShape, error.message)
     }
     let start = Date()
     let ys = executor.predict(x, parameters: loaded.parameters, batchSize: batchSize)
     let seconds = Date().timeIntervalSince(start)
-    let names = ys.count == 1 ? [outputDataset] : ys.indices.map { "y\($0)" }
-    try TensorFile.write(Array(zip(names, ys)), to: output)
+    let names = try io.write(ys)
     let summary = Summary(
-      model: modelOptions.model, input: input, output: output, examples: x.shape[0],
+      model: modelOptions.model, input: io.input, output: io.output, examples: x.shape[0],
       outputs: Dictionary(uniqueKeysWithValues: zip(names, ys.map(\.shape))), seconds: seconds)
     if json { return try Output.printJSON(summary) }
     let shapes = zip(names, ys).map { "\($0) \(Output.shape($1.shape))" }.joined(separator: ", ")
     print(
-      "predicted \(x.shape[0]) examples in \(String(format: "%.1f", seconds * 1000)) ms → \(output): \(shapes)"
+      "predicted \(x.shape[0]) examples in \(String(format: "%.1f", seconds * 1000)) ms → \(io.output): \(shapes)"
     )
   }
 }

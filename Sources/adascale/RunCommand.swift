@@ -31,17 +31,7 @@ struct RunCommand: ParsableCommand {
   @Option(help: "Bundle directory (written by `adascale compress`).")
   var bundle: String
 
-  @Option(help: "HDF5 file holding the input tensor.")
-  var input: String
-
-  @Option(help: "Dataset name of the input tensor inside --input.")
-  var inputDataset = "x"
-
-  @Option(help: "HDF5 file to write (replaced if it exists).")
-  var output: String
-
-  @Option(help: "Dataset name of the output inside --output.")
-  var outputDataset = "y"
+  @OptionGroup var io: TensorIOOptions
 
   @OptionGroup var policyOptions: PolicyOptions
 
@@ -69,7 +59,6 @@ struct RunCommand: ParsableCommand {
     if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
     if let p = periodMs, !(p > 0) { throw ValidationError("--period-ms must be positive") }
     if let m = memoryBudgetMb, !(m > 0) { throw ValidationError("--memory-budget-mb must be positive") }
-    try checkOutputDirectory(output, option: "--output")
   }
 
   func run() throws {
@@ -98,8 +87,7 @@ struct RunCommand: ParsableCommand {
         do {
           r = try model.predict(slice)
         } catch {
-          throw error.kind == .badShape
-            ? AdaError(.badShape, file: input, path: inputDataset, error.message) : error
+          throw error.kind == .badShape ? io.inputError(.badShape, error.message) : error
         }
         lastOutputs.append(r.outputs)
         let step = RunReport.Step(
@@ -116,7 +104,7 @@ struct RunCommand: ParsableCommand {
     }
     try writeOutputs(lastOutputs)
     let report = RunReport(
-      bundle: bundle, input: input, output: output, policy: policy, steps: steps,
+      bundle: bundle, input: io.input, output: io.output, policy: policy, steps: steps,
       loadedVariants: model.loadedVariants)
     if json { return try Output.printJSON(report) }
     Self.say(report.summary)
@@ -125,15 +113,11 @@ struct RunCommand: ParsableCommand {
   /// Unbuffered stdout, so a watcher sees each batch as it ends.
   static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
+  /// The input, at least one example.
   func readInput() throws(AdaError) -> Tensor {
-    let x = try TensorFile.read(path: input, dataset: inputDataset)
+    let x = try io.readInput()
     guard x.rank >= 1, x.shape[0] > 0 else {
-      throw AdaError(
-        .badShape, file: input, path: inputDataset, "expected [N, …] with N ≥ 1, found \(x.shape)")
-    }
-    if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
-      throw AdaError(
-        .nonFinite, file: input, path: inputDataset, "input holds a non-finite value at flat index \(bad)")
+      throw io.inputError(.badShape, "expected [N, …] with N ≥ 1, found \(x.shape)")
     }
     return x
   }
@@ -152,8 +136,7 @@ struct RunCommand: ParsableCommand {
         "variants of the bundle give different outputs (batch \(i) has \(b.map(\.shape)))")
     }
     let ys = (0..<count).map { o in Tensor.concatenate(batches: batches.map { $0[o] }) }
-    let names = ys.count == 1 ? [outputDataset] : ys.indices.map { "y\($0)" }
-    try TensorFile.write(Array(zip(names, ys)), to: output)
+    try io.write(ys)
   }
 }
 

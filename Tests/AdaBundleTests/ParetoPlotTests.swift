@@ -51,28 +51,16 @@ final class ParetoPlotTests: XCTestCase {
   }
 
   func testLatencyAxisIsLogarithmicOnlyWhenTheSpanExceedsFourTimes() {
-    let wide = ParetoPlot.svg(
-      title: "t",
-      series: [
-        .init(
-          name: "a",
-          points: [
-            .init(label: "p", latencyMs: 0.1, accuracy: 0.5),
-            .init(label: "q", latencyMs: 0.5, accuracy: 0.6),
-          ])
-      ], source: nil)
-    XCTAssertTrue(parse(wide).text.contains("log scale"))
-    let narrow = ParetoPlot.svg(
-      title: "t",
-      series: [
-        .init(
-          name: "a",
-          points: [
-            .init(label: "p", latencyMs: 0.1, accuracy: 0.5),
-            .init(label: "q", latencyMs: 0.35, accuracy: 0.6),
-          ])
-      ], source: nil)
-    XCTAssertFalse(parse(narrow).text.contains("log scale"))
+    /// Two points, 0.1 ms and `slowest` ms apart.
+    func plot(slowest: Double) -> String {
+      let points: [ParetoPlot.Point] = [
+        .init(label: "p", latencyMs: 0.1, accuracy: 0.5),
+        .init(label: "q", latencyMs: slowest, accuracy: 0.6),
+      ]
+      return ParetoPlot.svg(title: "t", series: [.init(name: "a", points: points)], source: nil)
+    }
+    XCTAssertTrue(parse(plot(slowest: 0.5)).text.contains("log scale"))
+    XCTAssertFalse(parse(plot(slowest: 0.35)).text.contains("log scale"))
   }
 
   func testPerDevicePlotHasOneSeriesPerContextAndHollowInfeasiblePoints() {
