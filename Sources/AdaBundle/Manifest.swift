@@ -186,6 +186,9 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var genome: SubnetConfig
     /// `genome.description`, the key used in lut.json.
     public var genomeKey: String
+    /// The genome as its differences from the source (`Supernet.summary`), for tables:
+    /// `e=3 ×12 · depth 1/0/2 of 2/3/2 · 8-bit ×5`. Empty in bundles written before it existed.
+    public var summary: String
     /// Test accuracy, 0–1, of exactly the weights in `file`.
     public var accuracy: Double
     /// Validation accuracy the search saw (shared weights, BN recalibrated).
@@ -206,12 +209,13 @@ public struct Manifest: Codable, Hashable, Sendable {
     public init(
       id: String, file: String, genome: SubnetConfig, accuracy: Double, searchAccuracy: Double,
       latencyMs: Double, predictedLatencyMs: Double, params: Int, macs: Int, weightBytes: Int,
-      peakMemoryBytes: Int, energyMj: Double
+      peakMemoryBytes: Int, energyMj: Double, summary: String = ""
     ) {
       self.id = id
       self.file = file
       self.genome = genome
       self.genomeKey = genome.description
+      self.summary = summary
       self.accuracy = accuracy
       self.searchAccuracy = searchAccuracy
       self.latencyMs = latencyMs
@@ -224,9 +228,27 @@ public struct Manifest: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-      case id, file, genome, genomeKey = "genome_key", accuracy, searchAccuracy = "search_accuracy"
+      case id, file, genome, genomeKey = "genome_key", summary, accuracy, searchAccuracy = "search_accuracy"
       case latencyMs = "latency_ms", predictedLatencyMs = "predicted_latency_ms", params, macs
       case weightBytes = "weight_bytes", peakMemoryBytes = "peak_memory_bytes", energyMj = "energy_mj"
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      id = try c.decode(String.self, forKey: .id)
+      file = try c.decode(String.self, forKey: .file)
+      genome = try c.decode(SubnetConfig.self, forKey: .genome)
+      genomeKey = try c.decode(String.self, forKey: .genomeKey)
+      summary = try c.decodeIfPresent(String.self, forKey: .summary) ?? ""
+      accuracy = try c.decode(Double.self, forKey: .accuracy)
+      searchAccuracy = try c.decode(Double.self, forKey: .searchAccuracy)
+      latencyMs = try c.decode(Double.self, forKey: .latencyMs)
+      predictedLatencyMs = try c.decode(Double.self, forKey: .predictedLatencyMs)
+      params = try c.decode(Int.self, forKey: .params)
+      macs = try c.decode(Int.self, forKey: .macs)
+      weightBytes = try c.decode(Int.self, forKey: .weightBytes)
+      peakMemoryBytes = try c.decode(Int.self, forKey: .peakMemoryBytes)
+      energyMj = try c.decode(Double.self, forKey: .energyMj)
     }
   }
 }

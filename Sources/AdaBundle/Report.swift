@@ -59,7 +59,8 @@ public enum Report {
       "## Source model", "",
       "`\(s.file)` (sha256 `\(s.sha256.prefix(12))…`): \(grouped(s.params)) parameters, "
         + "\(grouped(s.macs)) MACs, test accuracy \(percent(r.sourceAccuracy)), "
-        + "\(ms(r.sourceLatencyMs)) ms per batch-1 inference on the host.",
+        + "\(ms(r.sourceLatencyMs)) ms per batch-1 inference on the host, measured as deployed "
+        + "(batch-norm folded into the convolutions, the same runtime as the variants).",
       "",
     ]
   }
@@ -72,7 +73,7 @@ public enum Report {
     ]
     let rows = m.variants.map { v in
       [
-        "`\(cell(v.id))`", cell(shortGenome(v.genome)), percent(v.accuracy),
+        "`\(cell(v.id))`", cell(v.summary.isEmpty ? shortGenome(v.genome) : v.summary), percent(v.accuracy),
         points(v.accuracy - r.sourceAccuracy),
         ms(v.latencyMs), v.latencyMs > 0 ? String(format: "%.2f×", r.sourceLatencyMs / v.latencyMs) : "–",
         ms(v.predictedLatencyMs), relativeError(v.predictedLatencyMs, v.latencyMs), grouped(v.params),
@@ -82,7 +83,7 @@ public enum Report {
     return ["## Variants", ""] + table(header, numeric: Set(2...12), rows) + [
       "",
       "Accuracy is on the test split with exactly the weights in `variants/<id>.h5`; Δ and speed-up "
-        + "are against the source model; latency is measured at batch 1 on the host, the prediction "
+        + "are against the source model as deployed (batch-norm folded); latency is measured at batch 1 on the host, the prediction "
         + "sums the per-op table (`ops-lut.json`); energy is modelled.",
       "",
     ]

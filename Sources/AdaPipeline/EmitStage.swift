@@ -81,11 +81,12 @@ struct EmitStage {
       searchAccuracy: candidate.accuracy, latencyMs: measured, predictedLatencyMs: profile.predicted.meanMs,
       params: costs.params, macs: costs.macs, weightBytes: memory.weightBytes,
       peakMemoryBytes: memory.peakBytes,
-      energyMj: nominal.devices.first?.energyMJ ?? 0)
+      energyMj: nominal.devices.first?.energyMJ ?? 0, summary: evaluator.supernet.summary(config))
     log.detail(
       String(
         format: "%@: test accuracy %.2f%%, %.4f ms measured (%.4f predicted), %d params, %d MACs — %@", id,
-        accuracy * 100, measured, profile.predicted.meanMs, costs.params, costs.macs, config.description))
+        accuracy * 100, measured, profile.predicted.meanMs, costs.params, costs.macs,
+        evaluator.supernet.summary(config)))
     return Emitted(
       payload: VariantPayload(id: id, model: final, quantized: quantized), entry: entry, rows: rows,
       opTable: table)

@@ -2,18 +2,21 @@ import AdaCompress
 import AdaSearch
 
 /// The search genome of a supernet (design.md §6): per block a branch gene, a width gene and a
-/// bits gene, each present only when the block offers more than one choice, and one exit gene.
+/// bits gene, each present only when the block offers more than one choice; a depth gene per
+/// elastic-depth stage; and one exit gene.
 /// A block coupled to an earlier one (a residual stage) has no width gene of its own: it takes
 /// its group leader's. Decoding always yields a valid configuration (`Supernet.repair`), so
 /// invalid combinations are excluded by construction.
 ///
-///     genes: conv1.width, conv1.bits, conv2.branch, conv2.width, conv2.bits, fc1.branch, …, exit
+///     genes: conv1.width, conv1.bits, conv2.branch, conv2.width, conv2.bits, fc1.branch, …,
+///            block_2_add.depth, …, exit
 public struct GenomeCodec: Sendable {
   /// What one gene sets.
   enum Slot: Sendable, Hashable {
     case branch(block: Int)
     case width(block: Int)
     case bits(block: Int)
+    case depth(stage: Int)
     case exit
   }
 
@@ -40,6 +43,11 @@ public struct GenomeCodec: Sendable {
         slots.append(.bits(block: i))
       }
     }
+    for (i, stage) in supernet.stages.enumerated() where supernet.depthChoices(stage).count > 1 {
+      genes.append(
+        SearchSpace.Gene(name: "\(stage.name).depth", choices: supernet.depthChoices(stage).map(String.init)))
+      slots.append(.depth(stage: i))
+    }
     if !supernet.exits.isEmpty {
       genes.append(SearchSpace.Gene(name: "exit", choices: [SubnetConfig.mainExit] + supernet.exits))
       slots.append(.exit)
@@ -60,6 +68,7 @@ public struct GenomeCodec: Sendable {
           supernet.widthGroups.first { $0[0] == supernet.blocks[i].name } ?? [supernet.blocks[i].name]
         for name in group { config.blocks[index[name]!].width = supernet.blocks[i].widths[v] }
       case .bits(let i): config.blocks[i].bits = supernet.blocks[i].bits[v]
+      case .depth(let i): config.depths[i] = supernet.depthChoices(supernet.stages[i])[v]
       case .exit: config.exit = v == 0 ? SubnetConfig.mainExit : supernet.exits[v - 1]
       }
     }
@@ -74,6 +83,9 @@ public struct GenomeCodec: Sendable {
         case .branch(let i): supernet.blocks[i].branches.firstIndex(of: config.blocks[i].branch) ?? 0
         case .width(let i): supernet.blocks[i].widths.firstIndex(of: config.blocks[i].width) ?? 0
         case .bits(let i): supernet.blocks[i].bits.firstIndex(of: config.blocks[i].bits) ?? 0
+        case .depth(let i):
+          config.depths.indices.contains(i)
+            ? supernet.depthChoices(supernet.stages[i]).firstIndex(of: config.depths[i]) ?? 0 : 0
         case .exit:
           config.exit == SubnetConfig.mainExit ? 0 : (supernet.exits.firstIndex(of: config.exit) ?? -1) + 1
         }

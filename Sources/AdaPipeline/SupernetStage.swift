@@ -12,7 +12,7 @@ enum SupernetStage {
     let s = recipe.supernet
     let blocks: [String]? =
       switch s.blocks {
-      case .auto: nil
+      case .auto, .hidden: nil
       case .named(let names): names
       }
     let exits: [String]? =
@@ -24,7 +24,8 @@ enum SupernetStage {
     let t = s.training
     return (
       SupernetOptions(
-        blocks: blocks, widths: s.widths, branches: s.branches, bits: s.bits, exits: exits, seed: t.seed),
+        blocks: blocks, widths: s.widths, branches: s.branches, bits: s.bits, exits: exits, seed: t.seed,
+        hiddenOnly: s.blocks == .hidden, elasticDepth: s.elasticDepth, minDepth: s.minDepth),
       SupernetTrainingOptions(
         epochs: t.epochs, batchSize: t.batchSize, learningRate: t.learningRate,
         randomSubnets: t.randomSubnets,
@@ -45,9 +46,13 @@ enum SupernetStage {
       throw error.inFile(recipe.file)
     }
     let branches = supernet.blocks.map { "\($0.name) [\($0.branches.joined(separator: ", "))]" }
+    let depth =
+      supernet.stages.isEmpty
+      ? ""
+      : ", elastic depth over \(supernet.stages.count) stages (\(supernet.stages.map { String($0.units.count) }.joined(separator: "/")) residual units)"
     log.stage(
       "supernet: \(supernet.blocks.count) blocks (\(branches.joined(separator: "; "))), widths \(options.widths), "
-        + "bits \(options.bits), exits after [\(supernet.exits.joined(separator: ", "))]")
+        + "bits \(options.bits), exits after [\(supernet.exits.joined(separator: ", "))]\(depth)")
     log.stage(
       "supernet: training \(training.epochs) epochs on \(data.train.count) examples "
         + "(largest + smallest + \(training.randomSubnets) random configurations per step)")

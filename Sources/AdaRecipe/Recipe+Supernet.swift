@@ -12,6 +12,10 @@ extension Recipe {
     public enum Blocks: Codable, Hashable, Sendable {
       /// Every Conv2D and Dense layer except the classifier (the last Dense).
       case auto
+      /// The `auto` layers whose channels no other layer shares through an Add or Multiply:
+      /// the hidden (expansion) layers of inverted-residual and bottleneck blocks, the stem and
+      /// the head; the residual stream keeps its width.
+      case hidden
       /// These layers (node names of Conv2D/Dense layers in the model), in this order.
       case named([String])
     }
@@ -35,11 +39,15 @@ extension Recipe {
     /// Weight bits, distinct, from {32, 8, 4}, sorted from 32 down.
     public var bits: [Int] = [32, 8, 4]
     public var exits: Exits = .auto
+    /// Whether stages of residual units may skip their later units (elastic depth).
+    public var elasticDepth = false
+    /// Fewest residual units each stage keeps when depth is elastic.
+    public var minDepth = 0
     public var training = SupernetTrainingSpec()
 
     public init() {}
 
-    static let keys = ["blocks", "widths", "branches", "bits", "exits", "training"]
+    static let keys = ["blocks", "widths", "branches", "bits", "exits", "depth", "min-depth", "training"]
     /// Operators that can replace one block by an alternative with the same output shape.
     public static let branchOperators = [LowRank.id, DepthwiseSeparable.id, Fire.id]
     /// Weight bits the quantiser supports (32 = float, unquantised).
@@ -62,13 +70,24 @@ extension Recipe {
       if v["branches"].exists { s.branches = try decodeBranches(v["branches"]) }
       if v["bits"].exists { s.bits = try decodeBits(v["bits"]) }
       if v["exits"].exists { s.exits = try decodeExits(v["exits"], blocks: s.blocks) }
+      if v["depth"].exists {
+        guard v["depth"].isWord("fixed") || v["depth"].isWord("elastic") else {
+          throw v["depth"].expected("fixed or elastic")
+        }
+        s.elasticDepth = v["depth"].isWord("elastic")
+      }
+      if v["min-depth"].exists {
+        s.minDepth = try v["min-depth"].int()
+        guard s.minDepth >= 0 else { throw v["min-depth"].error("must be ≥ 0, found \(s.minDepth)") }
+      }
       s.training = try SupernetTrainingSpec.decode(v["training"])
       return s
     }
 
     static func decodeBlocks(_ v: YAMLValue) throws(AdaError) -> Blocks {
       if v.isWord("auto") { return .auto }
-      guard v.node?.sequence != nil else { throw v.expected("auto or a list of layer names") }
+      if v.isWord("hidden") { return .hidden }
+      guard v.node?.sequence != nil else { throw v.expected("auto, hidden or a list of layer names") }
       let names = try v.distinctStrings()
       guard !names.isEmpty else { throw v.error("list at least one block, or use auto") }
       return .named(names)

@@ -33,6 +33,30 @@ final class SearchPartsTests: XCTestCase {
     }
   }
 
+  /// A MobileNetV2-shaped model with elastic depth and hidden widths: one depth gene per stage,
+  /// round trips, and the summary names only what differs from the source.
+  func testDepthGenesRoundTripAndSummariesNameTheDifferences() throws {
+    let model = try KerasModelReader.load(path: Fixtures.path("keras/mobilenet_tiny.h5"))
+    let net = try Supernet(
+      source: model,
+      options: SupernetOptions(widths: [1, 0.5], bits: [32, 8], hiddenOnly: true, elasticDepth: true))
+    XCTAssertEqual(net.stages.map(\.units.count), [1])
+    let codec = GenomeCodec(supernet: net)
+    XCTAssertEqual(codec.space.genes.filter { $0.name.hasSuffix(".depth") }.map(\.choices), [["1", "0"]])
+    XCTAssertEqual(net.smallest.depths, [0])
+    var g = SeededGenerator(seed: 5)
+    for _ in 0..<30 {
+      let config = codec.decode(codec.space.randomGenome(using: &g))
+      try net.validate(config)
+      XCTAssertEqual(codec.decode(codec.encode(config)), config)
+    }
+    XCTAssertEqual(net.summary(net.largest), "source")
+    let summary = net.summary(net.smallest)
+    XCTAssertTrue(summary.contains("depth 0 of 1"), summary)
+    XCTAssertTrue(summary.contains("8-bit ×"), summary)
+    XCTAssertFalse(summary.contains("@"), "no raw genome: \(summary)")
+  }
+
   /// Blocks an exit cuts off do not run: every genome that differs only there decodes to one
   /// configuration, so the search never holds two copies of one model.
   func testBlocksAfterAnExitAreCanonical() throws {

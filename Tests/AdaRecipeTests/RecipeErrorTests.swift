@@ -34,7 +34,7 @@ final class RecipeErrorTests: XCTestCase {
       "t.yaml:6: targets: expected a mapping with keys devices, contexts, found a list")
     assertRecipeError(
       extending: "supernet:\n  blocks: all\n",
-      "t.yaml:7: supernet.blocks: expected auto or a list of layer names, found 'all'")
+      "t.yaml:7: supernet.blocks: expected auto, hidden or a list of layer names, found 'all'")
     assertRecipeError(
       extending: "supernet:\n  exits: [[a]]\n", "t.yaml:7: supernet.exits[0]: expected a string, found a list"
     )
@@ -46,7 +46,7 @@ final class RecipeErrorTests: XCTestCase {
     assertRecipeError(
       extending: "supernet:\n  widht: [1.0]\n",
       "t.yaml:7: supernet.widht: unknown key 'widht' (did you mean 'widths'?); "
-        + "allowed here: blocks, widths, branches, bits, exits, training")
+        + "allowed here: blocks, widths, branches, bits, exits, depth, min-depth, training")
     assertRecipeError(
       extending: "serach: {population: 8}\n",
       "t.yaml:6: serach: unknown key 'serach' (did you mean 'search'?)")
@@ -292,6 +292,19 @@ final class RecipeErrorTests: XCTestCase {
       "supernet.exits[0]: 'main' (the model's own output) is always an exit")
     assertRecipeError(
       extending: "supernet:\n  blocks: []\n", "supernet.blocks: list at least one block, or use auto")
+  }
+
+  func testDepthAndBlockModesAreCheckedAndRead() throws {
+    assertRecipeError(
+      extending: "supernet:\n  depth: deep\n", "t.yaml:7: supernet.depth: expected fixed or elastic")
+    assertRecipeError(extending: "supernet:\n  min-depth: -1\n", "t.yaml:7: supernet.min-depth: must be ≥ 0")
+    assertRecipeError(
+      extending: "supernet:\n  blocks: some\n", "supernet.blocks: expected auto, hidden or a list")
+    let r = try RecipeText.parse(extending: "supernet:\n  blocks: hidden\n  depth: elastic\n  min-depth: 1\n")
+    XCTAssertEqual(r.supernet.blocks, .hidden)
+    XCTAssertTrue(r.supernet.elasticDepth)
+    XCTAssertEqual(r.supernet.minDepth, 1)
+    XCTAssertFalse(try RecipeText.parse(extending: "").supernet.elasticDepth)
   }
 
   func testSearchSettingsAreRangeChecked() {

@@ -1,9 +1,11 @@
 /// One configuration of a supernet: for every block, which implementation (branch) runs, how
-/// many of its output channels it keeps, and how many bits its weights have; plus which exit
-/// the prediction is taken from. It is what a search genome decodes to, what a bundle's
-/// manifest records per variant, and what `Supernet.materialize` turns into a standalone model.
+/// many of its output channels it keeps, and how many bits its weights have; how many residual
+/// units each elastic-depth stage keeps; and which exit the prediction is taken from. It is
+/// what a search genome decodes to, what a bundle's manifest records per variant, and what
+/// `Supernet.materialize` turns into a standalone model.
 ///
 ///     conv1=base@1/32 conv2=low-rank:0.25@0.5/8 fc1=base@0.75/32 exit=main
+///     block_1_expand=base@0.5/32 … depth=1,0,2 exit=main        (a supernet with elastic depth)
 public struct SubnetConfig: Codable, Hashable, Sendable, CustomStringConvertible {
   /// The choice made for one block.
   public struct Block: Codable, Hashable, Sendable {
@@ -34,18 +36,33 @@ public struct SubnetConfig: Codable, Hashable, Sendable, CustomStringConvertible
   public static let mainExit = "main"
 
   public var blocks: [Block]
+  /// Residual units kept by each elastic-depth stage (`Supernet.stages`), in stage order; empty
+  /// when the supernet has no elastic depth.
+  public var depths: [Int]
   /// `main` (the model's output) or the name of the block after which an exit head predicts.
   public var exit: String
 
-  public init(blocks: [Block], exit: String = SubnetConfig.mainExit) {
+  public init(blocks: [Block], depths: [Int] = [], exit: String = SubnetConfig.mainExit) {
     self.blocks = blocks
+    self.depths = depths
     self.exit = exit
   }
 
-  /// Canonical, stable text form: the blocks in order, then the exit. Used as a key in
-  /// manifests, lookup tables and search caches.
+  enum CodingKeys: String, CodingKey { case blocks, depths, exit }
+
+  /// Also reads configurations written before elastic depth existed (no `depths`).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    blocks = try c.decode([Block].self, forKey: .blocks)
+    depths = try c.decodeIfPresent([Int].self, forKey: .depths) ?? []
+    exit = try c.decode(String.self, forKey: .exit)
+  }
+
+  /// Canonical, stable text form: the blocks in order, the depths (when elastic), then the
+  /// exit. Used as a key in manifests, lookup tables and search caches.
   public var description: String {
-    (blocks.map(\.description) + ["exit=\(exit)"]).joined(separator: " ")
+    let depth = depths.isEmpty ? [] : ["depth=" + depths.map(String.init).joined(separator: ",")]
+    return (blocks.map(\.description) + depth + ["exit=\(exit)"]).joined(separator: " ")
   }
 
   /// The choice for `block`, if it is one of the blocks.

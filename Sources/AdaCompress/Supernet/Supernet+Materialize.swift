@@ -4,7 +4,8 @@ import AdaTensor
 extension Supernet {
   /// The standalone graph of `config` and the map from its weights to the shared store.
   ///
-  /// 1. Outputs: the model's own, or only the chosen exit head; unreachable nodes go.
+  /// 1. Outputs: the model's own, or only the chosen exit head; skipped residual units are
+  ///    bypassed (their Add reads as its shortcut); unreachable nodes go.
   /// 2. Branches: each block whose branch is not `base` is replaced by that branch's nodes.
   /// 3. Widths: the channels outside each block's kept prefix are removed with the same
   ///    coupled slicing as `prune-channels` (consumers, batch-norms, depthwise layers follow).
@@ -19,7 +20,7 @@ extension Supernet {
   public func materialize(_ config: SubnetConfig) throws(AdaError) -> Subnet {
     try validate(config)
     let outputs = config.exit == SubnetConfig.mainExit ? source.graph.outputs : [exitOutputs[config.exit]!]
-    let graph = trunk.keepingOnly(outputs: outputs)
+    let graph = skippingUnits(of: config, in: trunk).keepingOnly(outputs: outputs)
     var storeKeys: [String: String] = [:]
     var image = Parameters()
     for node in graph.nodes {
@@ -90,6 +91,16 @@ extension Supernet {
     }
   }
 
+  /// `graph` with the residual units `config` does not keep bypassed, last first, so a chain of
+  /// skipped units collapses onto the stage's input.
+  func skippingUnits(of config: SubnetConfig, in graph: Graph) -> Graph {
+    var g = graph
+    for (stage, depth) in zip(stages, config.depths).reversed() {
+      for unit in stage.units.dropFirst(depth).reversed() { g = g.redirecting(unit.add, to: unit.skip) }
+    }
+    return g
+  }
+
   /// A tensor of `t`'s shape holding its flat indices.
   static func indexImage(of t: Tensor) -> Tensor {
     precondition(t.count < maximumWeightCount, "Supernet: init admits only weights below 2²⁴ elements")
@@ -126,6 +137,17 @@ extension Supernet {
         throw AdaError(
           .invalidValue, path: "config.\(group[0])", "coupled blocks \(group) must share one width")
       }
+    }
+    guard config.depths.count == stages.count else {
+      throw AdaError(
+        .invalidValue, path: "config.depths",
+        "expected \(stages.count) stage depths, found \(config.depths.count)")
+    }
+    for (stage, depth) in zip(stages, config.depths)
+    where depth < minDepth(stage) || depth > stage.units.count {
+      throw AdaError(
+        .invalidValue, path: "config.depths",
+        "stage \(stage.name) keeps \(minDepth(stage))…\(stage.units.count) units, found \(depth)")
     }
     guard config.exit == SubnetConfig.mainExit || exits.contains(config.exit) else {
       throw AdaError(.invalidValue, path: "config.exit", "no exit after '\(config.exit)' (exits: \(exits))")

@@ -3,13 +3,24 @@ import AdaTensor
 import AdaTrain
 
 extension Supernet {
-  /// The source model itself: every block at `base`, full width, float weights, no exit.
+  /// The source model itself: every block at `base`, full width, float weights, every unit,
+  /// no exit.
   public var largest: SubnetConfig {
-    SubnetConfig(blocks: blocks.map { SupernetBlock.Choice(block: $0.name) })
+    SubnetConfig(
+      blocks: blocks.map { SupernetBlock.Choice(block: $0.name) }, depths: stages.map(\.units.count))
+  }
+
+  /// Fewest units `stage` keeps.
+  public func minDepth(_ stage: ResidualStage) -> Int { min(options.minDepth, stage.units.count) }
+
+  /// Depths `stage` may take, deepest first.
+  public func depthChoices(_ stage: ResidualStage) -> [Int] {
+    Array((minDepth(stage)...stage.units.count).reversed())
   }
 
   /// The cheapest configuration: every block at its smallest width and fewest bits, on the
-  /// branch with the fewest weights (at full width for branches that need it), no exit.
+  /// branch with the fewest weights (at full width for branches that need it), every stage at
+  /// its least depth, no exit.
   public var smallest: SubnetConfig {
     let choices = blocks.map { block in
       let branch = block.branches.min {
@@ -18,11 +29,11 @@ extension Supernet {
       return SupernetBlock.Choice(
         block: block.name, branch: branch, width: block.widths.last!, bits: block.bits.last!)
     }
-    return repair(SubnetConfig(blocks: choices))
+    return repair(SubnetConfig(blocks: choices, depths: stages.map(minDepth)))
   }
 
-  /// A configuration drawn uniformly per block (branch, width, bits) and over the exits
-  /// (`main` included), then repaired.
+  /// A configuration drawn uniformly per block (branch, width, bits), per stage (depth) and over
+  /// the exits (`main` included), then repaired.
   public func random(using g: inout SeededGenerator) -> SubnetConfig {
     let choices = blocks.map { block in
       SupernetBlock.Choice(
@@ -30,21 +41,32 @@ extension Supernet {
         width: block.widths[g.nextIndex(below: block.widths.count)],
         bits: block.bits[g.nextIndex(below: block.bits.count)])
     }
+    let depths = stages.map { stage in
+      let choices = depthChoices(stage)
+      return choices[g.nextIndex(below: choices.count)]
+    }
     let exitChoices = [SubnetConfig.mainExit] + exits
-    return repair(SubnetConfig(blocks: choices, exit: exitChoices[g.nextIndex(below: exitChoices.count)]))
+    return repair(
+      SubnetConfig(blocks: choices, depths: depths, exit: exitChoices[g.nextIndex(below: exitChoices.count)]))
   }
 
-  /// The nearest valid configuration: a branch that runs at full width only gets width 1,
-  /// coupled blocks take the width of the first of their group, and blocks an exit cuts off
-  /// (they do not run) take the largest configuration's choice, so equal models have equal
-  /// configurations.
+  /// The nearest valid configuration: a stage deep enough for the chosen exit to run, a
+  /// branch that runs at full width only gets width 1, coupled blocks take the width of the
+  /// first of their group, and blocks that do not run (cut off by an exit, or in a skipped
+  /// unit) take the largest configuration's choice, so equal models have equal configurations.
   public func repair(_ config: SubnetConfig) -> SubnetConfig {
     var c = config
-    if c.exit != SubnetConfig.mainExit {
-      let kept = Set(materializedBlocks(exit: c.exit))
-      for i in c.blocks.indices where !kept.contains(c.blocks[i].block) {
-        c.blocks[i] = SupernetBlock.Choice(block: c.blocks[i].block)
+    if c.depths.count != stages.count { c.depths = stages.map(\.units.count) }
+    if c.exit != SubnetConfig.mainExit, let end = block(c.exit)?.end {
+      for (s, stage) in stages.enumerated() {
+        if let u = stage.units.firstIndex(where: { $0.nodes.contains(end) }) {
+          c.depths[s] = max(c.depths[s], u + 1)
+        }
       }
+    }
+    let running = Set(materializedBlocks(of: c))
+    for i in c.blocks.indices where !running.contains(c.blocks[i].block) {
+      c.blocks[i] = SupernetBlock.Choice(block: c.blocks[i].block)
     }
     for i in c.blocks.indices {
       let block = blocks[i]
@@ -77,10 +99,17 @@ extension SupernetBlock {
 }
 
 extension Supernet {
-  /// Blocks that run when predicting from `exit` (all of them for `main`).
+  /// Blocks that run when predicting from `exit` (all of them for `main`), every unit kept.
   public func materializedBlocks(exit: String) -> [String] {
-    guard exit != SubnetConfig.mainExit, let output = exitOutputs[exit] else { return blocks.map(\.name) }
-    let reached = Set(trunk.keepingOnly(outputs: [output]).nodes.map(\.name))
+    materializedBlocks(of: SubnetConfig(blocks: [], depths: stages.map(\.units.count), exit: exit))
+  }
+
+  /// Blocks that run in `config`: reached from its exit, skipped units left out.
+  public func materializedBlocks(of config: SubnetConfig) -> [String] {
+    let output =
+      config.exit == SubnetConfig.mainExit ? source.graph.outputs : exitOutputs[config.exit].map { [$0] }
+    let skipping = config.depths.count == stages.count ? skippingUnits(of: config, in: trunk) : trunk
+    let reached = Set(skipping.keepingOnly(outputs: output ?? source.graph.outputs).nodes.map(\.name))
     return blocks.map(\.name).filter(reached.contains)
   }
 }

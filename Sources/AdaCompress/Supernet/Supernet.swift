@@ -14,6 +14,11 @@ import AdaTensor
 ///   source layer. Each maps the block's input to the same output shape, so any mix composes.
 /// - **Bits**: a block's kernels may be quantised (8 or 4 bits, straight-through in training).
 /// - **Exits**: `early-exit` heads (global average pooling + Dense) after chosen blocks.
+/// - **Elastic depth** (once-for-all): a stage of residual units (`ResidualStage`) keeps its
+///   first `d` units; the others are skipped (their shortcut carries the input through).
+/// - **Hidden widths** (`hiddenOnly`): only blocks whose channels no other block shares get
+///   widths — the expansion layers of inverted-residual blocks (elastic expansion ratio) and the
+///   inner layers of bottlenecks — while the residual stream keeps its width.
 ///
 /// The shared weights live in one `Parameters` store (`weights`): the source model's weights
 /// under their own keys, exit heads under their node names, and branch weights under
@@ -34,6 +39,8 @@ public struct Supernet: Sendable {
   public let widthGroups: [[String]]
   /// Blocks with an exit head, in graph order.
   public let exits: [String]
+  /// Stages with elastic depth (empty unless `options.elasticDepth`), in graph order.
+  public let stages: [ResidualStage]
   /// The source graph plus every exit head as an extra output.
   let trunk: Graph
   /// Output node of each exit head, by block name.
@@ -55,8 +62,19 @@ public struct Supernet: Sendable {
     self.source = source
     self.options = options
     let coupling = try ChannelCoupling(graph: source.graph)
-    let found = try SupernetBlock.find(in: source, coupling: coupling, options: options)
-    let groups = SupernetBlock.widthGroups(found, coupling: coupling)
+    var found = try SupernetBlock.find(in: source, coupling: coupling, options: options)
+    var groups = SupernetBlock.widthGroups(found, coupling: coupling)
+    if options.hiddenOnly && options.blocks == nil {
+      let alone = Set(groups.filter { $0.count == 1 }.map { $0[0] })
+      found = found.filter { alone.contains($0.name) }
+      groups = groups.filter { $0.count == 1 && alone.contains($0[0]) }
+      guard !found.isEmpty else {
+        throw AdaError(
+          .invalidValue, path: "supernet.blocks",
+          "model '\(source.graph.name)' has no block whose channels are its own (blocks: hidden)",
+          hint: "use blocks: auto")
+      }
+    }
     let blocks = SupernetBlock.rankChannels(
       found, groups: groups, coupling: coupling, parameters: source.parameters)
     self.blocks = blocks
@@ -74,6 +92,7 @@ public struct Supernet: Sendable {
       for (block, output) in zip(exitBlocks, added) { exitOutputs[block] = output }
     }
     exits = exitBlocks
+    stages = options.elasticDepth ? try ResidualStage.find(in: source.graph) : []
     trunk = trunkModel.graph
     self.exitOutputs = exitOutputs
     var weights = trunkModel.parameters
@@ -137,10 +156,18 @@ public struct SupernetOptions: Codable, Hashable, Sendable {
   public var exits: [String]?
   /// Seed of the exit heads' initial weights.
   public var seed: UInt64
+  /// With `blocks` nil: only blocks whose channels are coupled to no other block's (the hidden
+  /// width inside inverted-residual and bottleneck blocks); the residual stream stays whole.
+  public var hiddenOnly: Bool
+  /// Whether stages of residual units may skip their later units (`ResidualStage`).
+  public var elasticDepth: Bool
+  /// Fewest residual units a stage keeps when depth is elastic.
+  public var minDepth: Int
 
   public init(
     blocks: [String]? = nil, widths: [Double] = [1, 0.75, 0.5, 0.25], branches: [String] = [],
-    bits: [Int] = [32], exits: [String]? = [], seed: UInt64 = 0
+    bits: [Int] = [32], exits: [String]? = [], seed: UInt64 = 0, hiddenOnly: Bool = false,
+    elasticDepth: Bool = false, minDepth: Int = 0
   ) {
     self.blocks = blocks
     self.widths = widths
@@ -148,9 +175,15 @@ public struct SupernetOptions: Codable, Hashable, Sendable {
     self.bits = bits
     self.exits = exits
     self.seed = seed
+    self.hiddenOnly = hiddenOnly
+    self.elasticDepth = elasticDepth
+    self.minDepth = minDepth
   }
 
   public func validate() throws(AdaError) {
+    guard minDepth >= 0 else {
+      throw AdaError(.invalidValue, path: "supernet.min-depth", "must be ≥ 0, found \(minDepth)")
+    }
     guard widths.contains(1), widths.allSatisfy({ $0 > 0 && $0 <= 1 }), Set(widths).count == widths.count
     else {
       throw AdaError(
