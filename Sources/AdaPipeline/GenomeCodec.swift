@@ -3,13 +3,13 @@ import AdaSearch
 
 /// The search genome of a supernet (design.md §6): per block a branch gene, a width gene and a
 /// bits gene, each present only when the block offers more than one choice; a depth gene per
-/// elastic-depth stage; and one exit gene.
+/// elastic-depth stage; a resolution gene when the resolution is elastic; and one exit gene.
 /// A block coupled to an earlier one (a residual stage) has no width gene of its own: it takes
 /// its group leader's. Decoding always yields a valid configuration (`Supernet.repair`), so
 /// invalid combinations are excluded by construction.
 ///
 ///     genes: conv1.width, conv1.bits, conv2.branch, conv2.width, conv2.bits, fc1.branch, …,
-///            block_2_add.depth, …, exit
+///            block_2_add.depth, …, resolution, exit
 public struct GenomeCodec: Sendable {
   /// What one gene sets.
   enum Slot: Sendable, Hashable {
@@ -17,6 +17,7 @@ public struct GenomeCodec: Sendable {
     case width(block: Int)
     case bits(block: Int)
     case depth(stage: Int)
+    case resolution
     case exit
   }
 
@@ -48,6 +49,10 @@ public struct GenomeCodec: Sendable {
         SearchSpace.Gene(name: "\(stage.name).depth", choices: supernet.depthChoices(stage).map(String.init)))
       slots.append(.depth(stage: i))
     }
+    if supernet.resolutions.count > 1 {
+      genes.append(SearchSpace.Gene(name: "resolution", choices: supernet.resolutions.map(String.init)))
+      slots.append(.resolution)
+    }
     if !supernet.exits.isEmpty {
       genes.append(SearchSpace.Gene(name: "exit", choices: [SubnetConfig.mainExit] + supernet.exits))
       slots.append(.exit)
@@ -69,6 +74,7 @@ public struct GenomeCodec: Sendable {
         for name in group { config.blocks[index[name]!].width = supernet.blocks[i].widths[v] }
       case .bits(let i): config.blocks[i].bits = supernet.blocks[i].bits[v]
       case .depth(let i): config.depths[i] = supernet.depthChoices(supernet.stages[i])[v]
+      case .resolution: config.resolution = supernet.resolutions[v]
       case .exit: config.exit = v == 0 ? SubnetConfig.mainExit : supernet.exits[v - 1]
       }
     }
@@ -86,6 +92,7 @@ public struct GenomeCodec: Sendable {
         case .depth(let i):
           config.depths.indices.contains(i)
             ? supernet.depthChoices(supernet.stages[i]).firstIndex(of: config.depths[i]) ?? 0 : 0
+        case .resolution: config.resolution.flatMap { supernet.resolutions.firstIndex(of: $0) } ?? 0
         case .exit:
           config.exit == SubnetConfig.mainExit ? 0 : (supernet.exits.firstIndex(of: config.exit) ?? -1) + 1
         }

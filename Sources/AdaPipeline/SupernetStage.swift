@@ -25,7 +25,8 @@ enum SupernetStage {
     return (
       SupernetOptions(
         blocks: blocks, widths: s.widths, branches: s.branches, bits: s.bits, exits: exits, seed: t.seed,
-        hiddenOnly: s.blocks == .hidden, elasticDepth: s.elasticDepth, minDepth: s.minDepth),
+        hiddenOnly: s.blocks == .hidden, elasticDepth: s.elasticDepth, minDepth: s.minDepth,
+        resolutions: s.resolutions),
       SupernetTrainingOptions(
         epochs: t.epochs, batchSize: t.batchSize, learningRate: t.learningRate,
         randomSubnets: t.randomSubnets,

@@ -43,11 +43,15 @@ extension Recipe {
     public var elasticDepth = false
     /// Fewest residual units each stage keeps when depth is elastic.
     public var minDepth = 0
+    /// Input resolutions offered (square images), distinct; empty: the model's own only.
+    public var resolutions: [Int] = []
     public var training = SupernetTrainingSpec()
 
     public init() {}
 
-    static let keys = ["blocks", "widths", "branches", "bits", "exits", "depth", "min-depth", "training"]
+    static let keys = [
+      "blocks", "widths", "branches", "bits", "exits", "depth", "min-depth", "resolutions", "training",
+    ]
     /// Operators that can replace one block by an alternative with the same output shape.
     public static let branchOperators = [LowRank.id, DepthwiseSeparable.id, Fire.id]
     /// Weight bits the quantiser supports (32 = float, unquantised).
@@ -75,6 +79,14 @@ extension Recipe {
           throw v["depth"].expected("fixed or elastic")
         }
         s.elasticDepth = v["depth"].isWord("elastic")
+      }
+      if v["resolutions"].exists {
+        for item in try v["resolutions"].list({ x throws(AdaError) in x }) {
+          let r = try item.int()
+          guard r >= 1 else { throw item.error("a resolution must be ≥ 1, found \(r)") }
+          guard !s.resolutions.contains(r) else { throw item.error("resolution \(r) is listed twice") }
+          s.resolutions.append(r)
+        }
       }
       if v["min-depth"].exists {
         s.minDepth = try v["min-depth"].int()

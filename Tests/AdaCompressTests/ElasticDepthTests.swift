@@ -101,6 +101,40 @@ final class ElasticDepthTests: XCTestCase {
   }
 }
 
+/// Elastic resolution: the same weights on smaller inputs.
+final class ElasticResolutionTests: XCTestCase {
+  func testConfigurationsRunTheSameWeightsAtTheirResolution() throws {
+    let source = InvertedResidualModels.mobileNetV2Like()
+    let net = try Supernet(source: source, options: SupernetOptions(resolutions: [4, 8, 6]))
+    XCTAssertEqual(net.resolutions, [8, 6, 4])
+    XCTAssertEqual(net.largest.resolution, 8)
+    XCTAssertEqual(net.smallest.resolution, 4)
+    var config = net.largest
+    config.resolution = 6
+    let model = try net.materialize(config).model(from: net.weights).model
+    XCTAssertEqual(model.graph.inputShape, [6, 6, 3])
+    XCTAssertEqual(model.parameters.tensors, source.parameters.tensors)
+    XCTAssertEqual(SmallModels.predict(model, SmallModels.inputs(2, [6, 6, 3]))[0].shape, [2, 5])
+    XCTAssertTrue(net.summary(config).contains("6×6 input"), net.summary(config))
+    config.resolution = 5
+    XCTAssertThrowsError(try net.materialize(config))
+    XCTAssertEqual(net.repair(config).resolution, 8)
+  }
+
+  func testModelsTiedToOneSizeAndMissingSourceSizeAreRefused() {
+    for (model, resolutions, expected) in [
+      (try! TestModels.fmnistCNN(), [28, 14], "does not run at 14×14"),
+      (InvertedResidualModels.mobileNetV2Like(), [6, 4], "must include the model's own, 8"),
+    ] {
+      XCTAssertThrowsError(try Supernet(source: model, options: SupernetOptions(resolutions: resolutions))) {
+        let e = $0 as! AdaError
+        XCTAssertEqual(e.path, "supernet.resolutions")
+        XCTAssertTrue(e.message.contains(expected), e.message)
+      }
+    }
+  }
+}
+
 /// Largest |a − b| over all elements.
 private func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Float {
   zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0

@@ -46,7 +46,7 @@ final class RecipeErrorTests: XCTestCase {
     assertRecipeError(
       extending: "supernet:\n  widht: [1.0]\n",
       "t.yaml:7: supernet.widht: unknown key 'widht' (did you mean 'widths'?); "
-        + "allowed here: blocks, widths, branches, bits, exits, depth, min-depth, training")
+        + "allowed here: blocks, widths, branches, bits, exits, depth, min-depth, resolutions, training")
     assertRecipeError(
       extending: "serach: {population: 8}\n",
       "t.yaml:6: serach: unknown key 'serach' (did you mean 'search'?)")
@@ -305,6 +305,9 @@ final class RecipeErrorTests: XCTestCase {
     XCTAssertTrue(r.supernet.elasticDepth)
     XCTAssertEqual(r.supernet.minDepth, 1)
     XCTAssertFalse(try RecipeText.parse(extending: "").supernet.elasticDepth)
+    assertRecipeError(extending: "supernet:\n  resolutions: [32, 0]\n", "supernet.resolutions[1]: a resolution must be ≥ 1")
+    assertRecipeError(extending: "supernet:\n  resolutions: [32, 32]\n", "resolution 32 is listed twice")
+    XCTAssertEqual(try RecipeText.parse(extending: "supernet:\n  resolutions: [32, 24]\n").supernet.resolutions, [32, 24])
   }
 
   func testSearchSettingsAreRangeChecked() {

@@ -39,30 +39,38 @@ public struct SubnetConfig: Codable, Hashable, Sendable, CustomStringConvertible
   /// Residual units kept by each elastic-depth stage (`Supernet.stages`), in stage order; empty
   /// when the supernet has no elastic depth.
   public var depths: [Int]
+  /// Input resolution (height = width) when the supernet's resolution is elastic, nil for the
+  /// source's own.
+  public var resolution: Int?
   /// `main` (the model's output) or the name of the block after which an exit head predicts.
   public var exit: String
 
-  public init(blocks: [Block], depths: [Int] = [], exit: String = SubnetConfig.mainExit) {
+  public init(
+    blocks: [Block], depths: [Int] = [], resolution: Int? = nil, exit: String = SubnetConfig.mainExit
+  ) {
     self.blocks = blocks
     self.depths = depths
+    self.resolution = resolution
     self.exit = exit
   }
 
-  enum CodingKeys: String, CodingKey { case blocks, depths, exit }
+  enum CodingKeys: String, CodingKey { case blocks, depths, resolution, exit }
 
   /// Also reads configurations written before elastic depth existed (no `depths`).
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     blocks = try c.decode([Block].self, forKey: .blocks)
     depths = try c.decodeIfPresent([Int].self, forKey: .depths) ?? []
+    resolution = try c.decodeIfPresent(Int.self, forKey: .resolution)
     exit = try c.decode(String.self, forKey: .exit)
   }
 
-  /// Canonical, stable text form: the blocks in order, the depths (when elastic), then the
-  /// exit. Used as a key in manifests, lookup tables and search caches.
+  /// Canonical, stable text form: the blocks in order, the depths and resolution (when
+  /// elastic), then the exit. Used as a key in manifests, lookup tables and search caches.
   public var description: String {
     let depth = depths.isEmpty ? [] : ["depth=" + depths.map(String.init).joined(separator: ",")]
-    return (blocks.map(\.description) + depth + ["exit=\(exit)"]).joined(separator: " ")
+    let res = resolution.map { ["res=\($0)"] } ?? []
+    return (blocks.map(\.description) + depth + res + ["exit=\(exit)"]).joined(separator: " ")
   }
 
   /// The choice for `block`, if it is one of the blocks.

@@ -5,7 +5,8 @@ extension Supernet {
   /// The standalone graph of `config` and the map from its weights to the shared store.
   ///
   /// 1. Outputs: the model's own, or only the chosen exit head; skipped residual units are
-  ///    bypassed (their Add reads as its shortcut); unreachable nodes go.
+  ///    bypassed (their Add reads as its shortcut); unreachable nodes go; the input takes the
+  ///    configuration's resolution.
   /// 2. Branches: each block whose branch is not `base` is replaced by that branch's nodes.
   /// 3. Widths: the channels outside each block's kept prefix are removed with the same
   ///    coupled slicing as `prune-channels` (consumers, batch-norms, depthwise layers follow).
@@ -20,7 +21,7 @@ extension Supernet {
   public func materialize(_ config: SubnetConfig) throws(AdaError) -> Subnet {
     try validate(config)
     let outputs = config.exit == SubnetConfig.mainExit ? source.graph.outputs : [exitOutputs[config.exit]!]
-    let graph = skippingUnits(of: config, in: trunk).keepingOnly(outputs: outputs)
+    let graph = atResolution(of: config, skippingUnits(of: config, in: trunk).keepingOnly(outputs: outputs))
     var storeKeys: [String: String] = [:]
     var image = Parameters()
     for node in graph.nodes {
@@ -148,6 +149,11 @@ extension Supernet {
       throw AdaError(
         .invalidValue, path: "config.depths",
         "stage \(stage.name) keeps \(minDepth(stage))…\(stage.units.count) units, found \(depth)")
+    }
+    guard resolutions.isEmpty ? config.resolution == nil : resolutions.contains(config.resolution ?? -1) else {
+      throw AdaError(
+        .invalidValue, path: "config.resolution",
+        "resolution \(config.resolution.map(String.init) ?? "nil") is not offered (\(resolutions))")
     }
     guard config.exit == SubnetConfig.mainExit || exits.contains(config.exit) else {
       throw AdaError(.invalidValue, path: "config.exit", "no exit after '\(config.exit)' (exits: \(exits))")

@@ -3,11 +3,12 @@ import AdaTensor
 import AdaTrain
 
 extension Supernet {
-  /// The source model itself: every block at `base`, full width, float weights, every unit,
-  /// no exit.
+  /// The source model itself: every block at `base`, full width, float weights, every unit, the
+  /// source's resolution, no exit.
   public var largest: SubnetConfig {
     SubnetConfig(
-      blocks: blocks.map { SupernetBlock.Choice(block: $0.name) }, depths: stages.map(\.units.count))
+      blocks: blocks.map { SupernetBlock.Choice(block: $0.name) }, depths: stages.map(\.units.count),
+      resolution: resolutions.first)
   }
 
   /// Fewest units `stage` keeps.
@@ -20,7 +21,7 @@ extension Supernet {
 
   /// The cheapest configuration: every block at its smallest width and fewest bits, on the
   /// branch with the fewest weights (at full width for branches that need it), every stage at
-  /// its least depth, no exit.
+  /// its least depth, the lowest resolution, no exit.
   public var smallest: SubnetConfig {
     let choices = blocks.map { block in
       let branch = block.branches.min {
@@ -29,11 +30,11 @@ extension Supernet {
       return SupernetBlock.Choice(
         block: block.name, branch: branch, width: block.widths.last!, bits: block.bits.last!)
     }
-    return repair(SubnetConfig(blocks: choices, depths: stages.map(minDepth)))
+    return repair(SubnetConfig(blocks: choices, depths: stages.map(minDepth), resolution: resolutions.last))
   }
 
-  /// A configuration drawn uniformly per block (branch, width, bits), per stage (depth) and over
-  /// the exits (`main` included), then repaired.
+  /// A configuration drawn uniformly per block (branch, width, bits), per stage (depth), over
+  /// the resolutions and over the exits (`main` included), then repaired.
   public func random(using g: inout SeededGenerator) -> SubnetConfig {
     let choices = blocks.map { block in
       SupernetBlock.Choice(
@@ -45,9 +46,12 @@ extension Supernet {
       let choices = depthChoices(stage)
       return choices[g.nextIndex(below: choices.count)]
     }
+    let resolution = resolutions.isEmpty ? nil : resolutions[g.nextIndex(below: resolutions.count)]
     let exitChoices = [SubnetConfig.mainExit] + exits
     return repair(
-      SubnetConfig(blocks: choices, depths: depths, exit: exitChoices[g.nextIndex(below: exitChoices.count)]))
+      SubnetConfig(
+        blocks: choices, depths: depths, resolution: resolution,
+        exit: exitChoices[g.nextIndex(below: exitChoices.count)]))
   }
 
   /// The nearest valid configuration: a stage deep enough for the chosen exit to run, a
@@ -57,6 +61,11 @@ extension Supernet {
   public func repair(_ config: SubnetConfig) -> SubnetConfig {
     var c = config
     if c.depths.count != stages.count { c.depths = stages.map(\.units.count) }
+    if resolutions.isEmpty {
+      c.resolution = nil
+    } else if !resolutions.contains(c.resolution ?? -1) {
+      c.resolution = resolutions.first
+    }
     if c.exit != SubnetConfig.mainExit, let end = block(c.exit)?.end {
       for (s, stage) in stages.enumerated() {
         if let u = stage.units.firstIndex(where: { $0.nodes.contains(end) }) {

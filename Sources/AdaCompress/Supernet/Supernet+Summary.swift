@@ -5,7 +5,7 @@ extension Supernet {
   /// A configuration as its differences from the source, short enough for a table cell; the
   /// full configuration (`SubnetConfig.description`) goes in the manifest.
   ///
-  ///     e=3 ×12, e=4 ×2 · depth 1/0/2 of 2/3/2 · block_11_expand low-rank:0.25 · 8-bit ×5
+  ///     e=3 ×12, e=4 ×2 · depth 1/0/2 of 2/3/2 · 24×24 input · block_11_expand low-rank:0.25 · 8-bit ×5
   ///
   /// A narrowed 1×1 layer that widens its input (the expansion of an inverted-residual block)
   /// reads as its expansion ratio `e` = kept channels / input channels; other narrowed blocks
@@ -29,6 +29,7 @@ extension Supernet {
       let list = { (d: [Int]) in d.map(String.init).joined(separator: "/") }
       parts.append("depth \(list(config.depths)) of \(list(full))")
     }
+    if let r = config.resolution, r != sourceResolution { parts.append("\(r)×\(r) input") }
     parts += branches
     if !bits.isEmpty { parts.append(bits.text) }
     if config.exit != SubnetConfig.mainExit { parts.append("exit \(config.exit)") }

@@ -41,6 +41,8 @@ public struct Supernet: Sendable {
   public let exits: [String]
   /// Stages with elastic depth (empty unless `options.elasticDepth`), in graph order.
   public let stages: [ResidualStage]
+  /// Input resolutions offered, the source's first, then descending; `[]` when fixed.
+  public let resolutions: [Int]
   /// The source graph plus every exit head as an extra output.
   let trunk: Graph
   /// Output node of each exit head, by block name.
@@ -93,6 +95,7 @@ public struct Supernet: Sendable {
     }
     exits = exitBlocks
     stages = options.elasticDepth ? try ResidualStage.find(in: source.graph) : []
+    resolutions = try Self.checkResolutions(options.resolutions, of: source)
     trunk = trunkModel.graph
     self.exitOutputs = exitOutputs
     var weights = trunkModel.parameters
@@ -163,11 +166,14 @@ public struct SupernetOptions: Codable, Hashable, Sendable {
   public var elasticDepth: Bool
   /// Fewest residual units a stage keeps when depth is elastic.
   public var minDepth: Int
+  /// Input resolutions offered (height = width), descending, the source's first; empty: the
+  /// source's only. The model must run unchanged at each (no Flatten before a Dense).
+  public var resolutions: [Int]
 
   public init(
     blocks: [String]? = nil, widths: [Double] = [1, 0.75, 0.5, 0.25], branches: [String] = [],
     bits: [Int] = [32], exits: [String]? = [], seed: UInt64 = 0, hiddenOnly: Bool = false,
-    elasticDepth: Bool = false, minDepth: Int = 0
+    elasticDepth: Bool = false, minDepth: Int = 0, resolutions: [Int] = []
   ) {
     self.blocks = blocks
     self.widths = widths
@@ -178,9 +184,14 @@ public struct SupernetOptions: Codable, Hashable, Sendable {
     self.hiddenOnly = hiddenOnly
     self.elasticDepth = elasticDepth
     self.minDepth = minDepth
+    self.resolutions = resolutions
   }
 
   public func validate() throws(AdaError) {
+    guard resolutions.allSatisfy({ $0 >= 1 }), Set(resolutions).count == resolutions.count else {
+      throw AdaError(
+        .invalidValue, path: "supernet.resolutions", "resolutions must be positive and distinct, found \(resolutions)")
+    }
     guard minDepth >= 0 else {
       throw AdaError(.invalidValue, path: "supernet.min-depth", "must be ≥ 0, found \(minDepth)")
     }
