@@ -32,7 +32,8 @@ enum SupernetStage {
         randomSubnets: t.randomSubnets,
         alpha: Float(t.alpha), temperature: Float(t.temperature),
         recalibrationBatches: t.recalibrationBatches,
-        seed: t.seed, checkpointEverySteps: max(1, trainExamples / t.batchSize / 4))
+        seed: t.seed, checkpointEverySteps: max(1, trainExamples / t.batchSize / 4),
+        progressive: t.progressive)
     )
   }
 

@@ -23,12 +23,15 @@ extension Recipe {
     public var recalibrationBatches: Int = 8
     /// Seeds configuration sampling, shuffling and new branch parameters.
     public var seed: UInt64 = 0
+    /// Progressive shrinking: fraction of the run over which the sampled space opens from the
+    /// largest configuration to all of it (0: all of it from the start).
+    public var progressive: Double = 0
 
     public init() {}
 
     static let keys = [
       "epochs", "batch-size", "learning-rate", "random-subnets", "alpha", "temperature",
-      "recalibration-batches", "seed",
+      "recalibration-batches", "seed", "progressive",
     ]
 
     static func decode(_ v: YAMLValue) throws(AdaError) -> SupernetTrainingSpec {
@@ -47,6 +50,7 @@ extension Recipe {
       t.recalibrationBatches = try v["recalibration-batches"].int(
         atLeast: 1, default: t.recalibrationBatches)
       t.seed = try v["seed"].seed()
+      t.progressive = try v["progressive"].number(in: "[0, 1]", default: t.progressive) { $0 >= 0 && $0 <= 1 }
       return t
     }
   }

@@ -101,6 +101,35 @@ final class ElasticDepthTests: XCTestCase {
   }
 }
 
+/// Progressive shrinking: the sampled space opens from the largest configuration.
+final class ProgressiveSamplingTests: XCTestCase {
+  func testOpennessBoundsTheDrawsAndOneIsTheFullSpace() throws {
+    let net = try Supernet(
+      source: InvertedResidualModels.mobileNetV2Like(),
+      options: SupernetOptions(widths: [1, 0.75, 0.5, 0.25], hiddenOnly: true, elasticDepth: true))
+    var g = SeededGenerator(seed: 1)
+    for _ in 0..<30 {
+      let c = net.random(using: &g, openness: 0)
+      XCTAssertEqual(c, net.largest)
+    }
+    for _ in 0..<30 {
+      let c = net.random(using: &g, openness: 0.34)  // 1 + ⌊0.34·3⌋ = 2 of 4 widths, 1 + ⌊0.34·2⌋ = 1 of 3 depths
+      XCTAssertTrue(c.blocks.allSatisfy { $0.width >= 0.75 }, c.description)
+      XCTAssertEqual(c.depths, [2])
+    }
+    XCTAssertEqual(net.smallest(openness: 0.34).blocks.map(\.width), [0.75, 0.75, 0.75, 0.75])
+    XCTAssertEqual(net.smallest(openness: 1), net.smallest)
+    var a = SeededGenerator(seed: 9)
+    var b = SeededGenerator(seed: 9)
+    XCTAssertEqual(net.random(using: &a), net.random(using: &b, openness: 1))
+    let options = SupernetTrainingOptions(progressive: 0.5)
+    XCTAssertEqual(options.openness(atStep: 0, of: 100), 0)
+    XCTAssertEqual(options.openness(atStep: 25, of: 100), 0.5)
+    XCTAssertEqual(options.openness(atStep: 60, of: 100), 1)
+    XCTAssertEqual(SupernetTrainingOptions().openness(atStep: 0, of: 100), 1)
+  }
+}
+
 /// Elastic resolution: the same weights on smaller inputs.
 final class ElasticResolutionTests: XCTestCase {
   func testConfigurationsRunTheSameWeightsAtTheirResolution() throws {

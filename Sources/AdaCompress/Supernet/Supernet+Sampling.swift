@@ -22,36 +22,52 @@ extension Supernet {
   /// The cheapest configuration: every block at its smallest width and fewest bits, on the
   /// branch with the fewest weights (at full width for branches that need it), every stage at
   /// its least depth, the lowest resolution, no exit.
-  public var smallest: SubnetConfig {
+  public var smallest: SubnetConfig { smallest(openness: 1) }
+
+  /// The cheapest configuration among the choices open at `openness` (see `random`).
+  public func smallest(openness f: Double) -> SubnetConfig {
     let choices = blocks.map { block in
-      let branch = block.branches.min {
+      let branch = Self.open(block.branches, f).min {
         branchWeightCount(block.name, $0) < branchWeightCount(block.name, $1)
       }!
       return SupernetBlock.Choice(
-        block: block.name, branch: branch, width: block.widths.last!, bits: block.bits.last!)
+        block: block.name, branch: branch, width: Self.open(block.widths, f).last!,
+        bits: Self.open(block.bits, f).last!)
     }
-    return repair(SubnetConfig(blocks: choices, depths: stages.map(minDepth), resolution: resolutions.last))
+    return repair(
+      SubnetConfig(
+        blocks: choices, depths: stages.map { Self.open(depthChoices($0), f).last! },
+        resolution: Self.open(resolutions, f).last))
   }
 
   /// A configuration drawn uniformly per block (branch, width, bits), per stage (depth), over
   /// the resolutions and over the exits (`main` included), then repaired.
-  public func random(using g: inout SeededGenerator) -> SubnetConfig {
+  ///
+  /// With `openness` f < 1 only the first `1 + ⌊f·(n − 1)⌋` of each list of n choices (they are
+  /// ordered from the source's own to the cheapest) can be drawn: progressive shrinking, the
+  /// space opening from the largest configuration towards the smallest as training goes on.
+  /// At f = 1 the draws are exactly those of the full space.
+  public func random(using g: inout SeededGenerator, openness f: Double = 1) -> SubnetConfig {
+    func draw<T>(_ list: [T]) -> T {
+      let open = Self.open(list, f)
+      return open[g.nextIndex(below: open.count)]
+    }
     let choices = blocks.map { block in
       SupernetBlock.Choice(
-        block: block.name, branch: block.branches[g.nextIndex(below: block.branches.count)],
-        width: block.widths[g.nextIndex(below: block.widths.count)],
-        bits: block.bits[g.nextIndex(below: block.bits.count)])
+        block: block.name, branch: draw(block.branches), width: draw(block.widths), bits: draw(block.bits))
     }
-    let depths = stages.map { stage in
-      let choices = depthChoices(stage)
-      return choices[g.nextIndex(below: choices.count)]
-    }
-    let resolution = resolutions.isEmpty ? nil : resolutions[g.nextIndex(below: resolutions.count)]
-    let exitChoices = [SubnetConfig.mainExit] + exits
+    let depths = stages.map { draw(depthChoices($0)) }
+    let resolution = resolutions.isEmpty ? nil : draw(resolutions)
     return repair(
       SubnetConfig(
-        blocks: choices, depths: depths, resolution: resolution,
-        exit: exitChoices[g.nextIndex(below: exitChoices.count)]))
+        blocks: choices, depths: depths, resolution: resolution, exit: draw([SubnetConfig.mainExit] + exits)))
+  }
+
+  /// The first `1 + ⌊f·(n − 1)⌋` of `list` (all of it at f ≥ 1, the first at f ≤ 0).
+  static func open<T>(_ list: [T], _ f: Double) -> ArraySlice<T> {
+    guard list.count > 1 else { return list[...] }
+    let k = Int((Double(list.count - 1) * min(1, max(0, f)) + 1e-9).rounded(.down))
+    return list.prefix(k + 1)
   }
 
   /// The nearest valid configuration: a stage deep enough for the chosen exit to run, a

@@ -12,6 +12,8 @@ struct TrainingState {
   var gradients: Parameters
   var optimizer: any Optimizer
   var position = TrainingPosition()
+  /// Steps of the whole run (progressive shrinking opens the space over a fraction of them).
+  var totalSteps = 0
   var progress = EpochProgress()
   var history: [SupernetEpochReport] = []
   var buffer: BatchBuffer?
@@ -40,8 +42,9 @@ struct TrainingState {
 
     var g = SeededGenerator(
       seed: RandomStream.shuffle.seed(options.seed &+ 0x5EED, epoch: position.epoch, step: position.step + 1))
-    var configs = [supernet.largest, supernet.smallest]
-    for _ in 0..<options.randomSubnets { configs.append(supernet.random(using: &g)) }
+    let open = options.openness(atStep: position.globalStep, of: totalSteps)
+    var configs = [supernet.largest, supernet.smallest(openness: open)]
+    for _ in 0..<options.randomSubnets { configs.append(supernet.random(using: &g, openness: open)) }
     let distillation = DistillationLoss(temperature: options.temperature, alpha: options.alpha)
 
     var teacherLogits = Tensor(shape: [])

@@ -51,6 +51,7 @@ public struct SupernetTrainer {
       progress(.resumed(path: url.path, position: state.position))
     }
     let stepsPerEpoch = train.count / options.batchSize
+    state.totalSteps = options.epochs * stepsPerEpoch
     let schedule = LearningRateSchedule.cosine(
       initial: options.learningRate, decaySteps: options.epochs * stepsPerEpoch,
       floor: 0.05 * options.learningRate)
@@ -102,6 +103,8 @@ public struct SupernetTrainer {
     h.combine(json: options)
     h.combine(json: supernet.blocks)
     h.combine(json: supernet.exits)
+    h.combine(json: supernet.stages)
+    h.combine(json: supernet.resolutions)
     h.combine(supernet.weights)
     h.combine(json: [train.count, train.classCount] + train.exampleShape)
     h.combine(train.images.scalars)

@@ -16,11 +16,22 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
   public var seed: UInt64
   /// Also checkpoint every this many steps (besides every epoch).
   public var checkpointEverySteps: Int?
+  /// Progressive shrinking: the fraction of the run over which the sampled space opens from
+  /// the largest configuration to the whole space (`Supernet.random(using:openness:)`); 0
+  /// samples the whole space from the first step.
+  public var progressive: Double
+
+  /// How open the space is at `step` of `totalSteps`: rises linearly to 1 over the first
+  /// `progressive` fraction of the run.
+  public func openness(atStep step: Int, of totalSteps: Int) -> Double {
+    guard progressive > 0, totalSteps > 0 else { return 1 }
+    return min(1, Double(step) / (progressive * Double(totalSteps)))
+  }
 
   public init(
     epochs: Int = 4, batchSize: Int = 64, learningRate: Double = 5e-4, randomSubnets: Int = 2,
     alpha: Float = 0.5, temperature: Float = 2, recalibrationBatches: Int = 8, seed: UInt64 = 0,
-    checkpointEverySteps: Int? = nil
+    checkpointEverySteps: Int? = nil, progressive: Double = 0
   ) {
     self.epochs = epochs
     self.batchSize = batchSize
@@ -31,6 +42,7 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
     self.recalibrationBatches = recalibrationBatches
     self.seed = seed
     self.checkpointEverySteps = checkpointEverySteps
+    self.progressive = progressive
   }
 
   public func validate() throws(AdaError) {
@@ -56,6 +68,10 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
     guard recalibrationBatches >= 1 else {
       throw AdaError(
         .invalidValue, path: "\(path).recalibration-batches", "expected ≥ 1, found \(recalibrationBatches)")
+    }
+    guard progressive >= 0, progressive <= 1 else {
+      throw AdaError(
+        .invalidValue, path: "\(path).progressive", "expected a fraction in [0, 1], found \(progressive)")
     }
     if let every = checkpointEverySteps, every < 1 {
       throw AdaError(.invalidValue, path: "\(path).checkpoint-every", "expected ≥ 1, found \(every)")
