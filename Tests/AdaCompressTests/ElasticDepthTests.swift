@@ -113,7 +113,8 @@ final class ProgressiveSamplingTests: XCTestCase {
       XCTAssertEqual(c, net.largest)
     }
     for _ in 0..<30 {
-      let c = net.random(using: &g, openness: 0.34)  // 1 + ⌊0.34·3⌋ = 2 of 4 widths, 1 + ⌊0.34·2⌋ = 1 of 3 depths
+      // 1 + ⌊0.34·3⌋ = 2 of 4 widths, 1 + ⌊0.34·2⌋ = 1 of 3 depths
+      let c = net.random(using: &g, openness: 0.34)
       XCTAssertTrue(c.blocks.allSatisfy { $0.width >= 0.75 }, c.description)
       XCTAssertEqual(c.depths, [2])
     }

@@ -305,9 +305,11 @@ final class RecipeErrorTests: XCTestCase {
     XCTAssertTrue(r.supernet.elasticDepth)
     XCTAssertEqual(r.supernet.minDepth, 1)
     XCTAssertFalse(try RecipeText.parse(extending: "").supernet.elasticDepth)
-    assertRecipeError(extending: "supernet:\n  resolutions: [32, 0]\n", "supernet.resolutions[1]: a resolution must be ≥ 1")
+    assertRecipeError(
+      extending: "supernet:\n  resolutions: [32, 0]\n", "supernet.resolutions[1]: a resolution must be ≥ 1")
     assertRecipeError(extending: "supernet:\n  resolutions: [32, 32]\n", "resolution 32 is listed twice")
-    XCTAssertEqual(try RecipeText.parse(extending: "supernet:\n  resolutions: [32, 24]\n").supernet.resolutions, [32, 24])
+    XCTAssertEqual(
+      try RecipeText.parse(extending: "supernet:\n  resolutions: [32, 24]\n").supernet.resolutions, [32, 24])
   }
 
   func testSearchSettingsAreRangeChecked() {

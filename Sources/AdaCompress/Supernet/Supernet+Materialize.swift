@@ -150,7 +150,9 @@ extension Supernet {
         .invalidValue, path: "config.depths",
         "stage \(stage.name) keeps \(minDepth(stage))…\(stage.units.count) units, found \(depth)")
     }
-    guard resolutions.isEmpty ? config.resolution == nil : resolutions.contains(config.resolution ?? -1) else {
+    let offered =
+      resolutions.isEmpty ? config.resolution == nil : resolutions.contains(config.resolution ?? -1)
+    guard offered else {
       throw AdaError(
         .invalidValue, path: "config.resolution",
         "resolution \(config.resolution.map(String.init) ?? "nil") is not offered (\(resolutions))")

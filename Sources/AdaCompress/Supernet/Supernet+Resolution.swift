@@ -21,7 +21,8 @@ extension Supernet {
     guard shape.count == 3, shape[0] == shape[1] else {
       throw AdaError(
         .invalidValue, path: "supernet.resolutions",
-        "elastic resolution needs a square image input [S, S, C]; model '\(source.graph.name)' takes \(shape)")
+        "elastic resolution needs a square image input [S, S, C]; "
+          + "model '\(source.graph.name)' takes \(shape)")
     }
     guard requested.contains(shape[0]) else {
       throw AdaError(

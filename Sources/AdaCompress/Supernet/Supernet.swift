@@ -190,7 +190,8 @@ public struct SupernetOptions: Codable, Hashable, Sendable {
   public func validate() throws(AdaError) {
     guard resolutions.allSatisfy({ $0 >= 1 }), Set(resolutions).count == resolutions.count else {
       throw AdaError(
-        .invalidValue, path: "supernet.resolutions", "resolutions must be positive and distinct, found \(resolutions)")
+        .invalidValue, path: "supernet.resolutions",
+        "resolutions must be positive and distinct, found \(resolutions)")
     }
     guard minDepth >= 0 else {
       throw AdaError(.invalidValue, path: "supernet.min-depth", "must be ≥ 0, found \(minDepth)")
