@@ -19,6 +19,9 @@ public struct Manifest: Codable, Hashable, Sendable {
   public var seed: UInt64
   public var host: HostInfo
   public var dataset: DatasetInfo
+  /// How an app turns its images into the variants' inputs (resize, channels, preprocess
+  /// mode); nil in bundles written before it was recorded.
+  public var preprocessing: Preprocessing?
   /// Wall-clock seconds per pipeline stage.
   public var timings: Timings
   public var search: SearchInfo
@@ -32,7 +35,7 @@ public struct Manifest: Codable, Hashable, Sendable {
   public init(
     toolVersion: String, createdAt: String, source: SourceModel, recipe: RecipeInfo, seed: UInt64,
     host: HostInfo, dataset: DatasetInfo, timings: Timings, search: SearchInfo, devices: [String],
-    contexts: [NamedContext], variants: [Variant]
+    contexts: [NamedContext], variants: [Variant], preprocessing: Preprocessing? = nil
   ) {
     self.toolVersion = toolVersion
     self.createdAt = createdAt
@@ -41,6 +44,7 @@ public struct Manifest: Codable, Hashable, Sendable {
     self.seed = seed
     self.host = host
     self.dataset = dataset
+    self.preprocessing = preprocessing
     self.timings = timings
     self.search = search
     self.devices = devices
@@ -50,7 +54,7 @@ public struct Manifest: Codable, Hashable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case format, formatVersion = "format_version", toolVersion = "tool_version", createdAt = "created_at"
-    case source, recipe, seed, host, dataset, timings, search, devices, contexts, variants
+    case source, recipe, seed, host, dataset, preprocessing, timings, search, devices, contexts, variants
   }
 
   /// The model the bundle was made from.
@@ -120,6 +124,45 @@ public struct Manifest: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
       case name, trainExamples = "train_examples", validationExamples = "validation_examples"
       case testExamples = "test_examples"
+    }
+  }
+
+  /// The input convention the variants were trained and scored with (recipe `dataset.resize`,
+  /// `channels`, `preprocess`): an app resizes to `resize`, repeats a grey channel up to
+  /// `channels`, then applies `mode` to 0–255 pixel values (`formula`).
+  public struct Preprocessing: Codable, Hashable, Sendable {
+    public struct Resize: Codable, Hashable, Sendable {
+      public var height: Int
+      public var width: Int
+      /// `bilinear` (Keras `image.resize`, antialias off), `nearest` or `pad` (zeros, centred).
+      public var method: String
+      public init(height: Int, width: Int, method: String) {
+        self.height = height
+        self.width = width
+        self.method = method
+      }
+    }
+    /// nil: images are used at their size.
+    public var resize: Resize?
+    /// nil: channels are used as they are.
+    public var channels: Int?
+    /// `unit`, `tf`, `torch`, `caffe` or `raw` (docs/recipes.md, `dataset.preprocess`).
+    public var mode: String
+    /// The mode as arithmetic on a pixel value x in 0–255, e.g. `x / 127.5 - 1`.
+    public var formula: String
+    /// One example as the variants take it, e.g. `[32, 32, 3]`.
+    public var inputShape: [Int]
+
+    public init(resize: Resize?, channels: Int?, mode: String, formula: String, inputShape: [Int]) {
+      self.resize = resize
+      self.channels = channels
+      self.mode = mode
+      self.formula = formula
+      self.inputShape = inputShape
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case resize, channels, mode, formula, inputShape = "input_shape"
     }
   }
 

@@ -110,7 +110,7 @@ extension Distillation {
         .invalidValue, path: "finetune.outputWeights",
         "\(weights.count) weights for \(student.graph.outputs.count) outputs \(student.graph.outputs)")
     }
-    let calibration = data.subset(Array(0..<min(Self.calibrationCount, data.count))).images
+    let calibration = try data.examples(at: Array(0..<min(Self.calibrationCount, data.count)))
     let start = try GAPHead.fitHeads(of: student, teacher: teacher, inputs: calibration)
     var config = options.trainConfig(distillation: self, examples: data.count)
     if !quantized.isEmpty { config.parameterProjection = quantized.trainingProjection }

@@ -200,7 +200,9 @@ public enum CompressPipeline {
         hypervolume: searched.search.hypervolume(reference: reference)),
       devices: devices.map(\.name),
       contexts: recipe.targets.contexts.map { .init(name: $0.name, context: $0.context) },
-      variants: emitted.map(\.entry))
+      variants: emitted.map(\.entry),
+      preprocessing: Manifest.Preprocessing(
+        data.preparation, inputShape: source.graph.inputShape, pixels: data.test.storage.holdsPixels))
     var table = emitted[0].opTable
     for e in emitted.dropFirst() {
       for row in e.opTable.rows where table.row(key: row.key, device: row.device) == nil {

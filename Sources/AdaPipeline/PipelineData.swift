@@ -10,6 +10,9 @@ import AdaTensor
 /// - `validation`: those last examples, never trained on, scoring search candidates;
 /// - `calibration`: the first `calibration` examples of `train`, recalibrating batch-norm;
 /// - `test`: the test split, scoring what the bundle ships.
+///
+/// Every split carries the recipe's `dataset` preparation (resize, channels, preprocess), so
+/// each consumer draws the same model inputs.
 public struct PipelineData: Sendable {
   public var name: String
   public var train: LabeledDataset
@@ -17,23 +20,39 @@ public struct PipelineData: Sendable {
   public var calibration: LabeledDataset
   public var test: LabeledDataset
 
-  /// Loads and splits the dataset, with examples shaped as `graph`'s input.
+  /// How examples are prepared (recorded in the bundle manifest).
+  public var preparation: ExamplePreparation
+
+  /// Loads and splits the dataset, prepared (`dataset.resize`, `channels`, `preprocess`) and
+  /// shaped as `graph`'s input; splits above `dataset.max-memory` are streamed from their file.
   ///
-  /// - Throws: `AdaError` naming `dataset.source` when the data cannot be read or does not fit
-  ///   the model, and `dataset.validation` when the split leaves nothing to train on.
+  /// - Throws: `AdaError` naming `dataset.source` when the data cannot be read,
+  ///   `dataset.resize` / `dataset.channels` / `dataset.preprocess` when a setting does not fit
+  ///   the data, `dataset` when the prepared examples do not fit the model's input (both shapes
+  ///   named), and `dataset.validation` when the split leaves nothing to train on.
   public static func load(_ recipe: Recipe, for graph: Graph) throws(AdaError) -> PipelineData {
     let spec = recipe.dataset
     let source = try recipe.datasetSource()
-    let all: LabeledDataset
-    let test: LabeledDataset
-    do {
-      all = try source.load(.train, limit: spec.trainLimit).reshapingExamples(to: graph.inputShape)
-      test = try source.load(.test, limit: spec.testLimit).reshapingExamples(to: graph.inputShape)
-    } catch {
-      throw AdaError(
-        error.kind, file: recipe.file, path: "dataset.source", "\(spec.source): \(error.message)",
-        hint: error.hint)
+    var loaded: [LabeledDataset] = []
+    for (split, limit) in [(DatasetSplit.train, spec.trainLimit), (.test, spec.testLimit)] {
+      let raw: LabeledDataset
+      do {
+        raw = try source.load(split, limit: limit, maxMemory: spec.maxMemory)
+      } catch {
+        throw AdaError(
+          error.kind, file: recipe.file, path: "dataset.source", "\(spec.source): \(error.message)",
+          hint: error.hint)
+      }
+      do {
+        loaded.append(try raw.fitted(to: graph.inputShape, preparation: spec.preparation))
+      } catch {
+        let key = error.path == "dataset" ? "dataset" : "dataset.\(error.path ?? "source")"
+        throw AdaError(
+          error.kind, file: recipe.file, path: key, "\(spec.source) (\(split.rawValue)): \(error.message)",
+          hint: error.hint)
+      }
     }
+    let (all, test) = (loaded[0], loaded[1])
     guard spec.validation >= 1, all.count - spec.validation >= max(spec.calibration, 1) else {
       throw AdaError(
         .invalidValue, file: recipe.file, path: "dataset.validation",
@@ -48,6 +67,6 @@ public struct PipelineData: Sendable {
       validation: all.subset(Array(trainCount..<all.count), name: "\(all.name) validation"),
       calibration: train.subset(
         Array(0..<min(spec.calibration, trainCount)), name: "\(all.name) calibration"),
-      test: test)
+      test: test, preparation: spec.preparation)
   }
 }

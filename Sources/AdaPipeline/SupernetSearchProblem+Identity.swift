@@ -12,7 +12,7 @@ extension SupernetSearchProblem {
     h.combine(json: objectiveNames)
     h.combine(json: constraints)
     h.combine(json: [validation.count, evaluator.calibration.count, evaluator.recalibrationBatches])
-    h.combine(validation.images.scalars)
+    h.combine(examplesOf: validation)
     return String(h.hexDigest.prefix(12))
   }
 }

@@ -1,4 +1,5 @@
 import AdaIO
+import AdaNN
 import AdaTensor
 import Foundation
 
@@ -18,10 +19,27 @@ extension Recipe {
     public var trainLimit: Int?
     /// Use only the first N test examples; nil = all.
     public var testLimit: Int?
+    /// Resize images to the model's height × width (`resize: {size: [32, 32], method: bilinear}`).
+    public var resize: ImageResize?
+    /// Channels the model takes: 3 repeats a grey channel (`channels: 3`); nil keeps them.
+    public var channels: Int?
+    /// How uint8 pixels become inputs (`preprocess: unit|tf|torch|caffe|raw`).
+    public var preprocess: PreprocessMode = .unit
+    /// Bytes a split may hold in memory before it is streamed from its HDF5 file
+    /// (`max-memory: 2GB`); nil: `MemoryBudget.defaultLimit` (half of MemAvailable).
+    public var maxMemory: Int?
 
     public init(source: String) { self.source = source }
 
-    static let keys = ["source", "validation", "calibration", "train-limit", "test-limit"]
+    /// What happens to every example the pipeline draws (training, validation, calibration, test).
+    public var preparation: ExamplePreparation {
+      ExamplePreparation(resize: resize, channels: channels, preprocess: preprocess)
+    }
+
+    static let keys = [
+      "source", "validation", "calibration", "train-limit", "test-limit", "resize", "channels", "preprocess",
+      "max-memory",
+    ]
 
     static func decode(_ v: YAMLValue, _ context: DecodingContext) throws(AdaError) -> DatasetSpec {
       try v.checkRecipeSection(keys)
@@ -31,6 +49,14 @@ extension Recipe {
       d.calibration = try v["calibration"].int(atLeast: 1, default: d.calibration)
       d.trainLimit = try v["train-limit"].optionalInt(atLeast: 1)
       d.testLimit = try v["test-limit"].optionalInt(atLeast: 1)
+      d.resize = try decodeResize(v["resize"])
+      d.channels = try v["channels"].optionalInt(atLeast: 1)
+      d.preprocess = PreprocessMode(
+        rawValue: try v["preprocess"].choice(PreprocessMode.allCases.map(\.rawValue), default: "unit"))!
+      if v["max-memory"].exists {
+        let text = try v["max-memory"].string()
+        d.maxMemory = try v["max-memory"].locating { () throws(AdaError) in try MemoryBudget.parse(text) }
+      }
       // How many examples the dataset has is the pipeline's to check (it is not loaded here);
       // against an explicit train-limit the split can be checked now.
       if let limit = d.trainLimit {
@@ -49,6 +75,19 @@ extension Recipe {
         }
       }
       return d
+    }
+
+    /// `resize: {size: [H, W], method: bilinear|nearest|pad}` (method defaults to bilinear).
+    static func decodeResize(_ v: YAMLValue) throws(AdaError) -> ImageResize? {
+      guard v.exists else { return nil }
+      try v.checkRecipeSection(["size", "method"])
+      guard v["size"].exists else { throw v.error("needs size: [height, width], e.g. {size: [32, 32]}") }
+      let size = try v["size"].list { (e) throws(AdaError) in try e.int(atLeast: 1) }
+      guard size.count == 2 else {
+        throw v["size"].error("expected [height, width], found \(size.count) number(s)")
+      }
+      let method = try v["method"].choice(ImageResize.Method.allCases.map(\.rawValue), default: "bilinear")
+      return ImageResize(height: size[0], width: size[1], method: ImageResize.Method(rawValue: method)!)
     }
 
     /// Resolves `source` like `DatasetSource.resolve`, with relative paths joined to the base

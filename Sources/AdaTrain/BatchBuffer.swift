@@ -9,7 +9,7 @@ import AdaTensor
 /// `fill` copy the storage instead of writing in place — correct, only slower).
 ///
 ///     var buffer = BatchBuffer(exampleShape: [28, 28, 1])
-///     let x = buffer.fill(from: data, indices: batch)   // [B, 28, 28, 1]
+///     let x = try buffer.fill(from: data, indices: batch)   // [B, 28, 28, 1]
 ///     buffer.labels                                      // B class ids
 public struct BatchBuffer: Sendable {
   /// Shape of one example, e.g. `[28, 28, 1]`.
@@ -31,22 +31,24 @@ public struct BatchBuffer: Sendable {
     return t
   }
 
-  /// Copies the examples at `indices` (in that order) into the buffer and returns the images.
+  /// Draws the examples at `indices` (in that order) into the buffer — converted to Float32
+  /// and prepared (`LabeledDataset.gather`; streamed data is read from its file here) — and
+  /// returns the images.
   @discardableResult
-  public mutating func fill(from dataset: LabeledDataset, indices: ArraySlice<Int>) -> Tensor {
+  public mutating func fill(from dataset: LabeledDataset, indices: ArraySlice<Int>) throws(AdaError) -> Tensor
+  {
     precondition(
       dataset.exampleShape == exampleShape,
       "BatchBuffer: dataset examples are \(dataset.exampleShape), buffer holds \(exampleShape)")
     let b = indices.count
-    let inner = exampleShape.elementCount
     var t = tensors.removeValue(forKey: b) ?? Tensor(shape: [b] + exampleShape)
-    t.scalars.withUnsafeMutableBufferPointer { dst in
-      dataset.images.scalars.withUnsafeBufferPointer { src in
-        for (row, i) in indices.enumerated() {
-          precondition(i >= 0 && i < dataset.count, "BatchBuffer: example \(i) out of 0..<\(dataset.count)")
-          (dst.baseAddress! + row * inner).update(from: src.baseAddress! + i * inner, count: inner)
-        }
+    do {
+      try t.scalars.withUnsafeMutableBufferPointer { (dst) throws(AdaError) in
+        try dataset.gather(indices, into: dst)
       }
+    } catch {
+      tensors[b] = t
+      throw error
     }
     labels.removeAll(keepingCapacity: true)
     for i in indices { labels.append(dataset.labels[i]) }

@@ -31,7 +31,7 @@ extension Trainer {
     let split = model.graph.splittingFinalSoftmax()
     let executor = try Executor(graph: split.graph)
     var buffer = BatchBuffer(exampleShape: dataset.exampleShape)
-    return evaluateBatches(
+    return try evaluateBatches(
       executor: executor, logits: split.softmaxRemoved, parameters: model.parameters, dataset: dataset,
       indices: Array(0..<dataset.count), batchSize: batchSize, objective: objective, buffer: &buffer)
   }
@@ -41,12 +41,12 @@ extension Trainer {
 func evaluateBatches(
   executor: Executor, logits: [Bool], parameters: Parameters, dataset: LabeledDataset,
   indices: [Int], batchSize: Int, objective: any TrainingObjective, buffer: inout BatchBuffer
-) -> Evaluation {
+) throws(AdaError) -> Evaluation {
   var lossSum = 0.0
   var correct = 0
   for start in stride(from: 0, to: indices.count, by: batchSize) {
     let batch = indices[start..<min(start + batchSize, indices.count)]
-    buffer.fill(from: dataset, indices: batch)
+    try buffer.fill(from: dataset, indices: batch)
     let outputs = executor.predict(buffer.images, parameters: parameters)
     let result = objective.evaluate(
       ObjectiveBatch(outputs: outputs, outputsAreLogits: logits, labels: buffer.labels), needsGradient: false)

@@ -34,12 +34,15 @@ public struct StableHasher: Sendable {
 
   /// Float bit patterns, one 32-bit word per step (FNV-1a over words: 4× fewer steps than bytes).
   public mutating func combine(_ floats: [Float]) {
-    var h = value
-    floats.withUnsafeBufferPointer { p in
-      for f in p { h = (h ^ UInt64(f.bitPattern)) &* Self.prime }
-    }
-    value = h
+    floats.withUnsafeBufferPointer { combineFloats($0) }
     combine(UInt64(floats.count))
+  }
+
+  /// Float bit patterns without the length (for values hashed in chunks; add the total after).
+  public mutating func combineFloats(_ floats: UnsafeBufferPointer<Float>) {
+    var h = value
+    for f in floats { h = (h ^ UInt64(f.bitPattern)) &* Self.prime }
+    value = h
   }
 
   /// The canonical JSON (sorted keys) of a value.

@@ -103,7 +103,7 @@ public struct TrainConfig: Sendable {
     h.combine(json: model.graph)
     h.combine(model.parameters)
     h.combine(json: [dataset.count, dataset.classCount] + dataset.exampleShape)
-    h.combine(dataset.images.scalars)
+    h.combine(examplesOf: dataset)
     dataset.labels.withUnsafeBytes { h.combine(bytes: $0) }
     if let teacher = distillation?.teacher {
       h.combine(json: teacher.graph)

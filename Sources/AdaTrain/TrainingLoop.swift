@@ -62,7 +62,7 @@ struct TrainingLoop {
         if let stopWhen, stopWhen(position) { return false }
         let t0 = monotonicSeconds()
         learningRate = config.schedule.learningRate(at: optimizer.state.iterations)
-        let (loss, correct, n) = step(
+        let (loss, correct, n) = try step(
           setup.sampler.batch(position.step, of: order), learningRate: learningRate)
         guard loss.isFinite else { throw diverged("the loss became \(loss)") }
         let t1 = monotonicSeconds()
@@ -92,7 +92,7 @@ struct TrainingLoop {
         accuracy: progress.accuracy, validationLoss: nil, validationAccuracy: nil,
         learningRate: learningRate, imagesPerSecond: progress.imagesPerSecond, elapsedSeconds: 0)
       if !setup.sampler.validationIndices.isEmpty {
-        let v = evaluateBatches(
+        let v = try evaluateBatches(
           executor: setup.executor, logits: setup.split.softmaxRemoved,
           parameters: config.parameterProjection?.projecting(parameters) ?? parameters,
           dataset: dataset, indices: setup.sampler.validationIndices, batchSize: config.batchSize,
@@ -112,8 +112,8 @@ struct TrainingLoop {
   }
 
   /// One optimizer step on the examples at `indices`: returns (batch loss, correct, batch size).
-  mutating func step(_ indices: ArraySlice<Int>, learningRate: Float) -> (Float, Int, Int) {
-    buffer.fill(from: dataset, indices: indices)
+  mutating func step(_ indices: ArraySlice<Int>, learningRate: Float) throws(AdaError) -> (Float, Int, Int) {
+    try buffer.fill(from: dataset, indices: indices)
     if augmenter.config.isEnabled {
       var g = RandomStream.augmentation.generator(config.seed, epoch: position.epoch, step: position.step)
       buffer.augment(with: &augmenter, using: &g)

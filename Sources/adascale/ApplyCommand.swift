@@ -29,6 +29,7 @@ struct ApplyCommand: ParsableCommand {
         adascale apply --model cnn.h5 --op fire:0.25 --layers conv2 --finetune-epochs 1 --dataset fashion-mnist --limit 5000 --output fire.h5
         adascale apply --model mobilenet.h5 --op prune-channels:0.5 --finetune-epochs 1 --lr 0.003 --dataset fashion-mnist --output half.h5
         adascale apply --model mobilenet.h5 --op early-exit:block_2 --finetune-epochs 1 --dataset data.h5 --output exits.h5 --json
+        adascale apply --model mobilenetv2_32x32.keras --op quantize:8 --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf --output q.h5
       """)
 
   @OptionGroup var modelOptions: ModelOptions
@@ -50,6 +51,8 @@ struct ApplyCommand: ParsableCommand {
 
   @Option(help: "Use only the first N examples of each split.")
   var limit: Int?
+
+  @OptionGroup var preparation: DataPreparationOptions
 
   @Option(help: "Fine-tuning examples per step.")
   var batchSize = 64
@@ -129,7 +132,8 @@ struct ApplyCommand: ParsableCommand {
     var accuracy: ApplyReport.Accuracy?
     if let dataset {
       if finetuneEpochs > 0 {
-        let train = try DatasetOptions.load(dataset, .train, limit: limit, for: original.graph)
+        let train = try DatasetOptions.load(
+          dataset, .train, limit: limit, preparation: preparation, for: original.graph)
         if !json {
           Output.status("fine-tuning on \(train.name): \(train.count) examples, \(finetuneEpochs) epoch(s)")
         }
@@ -147,7 +151,8 @@ struct ApplyCommand: ParsableCommand {
           examples: train.count, learningRate: lr, decay: lrDecay, outputWeights: weights,
           epochs: tuned.history)
       }
-      let test = try DatasetOptions.loadIfPresent(dataset, .test, limit: limit, for: original.graph)
+      let test = try DatasetOptions.loadIfPresent(
+        dataset, .test, limit: limit, preparation: preparation, for: original.graph)
       if test == nil && !json {
         Output.status("note: \(dataset) has no test split; accuracy is not reported")
       }

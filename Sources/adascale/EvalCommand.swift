@@ -12,10 +12,14 @@ struct EvalCommand: ParsableCommand {
     discussion: """
       Runs in inference mode (batch-norm moving statistics, no dropout). The loss is Keras'
       sparse categorical cross-entropy (from probabilities when the model ends in a softmax).
+      Images whose size or channels differ from the model's input need --resize / --channels;
+      --preprocess picks Keras' preprocess_input convention (default unit: x/255).
 
       Examples:
         adascale eval --model model.h5 --dataset fashion-mnist
         adascale eval --model model.keras --dataset my-data.h5 --split train --limit 1000 --json
+        adascale eval --model mobilenetv2_32x32.keras --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf
+        adascale eval --model model.h5 --dataset big.h5 --max-memory 1GB   # stream splits above 1 GB
       """)
 
   @OptionGroup var modelOptions: ModelOptions

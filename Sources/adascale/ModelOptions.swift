@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
   func load() throws(AdaError) -> Model { try KerasModelReader.load(path: model, config: config) }
 }
 
-/// `--dataset NAME|FILE [--split] [--limit]`, shared by eval and train.
+/// `--dataset NAME|FILE [--limit]` and the preparation options, shared by eval and train.
 struct DatasetOptions: ParsableArguments {
   @Option(help: "'fashion-mnist' or an HDF5 dataset file (see datasets/README.md).")
   var dataset: String
@@ -23,42 +23,43 @@ struct DatasetOptions: ParsableArguments {
   @Option(help: "Use only the first N examples of each split (quick runs).")
   var limit: Int?
 
+  @OptionGroup var preparation: DataPreparationOptions
+
   func validate() throws {
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
   }
 
-  /// The split, reshaped to the model's input shape when the sizes agree.
+  /// The split, prepared and shaped for the model's input.
   func load(_ split: DatasetSplit, for graph: Graph) throws(AdaError) -> LabeledDataset {
-    try Self.load(dataset, split, limit: limit, for: graph)
+    try Self.load(dataset, split, limit: limit, preparation: preparation, for: graph)
   }
 
   /// The split, or nil when the dataset file has no such split (HDF5 datasets may hold only
   /// training examples).
   func loadIfPresent(_ split: DatasetSplit, for graph: Graph) throws(AdaError) -> LabeledDataset? {
-    try Self.loadIfPresent(dataset, split, limit: limit, for: graph)
+    try Self.loadIfPresent(dataset, split, limit: limit, preparation: preparation, for: graph)
   }
 
   static func loadIfPresent(
-    _ name: String, _ split: DatasetSplit, limit: Int?, for graph: Graph
+    _ name: String, _ split: DatasetSplit, limit: Int?, preparation: DataPreparationOptions, for graph: Graph
   ) throws(AdaError) -> LabeledDataset? {
+    let data: LabeledDataset
     do {
-      return try load(name, split, limit: limit, for: graph)
+      data = try DatasetSource.resolve(name).load(split, limit: limit, maxMemory: preparation.maxMemoryBytes)
     } catch {
       if error.kind == .missing { return nil }
       throw error
     }
+    return try preparation.fit(data, to: graph.inputShape, file: name)
   }
 
-  /// `name`'s split, limited to `limit` examples, reshaped to the model's input shape.
+  /// `name`'s split, limited to `limit` examples, prepared and shaped for the model's input.
   static func load(
-    _ name: String, _ split: DatasetSplit, limit: Int?, for graph: Graph
+    _ name: String, _ split: DatasetSplit, limit: Int?, preparation: DataPreparationOptions, for graph: Graph
   ) throws(AdaError) -> LabeledDataset {
-    let data = try DatasetSource.resolve(name).load(split, limit: limit)
-    do {
-      return try data.reshapingExamples(to: graph.inputShape)
-    } catch {
-      throw AdaError(error.kind, file: name, path: "\(split.rawValue) examples", error.message)
-    }
+    let data = try DatasetSource.resolve(name).load(
+      split, limit: limit, maxMemory: preparation.maxMemoryBytes)
+    return try preparation.fit(data, to: graph.inputShape, file: name)
   }
 }
 

@@ -59,6 +59,10 @@ final class CompressPipelineTests: XCTestCase {
     let result = try run(Self.recipeText(output: directory + "/a"), name: "a.yaml")
     let m = result.manifest
     XCTAssertFalse(m.variants.isEmpty)
+    XCTAssertEqual(
+      m.preprocessing,
+      Manifest.Preprocessing(
+        resize: nil, channels: nil, mode: "unit", formula: "x / 255", inputShape: [28, 28, 1]))
     let test = try DatasetSource.resolve("fashion-mnist").load(.test, limit: 200)
     for v in m.variants {
       let (model, _) = try KerasModelReader.loadWithQuantized(path: result.bundle + "/" + v.file)

@@ -21,12 +21,12 @@ final class ParameterProjectionTests: XCTestCase {
     var config = TrainConfig(batchSize: 32, optimizer: .sgd())
     config.parameterProjection = grid
     var projected = try loop(config, model, data)
-    _ = projected.step(Array(0..<32)[...], learningRate: 0.5)
+    _ = try projected.step(Array(0..<32)[...], learningRate: 0.5)
 
     // The same step, without a projection, from the projected weights: same gradient.
     let onGrid = Model(graph: model.graph, parameters: grid.projecting(model.parameters))
     var plain = try loop(TrainConfig(batchSize: 32, optimizer: .sgd()), onGrid, data)
-    _ = plain.step(Array(0..<32)[...], learningRate: 0.5)
+    _ = try plain.step(Array(0..<32)[...], learningRate: 0.5)
 
     let w0 = model.parameters.tensors["d1/kernel"]!
     let p0 = onGrid.parameters.tensors["d1/kernel"]!

@@ -52,8 +52,10 @@ final class TrainConfigTests: XCTestCase {
     c.augmentation.horizontalFlip = true
     variants.append(c)
     for v in variants { XCTAssertNotEqual(v.configHash(model: model, dataset: data), h, "\(v)") }
-    var otherData = data
-    otherData.images.scalars[5] += 1
+    var changed = data.images
+    changed.scalars[5] += 1
+    var otherData = LabeledDataset(
+      name: data.name, images: changed, labels: data.labels, classCount: data.classCount)
     XCTAssertNotEqual(base.configHash(model: model, dataset: otherData), h, "dataset contents count")
     otherData = data
     otherData.labels[0] = 2

@@ -26,7 +26,7 @@ public enum BatchNormRecalibration {
     while start < count {
       let end = min(count, start + batchSize)
       let executor = try Executor(graph: calibrationGraph(model.graph, momentum: Float(i) / Float(i + 1)))
-      let x = buffer.fill(from: data, indices: Array(start..<end)[...])
+      let x = try buffer.fill(from: data, indices: Array(start..<end)[...])
       var context = ForwardContext(training: true, needsBackward: false)
       _ = executor.forward(x, parameters: &parameters, context: &context)
       start = end

@@ -36,7 +36,7 @@ struct TrainingState {
     _ indices: ArraySlice<Int>, of data: LabeledDataset, learningRate: Float
   ) throws(AdaError) -> Float {
     if buffer == nil { buffer = BatchBuffer(exampleShape: data.exampleShape) }
-    let x = buffer!.fill(from: data, indices: indices)
+    let x = try buffer!.fill(from: data, indices: indices)
     let labels = buffer!.labels
     for key in trainableKeys { gradients.tensors[key]!.fill(0) }
 

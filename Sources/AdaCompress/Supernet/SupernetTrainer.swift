@@ -107,7 +107,7 @@ public struct SupernetTrainer {
     h.combine(json: supernet.resolutions)
     h.combine(supernet.weights)
     h.combine(json: [train.count, train.classCount] + train.exampleShape)
-    h.combine(train.images.scalars)
+    h.combine(examplesOf: train)
     train.labels.withUnsafeBytes { h.combine(bytes: $0) }
     return h.hexDigest
   }

@@ -6,16 +6,23 @@ import Foundation
 ///
 /// | dataset | shape | type |
 /// |---|---|---|
-/// | `x_train` (or `x`) | `[N, H, W, C]`, `[N, H, W]` (one channel) or `[N, F]` | uint8 (scaled by 1/255) or float32/float64 (used as stored) |
+/// | `x_train` (or `x`) | `[N, H, W, C]`, `[N, H, W]` (one channel) or `[N, F]` | uint8 (kept as uint8, drawn as x/255 by default) or float32/float64 (used as stored) |
 /// | `y_train` (or `y`) | `[N]` or `[N, 1]` | any integer type (or floats holding whole numbers), class ids `0..<classCount` |
 /// | `x_test`, `y_test` | as above | optional test split |
 ///
 /// Root attributes (all optional): `class_count` (integer), `class_names` (strings), `name`.
 /// Without them the class count is 1 + the largest label over both splits.
 ///
+/// The images of the split (its first `limit` rows) are read into memory when they take at most
+/// `maxMemory` bytes as stored (default `MemoryBudget.defaultLimit`), and streamed from the file
+/// a batch at a time otherwise (`HDF5ExampleReader`).
+///
 ///     let train = try DatasetFile.load(path: "digits.h5", split: .train)
+///     let big = try DatasetFile.load(path: "big.h5", split: .train, maxMemory: 1 << 30)
 public enum DatasetFile {
-  public static func load(path: String, split: DatasetSplit) throws(AdaError) -> LabeledDataset {
+  public static func load(path: String, split: DatasetSplit, limit: Int? = nil, maxMemory: Int? = nil)
+    throws(AdaError) -> LabeledDataset
+  {
     let file = try HDF5File.open(path)
     let root = file.root
     let names: (x: String, y: String)
@@ -33,8 +40,8 @@ public enum DatasetFile {
           ? "the file has no test split (x_test / y_test); it has: \(existing)"
           : "the file has no images (x_train or x); it has: \(existing)")
     }
-    let images = try readImages(root.dataset(names.x))
-    let labels = try readLabels(root.dataset(names.y), count: images.shape[0])
+    let reader = try HDF5ExampleReader(dataset: root.dataset(names.x))
+    let labels = try readLabels(root.dataset(names.y), count: reader.count)
 
     var classCount = 0
     if try root.hasAttribute("class_count"), let c = try root.readNumbers(attribute: "class_count").first {
@@ -55,34 +62,37 @@ public enum DatasetFile {
         "label \(labels[bad]) at index \(bad) is outside 0..<\(classCount) (class_count)")
     }
     let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    let name = (try? root.readString(attribute: "name")) ?? stem
-    return LabeledDataset(
-      name: "\(name)-\(split.rawValue)", images: images, labels: labels, classCount: classCount)
+    let name = "\((try? root.readString(attribute: "name")) ?? stem)-\(split.rawValue)"
+    let n = min(reader.count, limit ?? .max)
+    let bytes = n * reader.exampleShape.elementCount * reader.element.byteCount
+    if bytes > maxMemory ?? MemoryBudget.defaultLimit {
+      let streamed = LabeledDataset(name: name, reader: reader, labels: labels, classCount: classCount)
+      return n == reader.count ? streamed : streamed.subset(Array(0..<n))
+    }
+    return try readAll(
+      reader, rows: n, name: name, labels: Array(labels.prefix(n)), classCount: classCount)
   }
 
-  /// `x`: uint8 → /255, floats as stored; `[N, H, W]` gains a channel axis.
-  static func readImages(_ d: HDF5Dataset) throws(AdaError) -> Tensor {
-    var t = try d.readTensor()
-    guard t.rank >= 2, t.shape[0] > 0 else {
-      throw AdaError(
-        .badShape, file: d.file.path, path: d.path, "images should be [N, …] with N > 0, found \(t.shape)")
-    }
-    switch try d.elementClass() {
-    case .integer(bytes: 1, signed: false):
-      t.scalars.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] /= 255 } }
-    case .float:
-      if let bad = t.scalars.firstIndex(where: { !$0.isFinite }) {
-        throw AdaError(
-          .nonFinite, file: d.file.path, path: d.path,
-          "image data holds \(t.scalars[bad]) at flat index \(bad)")
+  /// The first `rows` examples of `reader` in memory: uint8 as bytes, floats as Float32.
+  static func readAll(
+    _ reader: HDF5ExampleReader, rows: Int, name: String, labels: [Int32], classCount: Int
+  ) throws(AdaError) -> LabeledDataset {
+    let inner = reader.exampleShape.elementCount
+    switch reader.element {
+    case .uint8:
+      var pixels = [UInt8](repeating: 0, count: rows * inner)
+      try pixels.withUnsafeMutableBufferPointer { (p) throws(AdaError) in
+        try reader.read(rows: Array(0..<rows), into: UnsafeMutableRawBufferPointer(p))
       }
-    default:
-      throw AdaError(
-        .unsupported, file: d.file.path, path: d.path,
-        "images must be uint8 (0…255) or float32/float64; found \(try d.elementClass())")
+      return LabeledDataset(
+        name: name, pixels: pixels, exampleShape: reader.exampleShape, labels: labels, classCount: classCount)
+    case .float32:
+      var values = Tensor(shape: [rows] + reader.exampleShape)
+      try values.scalars.withUnsafeMutableBufferPointer { (p) throws(AdaError) in
+        try reader.read(rows: Array(0..<rows), into: UnsafeMutableRawBufferPointer(p))
+      }
+      return LabeledDataset(name: name, images: values, labels: labels, classCount: classCount)
     }
-    if t.rank == 3 { t.reshape(t.shape + [1]) }
-    return t
   }
 
   /// `y`: `[N]` or `[N, 1]` whole numbers → Int32; `count` checks N against the images.

@@ -41,15 +41,18 @@ public enum DatasetSource: Sendable, Equatable {
       hint: "use fashion-mnist or the path of an HDF5 dataset file (see datasets/README.md)")
   }
 
-  /// Loads one split.
-  public func load(_ split: DatasetSplit, limit: Int? = nil) throws(AdaError) -> LabeledDataset {
+  /// Loads one split (its first `limit` examples). Pixels stay uint8 in memory; an HDF5 split
+  /// whose examples take more than `maxMemory` bytes as stored (default
+  /// `MemoryBudget.defaultLimit`) is streamed from its file instead. Fashion-MNIST (47 MB as
+  /// uint8) is always read whole.
+  public func load(_ split: DatasetSplit, limit: Int? = nil, maxMemory: Int? = nil) throws(AdaError)
+    -> LabeledDataset
+  {
     switch self {
     case .fashionMNIST(let directory):
       return try FashionMNIST.load(split, directory: directory, limit: limit)
     case .hdf5(let path):
-      let full = try DatasetFile.load(path: path, split: split)
-      guard let limit, limit < full.count else { return full }
-      return full.subset(Array(0..<limit))
+      return try DatasetFile.load(path: path, split: split, limit: limit, maxMemory: maxMemory)
     }
   }
 
