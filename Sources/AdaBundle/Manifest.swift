@@ -229,6 +229,9 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var genome: SubnetConfig
     /// `genome.description`, the key used in lut.json.
     public var genomeKey: String
+    /// Shape of one input example, `[H, W, C]` (smaller than the source's when the resolution
+    /// is elastic: the app resizes, or `AdaptiveModel` does). Absent in older bundles.
+    public var inputShape: [Int]?
     /// The genome as its differences from the source (`Supernet.summary`), for tables:
     /// `e=3 ×12 · depth 1/0/2 of 2/3/2 · 8-bit ×5`. Empty in bundles written before it existed.
     public var summary: String
@@ -252,13 +255,14 @@ public struct Manifest: Codable, Hashable, Sendable {
     public init(
       id: String, file: String, genome: SubnetConfig, accuracy: Double, searchAccuracy: Double,
       latencyMs: Double, predictedLatencyMs: Double, params: Int, macs: Int, weightBytes: Int,
-      peakMemoryBytes: Int, energyMj: Double, summary: String = ""
+      peakMemoryBytes: Int, energyMj: Double, summary: String = "", inputShape: [Int]? = nil
     ) {
       self.id = id
       self.file = file
       self.genome = genome
       self.genomeKey = genome.description
       self.summary = summary
+      self.inputShape = inputShape
       self.accuracy = accuracy
       self.searchAccuracy = searchAccuracy
       self.latencyMs = latencyMs
@@ -271,7 +275,8 @@ public struct Manifest: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-      case id, file, genome, genomeKey = "genome_key", summary, accuracy, searchAccuracy = "search_accuracy"
+      case id, file, genome, genomeKey = "genome_key", summary, inputShape = "input_shape", accuracy,
+        searchAccuracy = "search_accuracy"
       case latencyMs = "latency_ms", predictedLatencyMs = "predicted_latency_ms", params, macs
       case weightBytes = "weight_bytes", peakMemoryBytes = "peak_memory_bytes", energyMj = "energy_mj"
     }
@@ -283,6 +288,7 @@ public struct Manifest: Codable, Hashable, Sendable {
       genome = try c.decode(SubnetConfig.self, forKey: .genome)
       genomeKey = try c.decode(String.self, forKey: .genomeKey)
       summary = try c.decodeIfPresent(String.self, forKey: .summary) ?? ""
+      inputShape = try c.decodeIfPresent([Int].self, forKey: .inputShape)
       accuracy = try c.decode(Double.self, forKey: .accuracy)
       searchAccuracy = try c.decode(Double.self, forKey: .searchAccuracy)
       latencyMs = try c.decode(Double.self, forKey: .latencyMs)

@@ -19,9 +19,9 @@ public struct LabeledDataset: Sendable {
   public private(set) var storage: ExampleStorage
   /// Shape of one example as stored, e.g. `[28, 28, 1]`.
   public private(set) var storedShape: [Int]
-  public private(set) var preparation: ExamplePreparation
+  public internal(set) var preparation: ExamplePreparation
   /// Shape of one example as drawn (after the preparation and any `reshapingExamples`).
-  public private(set) var exampleShape: [Int]
+  public internal(set) var exampleShape: [Int]
 
   init(
     name: String, storage: ExampleStorage, storedShape: [Int], preparation: ExamplePreparation,

@@ -35,10 +35,11 @@ struct EmitStage {
     if recipe.output.finetuneEpochs > 0 {
       let t = recipe.supernet.training
       let teacher = Distillation(
-        teacher: evaluator.supernet.source, alpha: Float(t.alpha), temperature: Float(t.temperature))
+        teacher: evaluator.supernet.teacher(for: config), alpha: Float(t.alpha),
+        temperature: Float(t.temperature))
       let quantized = try subnet.quantize(model).quantized
       model = try teacher.fineTune(
-        model, on: data.train,
+        model, on: evaluator.supernet.inputs(data.train, for: config),
         options: FineTuneOptions(epochs: recipe.output.finetuneEpochs, batchSize: t.batchSize, seed: t.seed),
         quantized: quantized
       ).model
@@ -46,7 +47,8 @@ struct EmitStage {
     let folded = try BatchNormFolding().apply(to: model, selecting: .all).model
     let (final, quantized) = try subnet.quantize(folded)
     let accuracy = try Trainer.evaluate(
-      final, on: data.test, batchSize: 256, objective: ClassificationObjective()
+      final, on: evaluator.supernet.inputs(data.test, for: config), batchSize: 256,
+      objective: ClassificationObjective()
     )
     .accuracy
 
@@ -81,7 +83,8 @@ struct EmitStage {
       searchAccuracy: candidate.accuracy, latencyMs: measured, predictedLatencyMs: profile.predicted.meanMs,
       params: costs.params, macs: costs.macs, weightBytes: memory.weightBytes,
       peakMemoryBytes: memory.peakBytes,
-      energyMj: nominal.devices.first?.energyMJ ?? 0, summary: evaluator.supernet.summary(config))
+      energyMj: nominal.devices.first?.energyMJ ?? 0, summary: evaluator.supernet.summary(config),
+      inputShape: final.graph.inputShape)
     log.detail(
       String(
         format: "%@: test accuracy %.2f%%, %.4f ms measured (%.4f predicted), %d params, %d MACs — %@", id,

@@ -27,19 +27,23 @@ enum OverheadStage {
       calibration: data.calibration, batchSize: evaluator.batchSize,
       recalibrationBatches: evaluator.recalibrationBatches)
     let t = recipe.supernet.training
-    let teacher = Distillation(teacher: source, alpha: Float(t.alpha), temperature: Float(t.temperature))
+    let net = untrained.supernet
     var total = 0.0
     var unreached: [String] = []
     for e in emitted {
       let target = e.entry.accuracy
-      var (model, quantized) = try untrained.model(for: e.entry.genome)
+      let config = e.entry.genome
+      let (train, test) = (try net.inputs(data.train, for: config), try net.inputs(data.test, for: config))
+      let teacher = Distillation(
+        teacher: net.teacher(for: config), alpha: Float(t.alpha), temperature: Float(t.temperature))
+      var (model, quantized) = try untrained.model(for: config)
       var seconds = 0.0
-      var accuracy = try testAccuracy(model, data)
+      var accuracy = try testAccuracy(model, test)
       var epochs = 0
       while accuracy < target && epochs < maxEpochs {
         let started = Date()
         model = try teacher.fineTune(
-          model, on: data.train,
+          model, on: train,
           options: FineTuneOptions(
             epochs: 1, batchSize: t.batchSize, decay: .constant, seed: t.seed &+ UInt64(epochs)),
           quantized: quantized
@@ -47,14 +51,14 @@ enum OverheadStage {
         seconds += Date().timeIntervalSince(started)
         epochs += 1
         (model, quantized) = quantized.projecting(model)
-        accuracy = try testAccuracy(model, data)
+        accuracy = try testAccuracy(model, test)
       }
       if accuracy < target { unreached.append(e.entry.id) }
       total += seconds
       log.detail(
         String(
           format: "%@: %.2f%% → %.2f%% (target %.2f%%) after %d epoch(s), %.1f s", e.entry.id,
-          try testAccuracy(untrained.model(for: e.entry.genome).model, data) * 100, accuracy * 100,
+          try testAccuracy(untrained.model(for: config).model, test) * 100, accuracy * 100,
           target * 100,
           epochs, seconds))
     }
@@ -71,7 +75,7 @@ enum OverheadStage {
     return overhead
   }
 
-  static func testAccuracy(_ model: Model, _ data: PipelineData) throws(AdaError) -> Double {
-    try Trainer.evaluate(model, on: data.test, batchSize: 256, objective: ClassificationObjective()).accuracy
+  static func testAccuracy(_ model: Model, _ test: LabeledDataset) throws(AdaError) -> Double {
+    try Trainer.evaluate(model, on: test, batchSize: 256, objective: ClassificationObjective()).accuracy
   }
 }

@@ -93,7 +93,9 @@ public final class AdaptiveModel {
   public var loadedVariants: [String] { loaded.keys.sorted() }
 
   /// Runs one batch on the variant the selector picks for the current context.
-  /// - Parameter x: `[N] + input shape` of the bundle's models.
+  /// - Parameter x: `[N] + input shape` of the bundle's models. A variant that takes smaller
+  ///   images (elastic resolution) gets them resized (bilinear, as Keras' `image.resize`),
+  ///   inside the measured time.
   public func predict(_ x: Tensor) throws(AdaError) -> AdaptiveResult {
     let n = x.shape.first ?? 1
     if selector.policy.batch != n { selector.policy.batch = max(n, 1) }
@@ -102,9 +104,10 @@ public final class AdaptiveModel {
     let wasLoaded = loaded[decision.variant] != nil
     let variant = try swap(to: decision.variant)
     let loadMs = wasLoaded ? nil : (ResourceMonitor.monotonicSeconds() - loadStart) * 1e3
-    try variant.executor.checkInput(x)
     let start = ResourceMonitor.monotonicSeconds()
-    let outputs = variant.executor.predict(x, parameters: variant.model.parameters)
+    let input = Self.fitting(x, to: variant.model.graph.inputShape)
+    try variant.executor.checkInput(input)
+    let outputs = variant.executor.predict(input, parameters: variant.model.parameters)
     let measured = (ResourceMonitor.monotonicSeconds() - start) * 1e3
     selector.record(decision, measuredMs: measured)
     return AdaptiveResult(
@@ -147,7 +150,9 @@ public final class AdaptiveModel {
     } catch {
       throw error.inFile(file)
     }
-    if let other = loaded.values.first, other.model.graph.inputShape != model.graph.inputShape {
+    if let other = loaded.values.first,
+      !Self.sameKind(other.model.graph.inputShape, model.graph.inputShape)
+    {
       throw AdaError(
         .badShape, file: file, path: model.graph.input.name,
         "variant '\(id)' takes inputs of shape \(model.graph.inputShape), other variants of the bundle "
@@ -165,6 +170,19 @@ public final class AdaptiveModel {
     let v = Loaded(model: model, executor: executor, lastUse: uses)
     loaded[id] = v
     return v
+  }
+
+  /// `x` resized to a variant's image size when only the height and width differ.
+  static func fitting(_ x: Tensor, to inputShape: [Int]) -> Tensor {
+    guard x.rank == 4, inputShape.count == 3, Array(x.shape.dropFirst()) != inputShape,
+      x.shape[3] == inputShape[2]
+    else { return x }
+    return ImageResize(height: inputShape[0], width: inputShape[1]).resizing(x)
+  }
+
+  /// Equal shapes, or images that differ only in height and width (elastic resolution).
+  static func sameKind(_ a: [Int], _ b: [Int]) -> Bool {
+    a == b || (a.count == 3 && b.count == 3 && a[2] == b[2])
   }
 
   private var bytesLoaded: Int {

@@ -12,7 +12,9 @@ import AdaTensor
 /// u1 and u2 form one stage of two residual units; the projects share the residual stream's
 /// channels, the stem, the expansions and the head own theirs.
 enum InvertedResidualModels {
-  static func mobileNetV2Like(seed: UInt64 = 11) -> Model {
+  /// With `freshInit`, Keras' initial weights (He/Glorot kernels, γ = 1, β = 0) — a net to
+  /// train; otherwise every weight random (outputs depend on every weight, for equivalences).
+  static func mobileNetV2Like(seed: UInt64 = 11, freshInit: Bool = false) -> Model {
     typealias T = TestModels
     let relu6 = LayerSpec.relu(ReLUSpec(maxValue: 6))
     let dw = LayerSpec.depthwiseConv2D(
@@ -50,7 +52,9 @@ enum InvertedResidualModels {
       T.node("gap", .globalPool2D(GlobalPool2DSpec(kind: .average)), "head_relu"),
       T.node("out", T.dense(5, activation: .softmax), "gap"),
     ]
-    return T.randomModel(Graph(name: "mbv2_like", nodes: nodes, outputs: ["out"]), seed: seed)
+    let graph = Graph(name: "mbv2_like", nodes: nodes, outputs: ["out"])
+    guard freshInit else { return T.randomModel(graph, seed: seed) }
+    return Model(graph: graph, parameters: try! Parameters.initialize(for: graph, seed: seed))
   }
 
   /// `model` with the residual branch of each unit in `units` silenced: its last batch-norm

@@ -50,6 +50,38 @@ final class SupernetTrainerTests: XCTestCase {
     XCTAssertNotEqual(result.supernet.weights, net.weights)
   }
 
+  /// The once-for-all space (hidden widths, elastic depth and resolution, progressive
+  /// shrinking) trains too: configurations at 6×6 draw resized batches, and both ends learn.
+  func testInvertedResidualSpaceWithResolutionsTrains() throws {
+    func images(_ n: Int, seed: UInt64) -> LabeledDataset {
+      var g = SeededGenerator(seed: seed)
+      var x = Tensor(shape: [n, 8, 8, 3])
+      var labels: [Int32] = []
+      for i in 0..<n {
+        let label = Int32(g.nextIndex(below: 5))
+        labels.append(label)
+        for j in 0..<192 {  // the class brightens one horizontal band
+          let band = (j / 24) * 5 / 8 == Int(label) ? Float(1) : 0
+          x.scalars[i * 192 + j] = band + 0.2 * (Float(g.nextIndex(below: 1000)) / 1000 - 0.5)
+        }
+      }
+      return LabeledDataset(name: "bands", images: x, labels: labels, classCount: 5)
+    }
+    let (train, validation) = (images(256, seed: 1), images(64, seed: 2))
+    let net = try Supernet(
+      source: InvertedResidualModels.mobileNetV2Like(freshInit: true),
+      options: SupernetOptions(widths: [1, 0.5], hiddenOnly: true, elasticDepth: true, resolutions: [8, 6]))
+    let before = SubnetEvaluator(supernet: net, calibration: train, batchSize: 16, recalibrationBatches: 2)
+    let result = try SupernetTrainer(
+      options: SupernetTrainingOptions(
+        epochs: 3, batchSize: 16, learningRate: 5e-3, recalibrationBatches: 2, seed: 5, progressive: 0.5)
+    ).train(net, on: train, validation: validation, calibration: train)
+    XCTAssertEqual(net.smallest.resolution, 6)
+    let last = result.history.last!
+    XCTAssertGreaterThan(last.largestAccuracy, try before.accuracy(of: net.largest, on: validation) + 0.15)
+    XCTAssertGreaterThan(last.smallestAccuracy, try before.accuracy(of: net.smallest, on: validation) + 0.15)
+  }
+
   func testStoppedAndResumedRunIsBitIdenticalToAnUninterruptedOne() throws {
     let train = Self.data(128, seed: 1)
     let validation = Self.data(32, seed: 2)

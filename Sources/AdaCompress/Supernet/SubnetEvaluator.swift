@@ -24,14 +24,16 @@ public struct SubnetEvaluator: Sendable {
   {
     let (model, quantized) = try supernet.materialize(config).model(from: supernet.weights)
     let recalibrated = try BatchNormRecalibration.recalibrate(
-      model, on: calibration, batchSize: batchSize, batches: recalibrationBatches)
+      model, on: supernet.inputs(calibration, for: config), batchSize: batchSize,
+      batches: recalibrationBatches)
     return (recalibrated, quantized)
   }
 
-  /// Top-1 accuracy of the configuration on `data`.
+  /// Top-1 accuracy of the configuration on `data` (resized to its resolution).
   public func accuracy(of config: SubnetConfig, on data: LabeledDataset) throws(AdaError) -> Double {
     try Trainer.evaluate(
-      model(for: config).model, on: data, batchSize: 256, objective: ClassificationObjective()
+      model(for: config).model, on: supernet.inputs(data, for: config), batchSize: 256,
+      objective: ClassificationObjective()
     ).accuracy
   }
 }

@@ -61,3 +61,18 @@ extension Supernet {
     return Self.resized(graph, to: r)
   }
 }
+
+extension Supernet {
+  /// `data` as `config`'s model takes it: images at its resolution (unchanged when it runs at
+  /// the data's own size).
+  public func inputs(_ data: LabeledDataset, for config: SubnetConfig) throws(AdaError) -> LabeledDataset {
+    guard let r = config.resolution else { return data }
+    return try data.resizing(toHeight: r, width: r)
+  }
+
+  /// The source model taking `config`'s resolution (the same weights): the distillation teacher
+  /// of a configuration that runs on smaller images.
+  public func teacher(for config: SubnetConfig) -> Model {
+    Model(graph: atResolution(of: config, source.graph), parameters: source.parameters)
+  }
+}

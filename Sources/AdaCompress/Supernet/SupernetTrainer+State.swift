@@ -17,6 +17,8 @@ struct TrainingState {
   var progress = EpochProgress()
   var history: [SupernetEpochReport] = []
   var buffer: BatchBuffer?
+  /// Batch buffers of the other resolutions (elastic resolution), by resolution.
+  var resizedBuffers: [Int: BatchBuffer] = [:]
   var epochStarted = Date()
   /// Materialised configurations with their executors, by config key.
   var prepared: [String: PreparedSubnet] = [:]
@@ -51,12 +53,18 @@ struct TrainingState {
     var largestLoss: Float = 0
     for (k, config) in configs.enumerated() {
       let sub = try prepare(config)
+      var input = x
+      if let r = config.resolution, r != data.exampleShape.first {
+        let resized = try supernet.inputs(data, for: config)
+        if resizedBuffers[r] == nil { resizedBuffers[r] = BatchBuffer(exampleShape: resized.exampleShape) }
+        input = try resizedBuffers[r]!.fill(from: resized, indices: indices)
+      }
       var params = try sub.parameters(from: supernet.weights)
       var context = ForwardContext(
         training: true, needsBackward: true,
         seed: RandomStream.dropout.seed(options.seed, epoch: position.epoch, step: position.step) &+ UInt64(k)
       )
-      let trace = sub.executor.forward(x, parameters: &params, context: &context)
+      let trace = sub.executor.forward(input, parameters: &params, context: &context)
       let logits = trace.outputs[0]
       let dLogits: Tensor
       if k == 0 {
