@@ -3,7 +3,9 @@ import AdaTensor
 
 /// A reusable batch: gathers examples of a dataset by index into tensors allocated once per
 /// batch size (usually two: the full size and the last, partial batch of an epoch), so the step
-/// loop copies each example exactly once and allocates nothing.
+/// loop converts each example exactly once, straight into the batch, and allocates no batch
+/// tensors (only the small conversion tables of `LabeledDataset.gather`, and a read buffer for
+/// streamed data).
 ///
 /// Callers must not keep the returned tensor beyond the step (holding it would make the next
 /// `fill` copy the storage instead of writing in place — correct, only slower).

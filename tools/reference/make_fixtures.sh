@@ -41,5 +41,7 @@ echo "== broken files"
 "$venv/bin/python" "$here/make_bad_fixtures.py"
 echo "== gradients and optimizer steps"
 "$venv/bin/python" "$here/make_grad_fixtures.py"
+echo "== dataset preparation: image resize and preprocess_input modes"
+"$venv/bin/python" "$here/make_data_fixtures.py"
 
 du -sh "$repo/Tests/Fixtures"
