@@ -150,7 +150,8 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var mode: String
     /// The mode as arithmetic on a pixel value x in 0–255, e.g. `x / 127.5 - 1`.
     public var formula: String
-    /// One example as the variants take it, e.g. `[32, 32, 3]`.
+    /// One example as the source takes it, e.g. `[32, 32, 3]` (a variant at another resolution
+    /// gives its own, `Variant.inputShape`).
     public var inputShape: [Int]
 
     public init(resize: Resize?, channels: Int?, mode: String, formula: String, inputShape: [Int]) {

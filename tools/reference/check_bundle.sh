@@ -4,8 +4,9 @@
 # accuracy must match the manifest's within TOLERANCE (default 0.003 = 0.3 points).
 #
 # Uses keras_eval.py (keras.models.load_model + model.evaluate) on the first
-# manifest.dataset.test_examples test images, the same ones the pipeline scored. Exits 1 on any
-# mismatch or load failure.
+# manifest.dataset.test_examples test images, the same ones the pipeline scored, prepared as the
+# manifest's `preprocessing` says (resize, channels, mode) at each variant's own `input_shape`
+# (smaller for a variant at a lower resolution). Exits 1 on any mismatch or load failure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bundle="${1:-bundles/fmnist}"
@@ -20,9 +21,16 @@ manifest = json.load(open(f"{bundle}/manifest.json"))
 limit = manifest["dataset"]["test_examples"]
 failed = []
 print(f"{'variant':8} {'manifest':>9} {'keras':>9} {'diff pts':>9}  file")
+prep = manifest.get("preprocessing") or {}
 for v in manifest["variants"]:
-    out = subprocess.run([sys.executable, evaluator, f"{bundle}/{v['file']}", "--split", "test", "--limit", str(limit)],
-                         capture_output=True, text=True)
+    args = [sys.executable, evaluator, f"{bundle}/{v['file']}", "--split", "test", "--limit", str(limit),
+            "--preprocess", prep.get("mode", "unit")]
+    shape = v.get("input_shape") or prep.get("input_shape")
+    if shape and len(shape) == 3 and shape[:2] != [28, 28]:
+        args += ["--resize", str(shape[0]), str(shape[1])]
+    if prep.get("channels"):
+        args += ["--channels", str(prep["channels"])]
+    out = subprocess.run(args, capture_output=True, text=True)
     if out.returncode != 0:
         print(f"{v['id']:8} keras could not load/score it:\n{out.stderr}")
         failed.append(v["id"])

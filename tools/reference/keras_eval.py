@@ -2,12 +2,17 @@
 """Scores a Keras model on Fashion-MNIST with real Keras and prints the result as JSON.
 
 Usage: keras_eval.py MODEL.h5 [--split test|train] [--limit N] [--data-dir DIR] [--batch-size 256]
+                     [--resize H W] [--channels 3] [--preprocess unit|tf|torch|caffe|raw]
 
 Loads MODEL with `keras.models.load_model` (JAX backend), compiles it with Keras' own
 `sparse_categorical_crossentropy` loss and `accuracy` metric, and runs `model.evaluate` on the
 split (images / 255 as float32 [N, 28, 28, 1], read from the gzip'd IDX files in DIR, default
 $ADASCALE_FASHION_MNIST_DIR or /usr/share/datasets/fashion-mnist). The model must end in a
 softmax (probabilities), as `adascale eval` also assumes for its loss.
+
+With --resize / --channels / --preprocess the pixels (0–255) are prepared the way a Keras user
+does and as a bundle's manifest records it: `keras.ops.image.resize` (bilinear, no antialias),
+grey repeated into 3 channels, then `preprocess_input(mode=…)` (`unit` = x / 255, `raw` = x).
 
 Prints one JSON object: {"model", "split", "examples", "accuracy", "loss", "keras_version",
 "backend", "seconds"}. Exit 0, or 2 when a file cannot be read.
@@ -58,6 +63,9 @@ def main():
     parser.add_argument("--data-dir", type=Path, default=Path(
         os.environ.get("ADASCALE_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")))
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"))
+    parser.add_argument("--channels", type=int)
+    parser.add_argument("--preprocess", default="unit", choices=["unit", "tf", "torch", "caffe", "raw"])
     args = parser.parse_args()
 
     try:
@@ -69,9 +77,17 @@ def main():
         return 2
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
-    x = (x.astype(np.float32) / 255.0)[..., None]
-
     import keras
+
+    x = x.astype(np.float32)[..., None]
+    if args.resize:
+        x = np.asarray(keras.ops.image.resize(x, tuple(args.resize), interpolation="bilinear"))
+    if args.channels and args.channels != x.shape[-1]:
+        x = np.repeat(x, args.channels, axis=-1)
+    if args.preprocess == "unit":
+        x = x / 255.0
+    elif args.preprocess != "raw":
+        x = keras.applications.imagenet_utils.preprocess_input(x, mode=args.preprocess)
 
     model = keras.models.load_model(args.model, compile=False)
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
