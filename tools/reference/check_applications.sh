@@ -2,7 +2,9 @@
 # `make applications`: adascale loads and predicts the keras.applications families like real Keras.
 #
 #   tools/reference/check_applications.sh [FAMILY ...]   (after `make build`; ADASCALE=path
-#                                                          overrides the binary, SIZE the input, 32)
+#                                                          overrides the binary, SIZE the input, 32;
+#                                                          KEEP=DIR keeps the Keras files there and
+#                                                          reuses them on the next run)
 #
 # make_applications.py builds each family with real Keras 3.15.1 (JAX) at SIZE×SIZE×3,
 # weights=None, 10 classes, then perturbs BatchNorm/Normalization statistics and biases so the
@@ -23,21 +25,29 @@ if [ ! -x "$bin" ]; then echo "error: $bin not found; run make build first" >&2;
 
 . "$here/venv.sh"
 py="$(keras_python)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/adascale-applications.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+if [ -n "${KEEP:-}" ]; then
+  work="$KEEP"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d "${TMPDIR:-/tmp}/adascale-applications.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+fi
 
 only=()
 if [ "$#" -gt 0 ]; then only=(--only "$@"); fi
-echo "== building the families with Keras $("$py" -c 'import keras; print(keras.__version__)') (JAX)"
-"$py" "$here/make_applications.py" "$work" --size "${SIZE:-32}" "${only[@]}" \
-  2> "$work/keras.log" | tee "$work/families.jsonl"
+if [ -z "${KEEP:-}" ] || [ ! -s "$work/families.jsonl" ]; then
+  echo "== building the families with Keras $("$py" -c 'import keras; print(keras.__version__)') (JAX)"
+  "$py" "$here/make_applications.py" "$work" --size "${SIZE:-32}" "${only[@]}" \
+    2> "$work/keras.log" | tee "$work/families.jsonl"
+fi
 
 failed=0
 printf '\n%-18s %10s %7s  %-6s %10s %8s  %s\n' family params layers format "max err" scale result
-while read -r line; do
-  family="$("$py" -c 'import json,sys; print(json.loads(sys.argv[1])["family"])' "$line")"
-  params="$("$py" -c 'import json,sys; print(json.loads(sys.argv[1])["params"])' "$line")"
-  count="$("$py" -c 'import json,sys; print(json.loads(sys.argv[1])["layers"])' "$line")"
+"$py" -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    print(r["family"], r["params"], r["layers"])' "$work/families.jsonl" > "$work/families.txt"
+while read -r family params count; do
   for format in h5 keras; do
     got="$work/$family.$format.y.h5"
     if ! "$bin" predict --model "$work/$family.$format" --input "$work/$family.io.h5" --output "$got" \
@@ -47,11 +57,10 @@ while read -r line; do
       failed=1
       continue
     fi
-    result="$(cd "$here" && "$py" compare_outputs.py "$work/$family.io.h5" "$got" || true)"
-    read -r err scale ok < <("$py" -c 'import json,sys; r=json.loads(sys.argv[1]); print(f"{r[\"max_err\"]:.2e} {r[\"scale\"]:.3g} {\"pass\" if r[\"ok\"] else \"FAIL\"}")' "$result")
+    read -r err scale ok < <(cd "$here" && "$py" compare_outputs.py "$work/$family.io.h5" "$got" || true)
     printf '%-18s %10s %7s  %-6s %10s %8s  %s\n' "$family" "$params" "$count" "$format" "$err" "$scale" "$ok"
     if [ "$ok" != pass ]; then failed=1; fi
   done
-done < "$work/families.jsonl"
+done < "$work/families.txt"
 if [ "$failed" = 1 ]; then echo "check_applications: FAILED"; exit 1; fi
 echo "check_applications: all families agree with Keras within 1e-4 of the output scale"
