@@ -139,6 +139,19 @@ final class KerasModelReaderTests: XCTestCase {
       ["input", "conv", "bn", "relu", "block_b_conv", "block_b_bn", "block_b_relu", "gap", "predictions"])
   }
 
+  /// Frozen nested models move their weights to the non-trainable part of the legacy `.h5` group
+  /// (nested_deep: `block_a` frozen, and equal layer names force Keras's positional rule): every
+  /// format must still give each layer the same weights.
+  func testNestedWeightsAreTheSameInEveryFormat() throws {
+    for name in ["nested_deep", "nested_transfer"] {
+      let legacy = try KerasModelReader.load(path: Fixtures.path("keras/\(name).h5"))
+      for ext in ["keras", "weights.h5"] {
+        let other = try KerasModelReader.load(path: Fixtures.path("keras/\(name).\(ext)"))
+        XCTAssertEqual(other.parameters, legacy.parameters, "\(name).\(ext)")
+      }
+    }
+  }
+
   /// Each broken fixture (Tests/Fixtures/bad/README.md) gives the documented error kind, names
   /// the file, and points at the layer or HDF5 path.
   func testBrokenFilesGiveLocatedErrors() {
