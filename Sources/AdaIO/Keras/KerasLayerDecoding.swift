@@ -18,7 +18,8 @@ import AdaTensor
 /// | GlobalAveragePooling2D / GlobalAvgPool2D, GlobalMaxPooling2D / GlobalMaxPool2D | `.globalPool2D` |
 /// | Flatten, Reshape, Dropout, ZeroPadding2D, Add, Multiply, Concatenate, Rescaling, Normalization | same-named case |
 enum KerasLayerDecoding {
-  /// Classes that are whole models; a model nested in a model is rejected by name.
+  /// Classes that are whole models. `KerasLayerParser` flattens a model used as a layer before
+  /// decoding; `spec(for:)` itself only decodes single layers and names a model class if given one.
   static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
   /// The spec for one layer. Unknown classes and unsupported options are `.unsupported` errors
