@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench compress check-bundle fixtures interop format lint clean
+.PHONY: help deps build build-debug test acceptance bench compress check-bundle fixtures interop applications format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ check-bundle: ## Real Keras loads every variant of BUNDLE (default bundles/fmnis
 
 interop: build ## Check that real Keras loads what adascale writes
 	tools/reference/check_interop.sh
+
+applications: build ## keras.applications families (MobileNet V1-V3, ResNet50, DenseNet121, EfficientNet, nested) predict like Keras
+	tools/reference/check_applications.sh
 
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -9,12 +9,15 @@ import AdaTensor
 /// may be removed (it comes from the model input, or a layer whose channels are not prunable).
 ///
 /// - Per-channel layers (batch-norm, activations, ReLU, pooling, global pooling, dropout,
-///   zero-padding, rescaling) pass the map through.
+///   zero-padding, rescaling) pass the map through. Normalization and per-channel rescaling pass
+///   it through but fix their channels (their per-channel constants are not sliced).
 /// - DepthwiseConv2D with multiplier m: output `c·m + j` carries input channel `c`.
 /// - Flatten of `[d₁, …, C]`: output `p·C + c` carries input channel `c` (`p` runs over the
 ///   leading positions, e.g. `h·W + w`), so a following Dense loses the matching rows.
 /// - Concatenate on the last axis joins the maps; on another axis (and Add, Multiply) the inputs'
 ///   channels at each index are *coupled*: merged into one class (union–find), removed together.
+///   Add/Multiply broadcast: inputs one channel wide (broadcast over channels) are fixed, the
+///   others coupled; a squeeze-excite gate `[1, 1, C]` couples with the `[H, W, C]` it scales.
 /// - Channels reaching a model output, a Reshape or a softmax (which mixes channels) are *fixed*.
 ///
 /// A *class* (union–find root) is the unit of removal; a *component* is a set of producers linked
@@ -80,6 +83,18 @@ struct ChannelCoupling {
             if let a, bnSource[a] == nil { bnSource[a] = (node.name, c) }
           }
         }
+      case .rescaling(let s) where s.isPerChannel:
+        // Per-channel factors are not sliced by pruning: keep these channels.
+        classes.fix(ins[0])
+        out = ins[0]
+      case .dropout(let s) where (s.noiseShape?.last ?? -1) > 1:
+        // A noise shape naming the channel count would no longer fit a pruned input.
+        classes.fix(ins[0])
+        out = ins[0]
+      case .normalization:
+        // Its mean/variance are per channel and not sliced by pruning: keep these channels.
+        classes.fix(ins[0])
+        out = ins[0]
       case .relu, .pool2D, .globalPool2D, .dropout, .zeroPadding2D, .rescaling:
         out = ins[0]
       case .activation(let a) where a != .softmax:
@@ -88,7 +103,12 @@ struct ChannelCoupling {
         let positions = shapes[node.inputs[0]]!.dropLast().elementCount
         out = Array((0..<positions).map { _ in ins[0] }.joined())
       case .add, .multiply:
-        out = classes.unify(ins)
+        // Broadcasting: an input one channel wide (scaling every channel) is fixed; inputs as
+        // wide as the output are coupled channel by channel (e.g. a squeeze-excite gate
+        // [1, 1, C] and the features [H, W, C] it scales).
+        let width = shapes[node.name]!.last!
+        for m in ins where m.count != width { classes.fix(m) }
+        out = classes.unify(ins.filter { $0.count == width })
       case .concatenate(let s):
         let rank = shapes[node.inputs[0]]!.count
         let axis = s.axis < 0 ? s.axis + rank : s.axis

@@ -127,6 +127,7 @@ extension LayerSpec {
     case .multiply: MultiplyLayer()
     case .concatenate(let s): ConcatenateLayer(spec: s)
     case .rescaling(let s): RescalingLayer(spec: s)
+    case .normalization(let s): NormalizationLayer(spec: s)
     }
   }
 }

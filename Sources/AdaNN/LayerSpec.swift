@@ -25,6 +25,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
   case multiply
   case concatenate(ConcatenateSpec)
   case rescaling(RescalingSpec)
+  case normalization(NormalizationSpec)
 
   /// Stable kebab-case id of the layer kind.
   public var kindName: String {
@@ -48,6 +49,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     case .multiply: "multiply"
     case .concatenate: "concatenate"
     case .rescaling: "rescaling"
+    case .normalization: "normalization"
     }
   }
 }
@@ -224,9 +226,18 @@ public struct ReshapeSpec: Codable, Hashable, Sendable {
 }
 
 /// Inverted dropout; identity at inference. Masks come from the executor's seeded generator.
+///
+/// `noiseShape` (per example, like Keras's `noise_shape` without the batch) shares one draw
+/// along the axes where it is 1; −1 (Keras `None`) or the axis size draws per element. EfficientNet's
+/// stochastic depth is `noiseShape: [1, 1, 1]`: a whole example's residual branch is kept or
+/// dropped. `nil` draws per element.
 public struct DropoutSpec: Codable, Hashable, Sendable {
   public var rate: Float
-  public init(rate: Float) { self.rate = rate }
+  public var noiseShape: [Int]?
+  public init(rate: Float, noiseShape: [Int]? = nil) {
+    self.rate = rate
+    self.noiseShape = noiseShape
+  }
 }
 
 public struct ZeroPadding2DSpec: Codable, Hashable, Sendable {
@@ -245,12 +256,32 @@ public struct ConcatenateSpec: Codable, Hashable, Sendable {
   public init(axis: Int = -1) { self.axis = axis }
 }
 
-/// `y = x · scale + offset`.
+/// `y = x · scale + offset`, with scalars, or per channel (last axis) when `channelScales` /
+/// `channelOffsets` are set (they replace `scale` / `offset`; Keras `Rescaling([s₀, s₁, s₂])`).
 public struct RescalingSpec: Codable, Hashable, Sendable {
   public var scale: Float
   public var offset: Float = 0
-  public init(scale: Float, offset: Float = 0) {
+  public var channelScales: [Float]?
+  public var channelOffsets: [Float]?
+  public init(scale: Float, offset: Float = 0, channelScales: [Float]? = nil, channelOffsets: [Float]? = nil)
+  {
     self.scale = scale
     self.offset = offset
+    self.channelScales = channelScales
+    self.channelOffsets = channelOffsets
   }
+
+  /// Whether any factor differs per channel.
+  public var isPerChannel: Bool { channelScales != nil || channelOffsets != nil }
+}
+
+/// Keras `Normalization` over the last axis with stored statistics (parameters `mean`,
+/// `variance`, `[C]`, not trainable): `y = (x − mean) / max(√variance, 1e-7)`, or with `invert`
+/// `y = mean + x · max(√variance, 1e-7)`.
+public struct NormalizationSpec: Codable, Hashable, Sendable {
+  public var invert: Bool = false
+  public init(invert: Bool = false) { self.invert = invert }
+
+  /// Keras's `backend.epsilon()`, the floor of the standard deviation.
+  public static let epsilon: Float = 1e-7
 }

@@ -81,7 +81,7 @@ public struct OpWork: Codable, Hashable, Sendable {
     case .pool2D(let s): flops = out * s.pool.h * s.pool.w
     case .globalPool2D: flops = inputs.first ?? 0
     case .add, .multiply: flops = out * max(inputs.count - 1, 0)
-    case .rescaling: flops = 2 * out
+    case .rescaling, .normalization: flops = 2 * out
     case .input, .flatten, .reshape, .dropout: aliases = true
     case .zeroPadding2D, .concatenate: flops = 0
     }

@@ -34,7 +34,7 @@ final class KerasArchitectureTests: XCTestCase {
     XCTAssertEqual(a.graph.nodes.map(\.name), ["in", "a", "b", "sum", "head"])
     XCTAssertEqual(a.graph.node(named: "sum")?.inputs, ["a", "b"])
     XCTAssertEqual(a.graph.outputs, ["head", "sum"])
-    XCTAssertEqual(a.modelLayerOrder.map(\.name), ["in", "a", "b", "sum", "head"])
+    XCTAssertEqual(a.modelLayerOrder.map(\.kerasName), ["in", "a", "b", "sum", "head"])
   }
 
   func testKeras2FunctionalUsesNestedListsAndIsRecognisedWithoutAVersion() throws {
@@ -64,7 +64,7 @@ final class KerasArchitectureTests: XCTestCase {
     XCTAssertEqual(a.graph.inputShape, [5])
     XCTAssertEqual(a.graph.node(named: "drop")?.inputs, ["dense"])
     XCTAssertEqual(
-      a.modelLayerOrder.map(\.name), ["dense", "drop", "out"], "Sequential.layers has no input layer")
+      a.modelLayerOrder.map(\.kerasName), ["dense", "drop", "out"], "Sequential.layers has no input layer")
   }
 
   func testNodesOutOfOrderAreSortedProducersFirst() throws {

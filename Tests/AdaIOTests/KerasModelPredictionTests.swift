@@ -13,6 +13,7 @@ import XCTest
 final class KerasModelPredictionTests: XCTestCase {
   static let models = [
     "mlp", "conv_ops", "depthwise_ops", "dag", "mobilenet_tiny", "keras2_seq", "keras2_dag",
+    "nested_transfer", "nested_deep", "mobilenet_v3_tiny", "efficientnet_tiny", "broadcast_ops",
   ]
 
   func testLoadedModelsPredictLikeKeras() throws {
@@ -35,13 +36,19 @@ final class KerasModelPredictionTests: XCTestCase {
         checked += 1
       }
     }
-    XCTAssertEqual(checked, 17, "5 Keras 3 models × 3 formats + 2 Keras 2 files")
+    XCTAssertEqual(
+      checked, 30,
+      "8 Keras 3 models × 3 formats + 2 × 2 (mobilenet_v3_tiny, efficientnet_tiny: no .weights.h5) + 2 Keras 2 files"
+    )
   }
 
   func testWrittenModelsPredictLikeTheOriginals() throws {
     let dir = ScratchDirectory()
     defer { dir.remove() }
-    for name in ["dag", "mobilenet_tiny", "keras2_dag"] {
+    for name in [
+      "dag", "mobilenet_tiny", "keras2_dag", "nested_transfer", "nested_deep", "mobilenet_v3_tiny",
+      "efficientnet_tiny", "broadcast_ops",
+    ] {
       let model = try KerasModelReader.load(path: Fixtures.path("keras/\(name).h5"))
       try KerasModelWriter.save(model, to: dir.path("\(name).h5"))
       let back = try KerasModelReader.load(path: dir.path("\(name).h5"))

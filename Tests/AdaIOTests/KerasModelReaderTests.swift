@@ -100,7 +100,8 @@ final class KerasModelReaderTests: XCTestCase {
     defer { dir.remove() }
     let file = try HDF5File.create(dir.path("old.weights.h5"))
     var used: [String: Int] = [:]
-    for layer in architecture.modelLayerOrder {
+    for member in architecture.modelLayerOrder {
+      guard case .layer(let layer) = member else { continue }
       let base = kerasSnakeCase(layer.className)
       let k = used[base].map { $0 + 1 } ?? 0
       used[base] = k
@@ -115,6 +116,42 @@ final class KerasModelReaderTests: XCTestCase {
     XCTAssertEqual(model.parameters, source.parameters)
   }
 
+  /// Nested models are flattened: inner layers keep their names unless taken, then get the inner
+  /// model's name as a prefix; the nested models themselves and their inputs are not nodes.
+  func testNestedModelsAreFlattenedWithUniqueNames() throws {
+    for ext in ["h5", "keras", "weights.h5"] {
+      let model = try KerasModelReader.load(path: Fixtures.path("keras/nested_transfer.\(ext)"))
+      let names = model.graph.nodes.map(\.name)
+      XCTAssertEqual(
+        names,
+        [
+          "input", "rescale", "stem_conv", "stem_bn", "stem_relu", "dw", "dw_bn", "block_add",
+          "tiny_base_head_conv", "head_conv", "gap", "predictions",
+        ], ext)
+      XCTAssertEqual(
+        model.graph.node(named: "stem_conv")?.inputs, ["rescale"], "reads what the base was called on")
+      XCTAssertEqual(model.graph.outputs, ["predictions"], "the Sequential head's output")
+      XCTAssertNotNil(model.parameters["tiny_base_head_conv", "kernel"])
+    }
+    let deep = try KerasModelReader.load(path: Fixtures.path("keras/nested_deep.h5"))
+    XCTAssertEqual(
+      deep.graph.nodes.map(\.name),
+      ["input", "conv", "bn", "relu", "block_b_conv", "block_b_bn", "block_b_relu", "gap", "predictions"])
+  }
+
+  /// Frozen nested models move their weights to the non-trainable part of the legacy `.h5` group
+  /// (nested_deep: `block_a` frozen, and equal layer names force Keras's positional rule): every
+  /// format must still give each layer the same weights.
+  func testNestedWeightsAreTheSameInEveryFormat() throws {
+    for name in ["nested_deep", "nested_transfer"] {
+      let legacy = try KerasModelReader.load(path: Fixtures.path("keras/\(name).h5"))
+      for ext in ["keras", "weights.h5"] {
+        let other = try KerasModelReader.load(path: Fixtures.path("keras/\(name).\(ext)"))
+        XCTAssertEqual(other.parameters, legacy.parameters, "\(name).\(ext)")
+      }
+    }
+  }
+
   /// Each broken fixture (Tests/Fixtures/bad/README.md) gives the documented error kind, names
   /// the file, and points at the layer or HDF5 path.
   func testBrokenFilesGiveLocatedErrors() {
@@ -122,7 +159,7 @@ final class KerasModelReaderTests: XCTestCase {
       ("truncated.h5", .badFormat, "truncated"),
       ("not_hdf5.h5", .badFormat, "not an HDF5 file"),
       ("unknown_layer.h5", .unsupported, "gru"),
-      ("nested_model.h5", .unsupported, "inner"),
+      ("shared_nested.h5", .unsupported, "inner"),
       ("missing_weight.h5", .missing, "model_weights/conv_same_s2/conv_ops/conv_same_s2/kernel"),
       ("wrong_shape.h5", .badShape, "model_weights/conv_valid/conv_ops/conv_valid/kernel"),
       ("nan_weights.h5", .nonFinite, "model_weights/conv_1x1/conv_ops/conv_1x1/kernel"),
@@ -145,8 +182,8 @@ final class KerasModelReaderTests: XCTestCase {
       XCTAssertEqual(e.path, "gru")
       XCTAssertEqual(e.message, "layer 'gru' has class GRU, which adascale does not support")
     }
-    XCTAssertThrowsError(try KerasModelReader.load(path: Fixtures.path("bad/nested_model.h5"))) { error in
-      XCTAssertTrue((error as! AdaError).message.contains("nested model (class Sequential)"))
+    XCTAssertThrowsError(try KerasModelReader.load(path: Fixtures.path("bad/shared_nested.h5"))) { error in
+      XCTAssertTrue((error as! AdaError).message.contains("'inner' is called 2 times (a shared layer)"))
     }
   }
 

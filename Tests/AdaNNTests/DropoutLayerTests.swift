@@ -44,4 +44,30 @@ final class DropoutLayerTests: XCTestCase {
     XCTAssertThrowsError(try DropoutLayer(spec: DropoutSpec(rate: -0.1)).outputShape(for: [[3]]))
     XCTAssertEqual(try DropoutLayer(spec: DropoutSpec(rate: 0)).outputShape(for: [[3]]), [3])
   }
+
+  func testStochasticDepthKeepsOrDropsWholeExamples() {
+    // EfficientNet: Dropout(noise_shape=(None, 1, 1, 1)).
+    let depth = DropoutLayer(spec: DropoutSpec(rate: 0.5, noiseShape: [1, 1, 1]))
+    var p: [Tensor] = []
+    var ctx = ForwardContext(training: true, needsBackward: true, seed: 3)
+    let x = Tensor(shape: [64, 2, 2, 3], repeating: 1)
+    let (y, cache) = depth.forward([x], params: &p, context: &ctx)
+    var kept = 0
+    for n in 0..<64 {
+      let example = Set(y.scalars[(n * 12)..<((n + 1) * 12)])
+      XCTAssertEqual(example.count, 1, "example \(n) is kept or dropped whole")
+      if example.first == 2 { kept += 1 }
+    }
+    XCTAssertTrue(kept > 16 && kept < 48, "about half of 64 examples kept, found \(kept)")
+    let dx = depth.backward(x, cache: cache, params: [], paramGrads: &p)[0]
+    XCTAssertEqual(dx, y, "backward applies the same per-example mask")
+    XCTAssertEqual(runForward(depth, [x], []), x, "identity at inference")
+  }
+
+  func testNoiseShapeMustFitTheInput() {
+    let layer = DropoutLayer(spec: DropoutSpec(rate: 0.2, noiseShape: [1, 5]))
+    XCTAssertThrowsError(try layer.outputShape(for: [[4, 4, 3]])) {
+      XCTAssertEqual(($0 as? AdaError)?.kind, .badShape)
+    }
+  }
 }

@@ -11,8 +11,9 @@ final class MultiplyLayerTests: XCTestCase {
     XCTAssertEqual(runForward(MultiplyLayer(), [a, b, c], []).scalars, [-4, 0, 36])
   }
 
-  func testMultiplyRejectsMismatchedShapesWithBadShape() {
-    XCTAssertThrowsError(try MultiplyLayer().outputShape(for: [[1, 1, 8], [4, 4, 8]])) {
+  func testMultiplyRejectsShapesThatDoNotBroadcastWithBadShape() {
+    XCTAssertEqual(try MultiplyLayer().outputShape(for: [[1, 1, 8], [4, 4, 8]]), [4, 4, 8])
+    XCTAssertThrowsError(try MultiplyLayer().outputShape(for: [[3, 8], [4, 4, 8]])) {
       XCTAssertEqual(($0 as? AdaError)?.kind, .badShape)
     }
   }
@@ -29,6 +30,24 @@ final class MultiplyLayerTests: XCTestCase {
     let dy = Tensor(shape: [1, 2], scalars: [1, 1])
     let grads = layer.backward(dy, cache: cache, params: [], paramGrads: &p)
     XCTAssertEqual(grads.map(\.scalars), [[15, 0], [0, 14], [0, 0]])
+  }
+
+  func testSqueezeExciteGateScalesEachChannel() {
+    // [N, H, W, C] ⊙ [N, 1, 1, C], gate first as in `Multiply()([gate, x])`.
+    let x = Tensor(shape: [1, 2, 1, 2], scalars: [1, 2, 3, 4])
+    let gate = Tensor(shape: [1, 1, 1, 2], scalars: [0.5, -1])
+    XCTAssertEqual(runForward(MultiplyLayer(), [gate, x], []).scalars, [0.5, -2, 1.5, -4])
+    XCTAssertEqual(runForward(MultiplyLayer(), [x, gate], []).scalars, [0.5, -2, 1.5, -4])
+  }
+
+  func testBroadcastMultiplyBackwardMatchesFiniteDifferences() {
+    var g = SeededGenerator(seed: 21)
+    let x = Tensor.uniform([2, 3, 2, 4], lo: -1.5, hi: 1.5, using: &g)
+    let gate = Tensor.uniform([2, 1, 1, 4], lo: -1.5, hi: 1.5, using: &g)
+    let channel = Tensor.uniform([2, 3, 2, 1], lo: -1.5, hi: 1.5, using: &g)
+    let vector = Tensor.uniform([2, 4], lo: -1.5, hi: 1.5, using: &g)
+    checkGradients(MultiplyLayer(), inputs: [x, gate], params: [])
+    checkGradients(MultiplyLayer(), inputs: [gate, x, channel, vector], params: [])
   }
 
   func testMultiplyBackwardMatchesFiniteDifferences() {

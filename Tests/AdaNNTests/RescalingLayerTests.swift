@@ -22,4 +22,21 @@ final class RescalingLayerTests: XCTestCase {
     let x = Tensor.uniform([2, 2, 2, 3], lo: -1, hi: 1, using: &g)
     checkGradients(RescalingLayer(spec: RescalingSpec(scale: -0.7, offset: 0.3)), inputs: [x], params: [])
   }
+
+  func testPerChannelRescalingUsesOneFactorPerChannel() throws {
+    let layer = RescalingLayer(
+      spec: RescalingSpec(scale: 1, channelScales: [2, -1], channelOffsets: [0.5, 0]))
+    let x = Tensor(shape: [1, 2, 2], scalars: [1, 1, 3, 3])
+    XCTAssertEqual(runForward(layer, [x], []).scalars, [2.5, -1, 6.5, -3])
+    XCTAssertThrowsError(try layer.outputShape(for: [[4, 3]])) {
+      XCTAssertEqual(($0 as? AdaError)?.kind, .badShape)
+    }
+  }
+
+  func testPerChannelRescalingBackwardMatchesFiniteDifferences() {
+    var g = SeededGenerator(seed: 24)
+    let x = Tensor.uniform([2, 3, 3], lo: -1, hi: 1, using: &g)
+    let layer = RescalingLayer(spec: RescalingSpec(scale: 1, channelScales: [0.5, -2, 3]))
+    checkGradients(layer, inputs: [x], params: [])
+  }
 }

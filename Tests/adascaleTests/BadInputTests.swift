@@ -46,8 +46,9 @@ final class BadInputTests: XCTestCase {
       model: Fixtures.path("bad/unknown_layer.h5"), mentions: ["unknown_layer.h5", "gru", "GRU"])
   }
 
-  func testNestedModelNamesTheInnerModel() throws {
-    try expectUserError(model: Fixtures.path("bad/nested_model.h5"), mentions: ["nested_model.h5", "inner"])
+  func testSharedNestedModelNamesTheInnerModel() throws {
+    try expectUserError(
+      model: Fixtures.path("bad/shared_nested.h5"), mentions: ["shared_nested.h5", "inner"])
   }
 
   func testMissingWeightNamesLayerAndWeight() throws {

@@ -60,7 +60,8 @@ keras_agrees "trained fmnist_cnn" "$cnn" fmnist_cnn "$work/fmnist_cnn.pred.h5"
 echo
 echo "== 3. Keras fixtures re-saved by adascale (train --epochs 1 --limit 64 on random data)"
 mkdir -p "$work/resaved"
-for model in mlp conv_ops depthwise_ops mobilenet_tiny fmnist_cnn keras2_seq dag keras2_dag; do
+for model in mlp conv_ops depthwise_ops mobilenet_tiny fmnist_cnn keras2_seq dag keras2_dag \
+  nested_transfer nested_deep mobilenet_v3_tiny efficientnet_tiny broadcast_ops; do
   src="$fixtures/$model.h5"
   out="$work/resaved/$model.h5"
   if ! "$bin" inspect --json "$src" >"$work/$model.inspect.json"; then fail "$model: adascale inspect"; continue; fi
@@ -146,6 +147,10 @@ mobilenet_tiny|--op depthwise-separable:2
 mobilenet_tiny|--op quantize:4
 mobilenet_tiny|--op early-exit:block_1,block_2:8 --op quantize:8
 mobilenet_tiny|--op prune-channels:0.5 --op depthwise-separable
+mobilenet_v3_tiny|--op prune-channels:0.5 --op fold-batch-norm
+efficientnet_tiny|--op prune-channels:0.5 --op quantize:8
+nested_transfer|--op low-rank:0.5:any-size
+broadcast_ops|--op prune-channels:0.5
 OPS
 
 echo

@@ -44,14 +44,15 @@ def unknown_layer(good, out):
     return "a real Keras 3 model whose layer `gru` is a GRU (class_name \"GRU\"), unsupported"
 
 
-def nested_model(good, out):
+def shared_nested(good, out):
     keras.utils.set_random_seed(SEED)
-    inner = keras.Sequential([layers.Dense(4, activation="relu", name="inner_dense1"),
-                              layers.Dense(3, name="inner_dense2")], name="inner")
-    model = keras.Sequential([keras.Input((5,), name="input"), inner,
-                              layers.Dense(2, name="outer_dense")], name="nested")
-    model.save(out / "nested_model.h5")
-    return "a Sequential whose layer `inner` is itself a Sequential (class_name \"Sequential\")"
+    inner = keras.Sequential([keras.Input((5,)), layers.Dense(5, activation="relu", name="inner_dense1"),
+                              layers.Dense(5, name="inner_dense2")], name="inner")
+    x = keras.Input((5,), name="input")
+    y = layers.Dense(2, name="outer_dense")(inner(inner(x)))
+    keras.Model(x, y, name="shared").save(out / "shared_nested.h5")
+    return ("a Functional model that calls its nested Sequential `inner` twice (a shared layer, "
+            "unsupported; nested models used once load)")
 
 
 def missing_weight(good, out):
@@ -103,7 +104,7 @@ def corrupt_keras(good, out):
 
 
 MAKERS = [("truncated.h5", truncated), ("not_hdf5.h5", not_hdf5),
-          ("unknown_layer.h5", unknown_layer), ("nested_model.h5", nested_model),
+          ("unknown_layer.h5", unknown_layer), ("shared_nested.h5", shared_nested),
           ("missing_weight.h5", missing_weight), ("wrong_shape.h5", wrong_shape),
           ("nan_weights.h5", nan_weights), ("wrong_input.io.h5", wrong_input),
           ("corrupt.keras", corrupt_keras)]

@@ -30,6 +30,8 @@ models=(mlp conv_ops depthwise_ops dag mobilenet_tiny)
 if [ "$fmnist" = 1 ]; then models+=(fmnist_cnn); fi
 echo "== Keras 3 models: ${models[*]}"
 "$venv/bin/python" "$here/make_keras_fixtures.py" --only "${models[@]}"
+echo "== nested models and keras.applications patterns"
+"$venv/bin/python" "$here/make_keras_app_fixtures.py"
 
 if [ "$keras2" = 1 ]; then
   echo "== Keras 2 (tf_keras) models"

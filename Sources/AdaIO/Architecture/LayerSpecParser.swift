@@ -110,6 +110,9 @@ enum LayerSpecParser {
       return .rescaling(
         RescalingSpec(
           scale: Float(try o["scale"].double()), offset: Float(try o["offset"].double(default: 0))))
+    case "normalization":
+      try keys(["invert"])
+      return .normalization(NormalizationSpec(invert: try o["invert"].bool(default: false)))
     case "input":
       throw o.error(
         "the input is declared by the top-level `input:` key, not as a layer", kind: .invalidValue)
@@ -117,7 +120,8 @@ enum LayerSpecParser {
       throw o.error(
         "unknown layer kind '\(kind)'; expected one of: conv2d, depthwise-conv2d, separable-conv2d, dense, "
           + "batch-norm, activation, relu, softmax, max-pool2d, avg-pool2d, global-avg-pool2d, "
-          + "global-max-pool2d, flatten, reshape, dropout, zero-padding2d, add, multiply, concatenate, rescaling",
+          + "global-max-pool2d, flatten, reshape, dropout, zero-padding2d, add, multiply, concatenate, rescaling, "
+          + "normalization",
         kind: .unsupported)
     }
   }

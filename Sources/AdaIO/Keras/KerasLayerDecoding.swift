@@ -16,9 +16,10 @@ import AdaTensor
 /// | Softmax | `.softmax` (axis −1) |
 /// | MaxPooling2D / MaxPool2D, AveragePooling2D / AvgPool2D | `.pool2D` |
 /// | GlobalAveragePooling2D / GlobalAvgPool2D, GlobalMaxPooling2D / GlobalMaxPool2D | `.globalPool2D` |
-/// | Flatten, Reshape, Dropout, ZeroPadding2D, Add, Multiply, Concatenate, Rescaling | same-named case |
+/// | Flatten, Reshape, Dropout, ZeroPadding2D, Add, Multiply, Concatenate, Rescaling, Normalization | same-named case |
 enum KerasLayerDecoding {
-  /// Classes that are whole models; a model nested in a model is rejected by name.
+  /// Classes that are whole models. `KerasLayerParser` flattens a model used as a layer before
+  /// decoding; `spec(for:)` itself only decodes single layers and names a model class if given one.
   static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
 
   /// The spec for one layer. Unknown classes and unsupported options are `.unsupported` errors
@@ -108,7 +109,7 @@ enum KerasLayerDecoding {
     case "Reshape":
       return .reshape(ReshapeSpec(targetShape: try c.intList("target_shape")))
     case "Dropout":
-      return .dropout(DropoutSpec(rate: try c.float("rate")))
+      return .dropout(DropoutSpec(rate: try c.float("rate"), noiseShape: try noiseShape(c)))
     case "ZeroPadding2D":
       try c.requireChannelsLast()
       return .zeroPadding2D(try zeroPadding(c))
@@ -122,10 +123,21 @@ enum KerasLayerDecoding {
       guard axis != 0 else { throw c.unsupported("axis", "0", "concatenation along the batch") }
       return .concatenate(ConcatenateSpec(axis: axis > 0 ? axis - 1 : axis))
     case "Rescaling":
-      guard c.value("scale")?.double != nil, c.value("offset").map({ $0.double != nil }) ?? true else {
-        throw c.unsupported("scale/offset", c.config["scale"]?.text ?? "?", "only scalar rescaling")
+      let scale = try factors(c, "scale", default: 1)
+      let offset = try factors(c, "offset", default: 0)
+      return .rescaling(
+        RescalingSpec(
+          scale: scale.count == 1 ? scale[0] : 1, offset: offset.count == 1 ? offset[0] : 0,
+          channelScales: scale.count == 1 ? nil : scale, channelOffsets: offset.count == 1 ? nil : offset))
+    case "Normalization":
+      let axis = c.value("axis")
+      let axes = axis?.int.map { [$0] } ?? axis?.array?.compactMap(\.int) ?? []
+      // 3 is the channel axis of NHWC images (EfficientNet's `bn_axis`).
+      guard axes == [-1] || axes == [3] else {
+        throw c.unsupported(
+          "axis", axis?.text ?? "null", "normalization over the last (channel) axis only")
       }
-      return .rescaling(RescalingSpec(scale: try c.float("scale"), offset: try c.float("offset", default: 0)))
+      return .normalization(NormalizationSpec(invert: try c.bool("invert", default: false)))
     default:
       if modelClasses.contains(c.className) {
         throw c.error(
@@ -152,6 +164,51 @@ enum KerasLayerDecoding {
         "input layer '\(c.name)' has shape [\(shown)]; adascale needs every dimension but the batch fixed")
     }
     return InputSpec(shape: Array(dims))
+  }
+
+  /// A Normalization's `mean` / `variance` given in its config (then Keras stores no weights):
+  /// one value, or one per channel; nil when the statistics are weights.
+  static func normalizationStatistics(_ c: KerasLayerConfig) throws(AdaError)
+    -> (mean: [Float], variance: [Float])?
+  {
+    guard c.className == "Normalization", c.value("mean") != nil || c.value("variance") != nil else {
+      return nil
+    }
+    let mean = try factors(c, "mean", default: 0)
+    let variance = try factors(c, "variance", default: 1)
+    guard mean.count == variance.count else {
+      throw c.error(
+        .invalidValue,
+        "layer '\(c.name)' (Normalization): mean has \(mean.count) values, variance \(variance.count)")
+    }
+    return (mean, variance)
+  }
+
+  /// Dropout's `noise_shape` (batch included, `None` → −1) without the batch; nil when absent.
+  static func noiseShape(_ c: KerasLayerConfig) throws(AdaError) -> [Int]? {
+    guard c.value("noise_shape") != nil else { return nil }
+    let dims = try c.intList("noise_shape")
+    guard dims.first.map({ $0 < 0 }) == true else {
+      throw c.unsupported(
+        "noise_shape", c.config["noise_shape"]?.text ?? "?", "the batch entry must be None")
+    }
+    return Array(dims.dropFirst())
+  }
+
+  /// Rescaling's `scale` / `offset`: a number, a list (one per channel), or Keras's
+  /// `{"class_name": "__numpy__", "config": {"value": …}}` form of a numpy array.
+  static func factors(_ c: KerasLayerConfig, _ key: String, default fallback: Float) throws(AdaError)
+    -> [Float]
+  {
+    guard var v = c.value(key) else { return [fallback] }
+    if let inner = v["config"]?["value"] { v = inner }
+    if let x = v.double { return [Float(x)] }
+    if let list = v.array, !list.isEmpty, list.allSatisfy({ $0.double != nil }) {
+      return list.map { Float($0.double!) }
+    }
+    throw c.error(
+      .invalidValue,
+      "layer '\(c.name)' (\(c.className)): \(key) should be a number or a list of numbers, found \(v.text)")
   }
 
   /// `padding`: `n`, `[h, w]` (symmetric), or `[[top, bottom], [left, right]]`.

@@ -90,7 +90,10 @@ enum KerasLayerEncoding {
     case .reshape(let s):
       return ("Reshape", m(["target_shape": .ints(s.targetShape)]))
     case .dropout(let s):
-      return ("Dropout", m(["rate": .decimal(s.rate)]))
+      // Keras's noise_shape counts the batch (None); adascale's −1 is Keras's None.
+      let noise: JSONValue =
+        s.noiseShape.map { .array([.null] + $0.map { $0 < 0 ? .null : .int($0) }) } ?? .null
+      return ("Dropout", m(["rate": .decimal(s.rate), "noise_shape": noise]))
     case .zeroPadding2D(let s):
       return (
         "ZeroPadding2D",
@@ -107,7 +110,15 @@ enum KerasLayerEncoding {
       // adascale counts axes per example, Keras with the batch.
       return ("Concatenate", m(["axis": .int(s.axis >= 0 ? s.axis + 1 : s.axis)]))
     case .rescaling(let s):
-      return ("Rescaling", m(["scale": .decimal(s.scale), "offset": .decimal(s.offset)]))
+      let scale: JSONValue = s.channelScales.map { .array($0.map { .decimal($0) }) } ?? .decimal(s.scale)
+      let offset: JSONValue = s.channelOffsets.map { .array($0.map { .decimal($0) }) } ?? .decimal(s.offset)
+      return ("Rescaling", m(["scale": scale, "offset": offset]))
+    case .normalization(let s):
+      // Statistics travel as weights (mean, variance, count), so the config holds none.
+      return (
+        "Normalization",
+        m(["axis": .ints([-1]), "invert": .bool(s.invert), "mean": .null, "variance": .null])
+      )
     }
   }
 

@@ -55,11 +55,16 @@ public enum KerasModelWriter {
         let group = try weights.createGroup(node.name)
         var names: [String] = []
         for weight in KerasWeightNames.weights(for: node.spec) {
+          let stored = "\(node.name)/\(weight.kerasName)"
+          if weight.discarded {
+            try group.write(dataset: stored, shape: [], values: [Int64(0)])
+            names.append(stored)
+            continue
+          }
           guard let tensor = model.parameters[node.name, weight.internalName] else {
             throw AdaError(
               .missing, file: path, path: "\(node.name)/\(weight.internalName)", "weight is missing")
           }
-          let stored = "\(node.name)/\(weight.kerasName)"
           try group.write(dataset: stored, tensor: tensor)
           names.append(stored)
         }

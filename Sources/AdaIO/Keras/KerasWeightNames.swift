@@ -11,6 +11,7 @@ import AdaTensor
 /// | depthwiseConv2D | `kernel` (Keras 3) / `depthwise_kernel` (Keras 2), `bias`? | `kernel`, `bias` |
 /// | separableConv2D | `depthwise_kernel`, `pointwise_kernel`, `bias`? | `depthwiseKernel`, `pointwiseKernel`, `bias` |
 /// | batchNorm | `gamma`?, `beta`?, `moving_mean`, `moving_variance` | `gamma`, `beta`, `movingMean`, `movingVariance` |
+/// | normalization | `mean`, `variance`, `count` (int64 scalar; read and dropped, written as 0) | `mean`, `variance` |
 struct KerasWeight: Equatable {
   /// adascale's parameter name (`Parameters` key suffix).
   var internalName: String
@@ -20,6 +21,14 @@ struct KerasWeight: Equatable {
   var aliases: [String] = []
   /// Dimensions known from the layer config alone; nil entries depend on the input.
   var knownShape: [Int?]
+  /// A weight Keras keeps but adascale has no use for (Normalization's sample `count`): read and
+  /// checked, not kept; written back as an int64 scalar 0.
+  var discarded = false
+
+  /// Whether Keras makes the variable trainable (moving statistics and Normalization's are not).
+  var trainable: Bool {
+    !["movingMean", "movingVariance", "mean", "variance", "count"].contains(internalName)
+  }
 
   func matches(_ storedName: String) -> Bool {
     storedName == kerasName || aliases.contains(storedName)
@@ -60,6 +69,12 @@ enum KerasWeightNames {
           KerasWeight(internalName: "movingMean", kerasName: "moving_mean", knownShape: [nil]),
           KerasWeight(internalName: "movingVariance", kerasName: "moving_variance", knownShape: [nil]),
         ]
+    case .normalization:
+      return [
+        KerasWeight(internalName: "mean", kerasName: "mean", knownShape: [nil]),
+        KerasWeight(internalName: "variance", kerasName: "variance", knownShape: [nil]),
+        KerasWeight(internalName: "count", kerasName: "count", knownShape: [], discarded: true),
+      ]
     default:
       return []
     }

@@ -6,9 +6,18 @@ import Foundation
 struct StoredWeight {
   /// Base name (`kernel`, `moving_mean`) when the file records names; nil for `vars/<i>`.
   var name: String?
+  /// The whole recorded name (`inner/conv1/kernel`), when there is one.
+  var fullName: String? = nil
   var tensor: Tensor
   /// HDF5 path, for errors.
   var location: String
+}
+
+/// A nested model's weights: another source for its own `model.layers` (`.weights.h5`), or
+/// one list for the whole model (legacy `.h5`: the model's group lists every inner weight).
+enum NestedKerasWeights {
+  case source(any KerasWeightSource, group: String)
+  case flat(group: String, weights: [StoredWeight])
 }
 
 /// Where a Keras file keeps each layer's weights.
@@ -17,20 +26,33 @@ protocol KerasWeightSource {
   /// weights in it, or nil when the file has nothing for the layer.
   func weights(for layer: KerasArchitecture.Layer, index: Int) throws(AdaError)
     -> (group: String, weights: [StoredWeight])?
+  /// Where the nested model at `index` keeps its layers' weights, or nil when the file has
+  /// nothing for it.
+  func nested(_ model: KerasArchitecture.NestedModel, index: Int) throws(AdaError) -> NestedKerasWeights?
   /// Every group that holds at least one weight, for spotting weights that belong to no layer.
   func groupsWithWeights() throws(AdaError) -> [String]
 }
 
 /// Legacy `.h5`: `model_weights/<layer>` groups listing their datasets in the `weight_names`
-/// attribute (`<model>/<layer>/kernel` in Keras 3, `<layer>/kernel:0` in Keras 2).
+/// attribute (`<model>/<layer>/kernel` in Keras 3, `<layer>/kernel:0` in Keras 2). A nested
+/// model has one group, named after it, listing the weights of all its layers
+/// (`<model>/<inner layer>/kernel`).
 struct LegacyH5WeightSource: KerasWeightSource {
   let group: HDF5Group
 
   func weights(for layer: KerasArchitecture.Layer, index: Int) throws(AdaError)
     -> (group: String, weights: [StoredWeight])?
   {
-    guard try group.kind(of: layer.name) == .group else { return nil }
-    let layerGroup = try group.group(layer.name)
+    try read(layer.kerasName)
+  }
+
+  func nested(_ model: KerasArchitecture.NestedModel, index: Int) throws(AdaError) -> NestedKerasWeights? {
+    try read(model.kerasName).map { .flat(group: $0.group, weights: $0.weights) }
+  }
+
+  private func read(_ name: String) throws(AdaError) -> (group: String, weights: [StoredWeight])? {
+    guard try group.kind(of: name) == .group else { return nil }
+    let layerGroup = try group.group(name)
     let names = try layerGroup.readSplitStrings(attribute: "weight_names") ?? []
     var out: [StoredWeight] = []
     for stored in names {
@@ -38,10 +60,12 @@ struct LegacyH5WeightSource: KerasWeightSource {
       guard try layerGroup.kind(of: stored) == .dataset else {
         throw AdaError(
           .missing, file: group.file.path, path: location,
-          "layer '\(layer.name)' lists weight '\(stored)' in weight_names, but the dataset is missing")
+          "layer '\(name)' lists weight '\(stored)' in weight_names, but the dataset is missing")
       }
       let tensor = try layerGroup.dataset(stored).readTensor()
-      out.append(StoredWeight(name: KerasWeightNames.baseName(stored), tensor: tensor, location: location))
+      out.append(
+        StoredWeight(
+          name: KerasWeightNames.baseName(stored), fullName: stored, tensor: tensor, location: location))
     }
     return (layerGroup.path, out)
   }
@@ -58,20 +82,22 @@ struct LegacyH5WeightSource: KerasWeightSource {
   }
 }
 
-/// Keras 3 `.weights.h5` (also inside `.keras`): `layers/<snake_class>[_k]/vars/<i>`.
+/// Keras 3 `.weights.h5` (also inside `.keras`): `layers/<snake_class>[_k]/vars/<i>`; a nested
+/// model's layers in `layers/<snake_class>[_k]/layers/…` by the same rule, one level down.
 ///
 /// Keras names a layer's group after its class in snake case, numbering repeats in
-/// `model.layers` order (`dense`, `dense_1`, …); newer files also store the layer's own name in
-/// the `vars` group's `name` attribute. A layer is found by that name when present, else by the
-/// class-and-position rule (what Keras itself uses when loading).
+/// `model.layers` order (`dense`, `dense_1`, …; a nested Functional is `functional`); newer files
+/// also store the layer's own name in the `vars` group's `name` attribute. A layer is found by
+/// that name when present, else by the class-and-position rule (what Keras itself uses when
+/// loading).
 struct KerasV3WeightSource: KerasWeightSource {
   let root: HDF5Group
-  /// vars-group path by the layer name recorded in it.
+  /// Layer group path (`layers/dense_1`) by the layer name recorded in its vars group.
   private let byRecordedName: [String: String]
-  /// vars-group path by position in `model.layers`.
+  /// Layer group path by position in `model.layers`.
   private let byPosition: [String]
 
-  init(root: HDF5Group, modelLayers: [KerasArchitecture.Layer]) throws(AdaError) {
+  init(root: HDF5Group, modelLayers: [KerasArchitecture.Member]) throws(AdaError) {
     self.root = root
     var recorded: [String: String] = [:]
     if try root.kind(of: "layers") == .group {
@@ -80,7 +106,7 @@ struct KerasV3WeightSource: KerasWeightSource {
         guard try root.kind(of: vars) == .group else { continue }
         let group = try root.group(vars)
         if try group.hasAttribute("name"), let n = try? group.readString(attribute: "name") {
-          recorded[n] = vars
+          recorded[n] = "layers/\(g)"
         }
       }
     }
@@ -90,16 +116,23 @@ struct KerasV3WeightSource: KerasWeightSource {
       let base = kerasSnakeCase(layer.className)
       let k = used[base].map { $0 + 1 } ?? 0
       used[base] = k
-      return "layers/\(k == 0 ? base : "\(base)_\(k)")/vars"
+      return "layers/\(k == 0 ? base : "\(base)_\(k)")"
     }
+  }
+
+  /// The layer group of the member named `name` at `index`.
+  private func layerGroup(_ name: String, index: Int) -> String? {
+    let candidates = [byRecordedName[name], index < byPosition.count ? byPosition[index] : nil]
+    return candidates.compactMap({ $0 }).first(where: { root.contains($0) })
   }
 
   func weights(for layer: KerasArchitecture.Layer, index: Int) throws(AdaError)
     -> (group: String, weights: [StoredWeight])?
   {
-    let candidates = [byRecordedName[layer.name], index < byPosition.count ? byPosition[index] : nil]
-    guard let vars = candidates.compactMap({ $0 }).first(where: { root.contains($0) }) else { return nil }
-    let group = try root.group(vars)
+    guard let path = layerGroup(layer.kerasName, index: index), root.contains("\(path)/vars") else {
+      return nil
+    }
+    let group = try root.group("\(path)/vars")
     var out: [StoredWeight] = []
     for child in try group.children(ofKind: .dataset) {
       let dataset = try group.dataset(child)
@@ -111,6 +144,12 @@ struct KerasV3WeightSource: KerasWeightSource {
       out.append(StoredWeight(name: nil, tensor: try dataset.readTensor(), location: dataset.path))
     }
     return (group.path, out)
+  }
+
+  func nested(_ model: KerasArchitecture.NestedModel, index: Int) throws(AdaError) -> NestedKerasWeights? {
+    guard let path = layerGroup(model.kerasName, index: index) else { return nil }
+    let group = try root.group(path)
+    return .source(try KerasV3WeightSource(root: group, modelLayers: model.members), group: group.path)
   }
 
   func groupsWithWeights() throws(AdaError) -> [String] {

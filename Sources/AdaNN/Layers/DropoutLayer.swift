@@ -5,7 +5,9 @@ import AdaTensor
 /// inference it is the identity. Shape-preserving, no parameters.
 ///
 /// The mask is drawn from `context.rng` (one uniform draw per element, in row-major order, kept
-/// when the draw is ≥ `rate`), so the same seed gives the same mask.
+/// when the draw is ≥ `rate`), so the same seed gives the same mask. With `noiseShape` one draw
+/// covers every axis where it is 1: `[1, 1, 1]` on `[N, H, W, C]` (EfficientNet's stochastic
+/// depth) keeps or drops each example whole, with N draws.
 public struct DropoutLayer: Layer {
   public var spec: DropoutSpec
 
@@ -27,6 +29,15 @@ public struct DropoutLayer: Layer {
     guard spec.rate >= 0 && spec.rate < 1 else {
       throw AdaError(.invalidValue, "dropout rate must be in [0, 1), found \(spec.rate)")
     }
+    if let noise = spec.noiseShape {
+      guard noise.count == inputs[0].count,
+        zip(noise, inputs[0]).allSatisfy({ $0 == -1 || $0 == 1 || $0 == $1 })
+      else {
+        throw AdaError(
+          .badShape,
+          "dropout noise shape \(noise) does not fit input \(inputs[0]) (each entry 1, −1 or the axis size)")
+      }
+    }
     return inputs[0]
   }
 
@@ -47,10 +58,16 @@ public struct DropoutLayer: Layer {
     }
     var y = inputs[0]
     let keepScale = 1 / (1 - spec.rate)
-    var mask = [Float](repeating: 0, count: y.count)
-    mask.withUnsafeMutableBufferPointer { m in
+    // One draw per element of the noise shape [N, …] (1 on shared axes), then broadcast.
+    let noise =
+      [y.shape[0]]
+      + zip(spec.noiseShape ?? y.shape.dropFirst().map { _ in -1 }, y.shape.dropFirst())
+      .map { $0 == 1 ? 1 : $1 }
+    var draws = Tensor(shape: noise)
+    draws.scalars.withUnsafeMutableBufferPointer { m in
       for i in 0..<m.count where context.rng.nextUniform() >= spec.rate { m[i] = keepScale }
     }
+    let mask = Broadcast.expand(draws, to: y.shape).scalars
     y.scalars.withUnsafeMutableBufferPointer { p in
       for i in 0..<p.count { p[i] *= mask[i] }
     }

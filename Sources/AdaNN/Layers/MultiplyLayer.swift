@@ -1,10 +1,12 @@
 import AdaTensor
 
-/// Keras `Multiply`: the elementwise product of n ≥ 1 inputs of identical shape (no
-/// broadcasting). `[N, …] × n → [N, …]`. No parameters.
+/// Keras `Multiply`: the elementwise product of n ≥ 1 inputs whose per-example shapes broadcast
+/// (`Broadcast`), e.g. the squeeze-excite gate `[N, H, W, C] ⊙ [N, 1, 1, C] → [N, H, W, C]`.
+/// No parameters.
 ///
-/// Backward: `dx_i = dy ⊙ Π_{j≠i} x_j`, computed as a product of the other inputs (not by
-/// dividing the output by `x_i`), so zeros in the inputs are handled exactly.
+/// Backward: `dx_i = reduce_i(dy ⊙ Π_{j≠i} x_j)`, the product of the other inputs (not the
+/// output divided by `x_i`, so zeros are handled exactly), summed over the axes input i
+/// broadcasts.
 public struct MultiplyLayer: Layer {
   public init() {}
 
@@ -18,26 +20,30 @@ public struct MultiplyLayer: Layer {
   // MARK: Shape contract
 
   public func outputShape(for inputs: [[Int]]) throws(AdaError) -> [Int] {
-    try elementwiseMergeShape(inputs, layer: "multiply")
+    try Broadcast.shape(inputs, layer: "multiply")
   }
 
   public func parameters(for inputs: [[Int]]) -> [ParameterSpec] { [] }
 
   // MARK: Forward
 
-  /// - Parameter inputs: n tensors `[N, …]`, all the same shape.
-  /// - Returns: `Π inputs`, same shape.
+  /// - Parameter inputs: n tensors `[N, …]` with broadcastable per-example shapes.
+  /// - Returns: `Π inputs`, in the broadcast shape.
   public func forward(
     _ inputs: [Tensor], params: inout [Tensor], context: inout ForwardContext
   ) -> (Tensor, Cache) {
     precondition(!inputs.isEmpty, "MultiplyLayer: needs at least one input")
-    var y = inputs[0]
+    let out = Broadcast.batchedShape(inputs.map(\.shape), layer: "MultiplyLayer")
+    var y = Broadcast.expand(inputs[0], to: out)
     for x in inputs.dropFirst() {
-      precondition(x.shape == y.shape, "MultiplyLayer: input shapes differ: \(inputs.map(\.shape))")
-      y.scalars.withUnsafeMutableBufferPointer { a in
-        x.scalars.withUnsafeBufferPointer { b in
-          for i in 0..<a.count { a[i] *= b[i] }
+      if x.shape == out {
+        y.scalars.withUnsafeMutableBufferPointer { a in
+          x.scalars.withUnsafeBufferPointer { b in
+            for i in 0..<a.count { a[i] *= b[i] }
+          }
         }
+      } else {
+        Broadcast.combine(&y, with: x, multiply: true)
       }
     }
     let needGrad = context.needsBackward && context.inputsNeedGradient
@@ -48,7 +54,7 @@ public struct MultiplyLayer: Layer {
 
   // MARK: Backward
 
-  /// `dx_i = dy ⊙ Π_{j≠i} x_j`.
+  /// `dx_i = reduce_i(dy ⊙ Π_{j≠i} x_j)`.
   public func backward(
     _ gradOutput: Tensor, cache: Cache, params: [Tensor], paramGrads: inout [Tensor]
   ) -> [Tensor] {
@@ -57,18 +63,11 @@ public struct MultiplyLayer: Layer {
     }
     let xs = cache.inputs
     return xs.indices.map { i in
-      var dx = gradOutput
-      precondition(
-        dx.shape == xs[i].shape,
-        "MultiplyLayer.backward: gradient \(dx.shape) ≠ input \(xs[i].shape)")
+      var t = gradOutput
       for j in xs.indices where j != i {
-        dx.scalars.withUnsafeMutableBufferPointer { a in
-          xs[j].scalars.withUnsafeBufferPointer { b in
-            for e in 0..<a.count { a[e] *= b[e] }
-          }
-        }
+        Broadcast.combine(&t, with: xs[j], multiply: true)
       }
-      return dx
+      return Broadcast.reduce(t, to: xs[i].shape)
     }
   }
 }
