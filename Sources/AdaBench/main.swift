@@ -8,6 +8,7 @@ import Foundation
 //     AdaBench layers --arch recipes/models/fmnist_cnn.yaml [--batch 64] [--repeats 20]
 //     AdaBench train-step --arch recipes/models/fmnist_cnn.yaml [--batch 64] [--seconds 20]
 //     AdaBench infer --arch FILE.yaml [--batch 1] [--seconds 3]
+//     AdaBench depthwise [--seconds 0.2]
 //
 // Common options: --threads N (BLAS threads and Parallel workers; default 2), --json (JSON lines
 // only).
@@ -26,6 +27,8 @@ let usage = """
     infer       median forward latency
                   --arch FILE.yaml [--batch 1] [--seconds 3]
                   (--model FILE.h5 answers with an error until AdaIO's Keras reader is merged)
+    depthwise   depthwise 3×3 forward on MobileNetV2(0.35) shapes: SIMD path vs the general loop
+                  [--seconds 0.2]
     switch      select + swap cost of the adaptation loop, variants loaded (runs adascale simulate)
                   --bundle DIR [--trace recipes/traces/commute.csv] [--decisions 20000]
 
@@ -49,6 +52,7 @@ do {
   case "train-step": try TrainStepBench.run(options)
   case "infer": try InferBench.run(options)
   case "switch": try SwitchBench.run(options)
+  case "depthwise": try DepthwiseBench.run(options)
   default: throw AdaError(.invalidValue, path: command, "unknown command\n\(usage)")
   }
 } catch let error as AdaError {

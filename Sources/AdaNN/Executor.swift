@@ -56,6 +56,13 @@ public struct Executor: Sendable {
 
   /// Outputs for one batch, in `graph.outputs` order. Activations are freed after their last use.
   public func predict(_ x: Tensor, parameters: Parameters) -> [Tensor] {
+    predict(x, parameters: parameters, afterNode: { _ in })
+  }
+
+  /// `predict` calling `afterNode(i)` once node `i` has run and its dead inputs are freed: the
+  /// profiler timestamps there to see each node's time inside the graph (docs/profiler.md).
+  @inline(__always)
+  public func predict(_ x: Tensor, parameters: Parameters, afterNode: (Int) -> Void) -> [Tensor] {
     var context = ForwardContext.inference
     var values = [Tensor?](repeating: nil, count: layers.count)
     for i in layers.indices {
@@ -64,6 +71,7 @@ public struct Executor: Sendable {
       values[i] = runForward(layers[i], inputs, &params, &context).0
       for j in inputIndices[i] where lastUse[j] == i { values[j] = nil }
       if lastUse[i] == i { values[i] = nil }  // read by nothing and not an output
+      afterNode(i)
     }
     return outputIndices.map { values[$0]! }
   }

@@ -77,13 +77,18 @@ public struct DeviceModel: Sendable {
   /// The executor's dispatch overhead on this device.
   public func overheadMs(_ hostMs: Double) -> Double { hostMs * clockRatio }
 
-  /// Latency of a whole model on this device at nominal context: Σ (op · factor + overhead ·
-  /// clock ratio), with variances scaled and summed.
+  /// The weight re-read term of the context on this device (memory-bound: bandwidth ratio).
+  public func weightMs(_ hostMs: Double) -> Double {
+    isHost ? hostMs : hostMs * host.bandwidthGBs / bandwidthGBs
+  }
+
+  /// Latency of a whole model on this device at nominal context: Σ (op · factor + dispatch ·
+  /// clock ratio + weight re-reads · bandwidth ratio), with variances scaled and summed.
   public func modelLatency(ops: [GraphOp], terms: [LatencyEstimator.Term]) -> LatencyStats {
     var total = LatencyStats.zero
     for (op, term) in zip(ops, terms) {
       let s = opLatency(host: term.op, work: op.work)
-      total.meanMs += s.meanMs + overheadMs(term.overheadMs)
+      total.meanMs += s.meanMs + overheadMs(term.overheadMs) + weightMs(term.weightMs)
       total.varianceMs2 += s.varianceMs2
     }
     return total

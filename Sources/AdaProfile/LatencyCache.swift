@@ -15,9 +15,9 @@ public struct LatencyCache: Sendable {
   public struct Contents: Codable, Sendable {
     public var format = "adascale-latency-cache"
     /// Bumped whenever the way things are timed changes (2: allocator tuning before timing;
-    /// 3: buffers relocated every round).
+    /// 3: buffers relocated every round; 4: context terms calibrated in a graph).
     public var version = Contents.currentVersion
-    public static let currentVersion = 3
+    public static let currentVersion = 4
     public var fingerprint: MachineFingerprint
     public var ops: [String: LatencyStats] = [:]
     /// End-to-end batch-1 latency per `Graph.stableHash`.

@@ -12,7 +12,8 @@ public struct ProfileReport: Encodable, Sendable {
     public var count: Int
     public var meanMs: Double
     public var sdMs: Double
-    /// Executor dispatch overhead attributed to this node (model, not measured per node).
+    /// Context terms attributed to this node: dispatch and weight re-reads (`DispatchOverhead`;
+    /// modelled, not measured per node).
     public var overheadMs: Double
     /// (mean + overhead) / predicted total.
     public var share: Double
@@ -20,12 +21,15 @@ public struct ProfileReport: Encodable, Sendable {
     public var flops: Int
     public var gflops: Double
     public var bytes: Int
+    /// The node's time inside `Executor.predict` (`InGraphTiming`), when asked for.
+    public var inGraphMs: Double?
 
     enum CodingKeys: String, CodingKey {
       case name, kind, key, count, share, macs, flops, gflops, bytes
       case meanMs = "mean_ms"
       case sdMs = "sd_ms"
       case overheadMs = "overhead_ms"
+      case inGraphMs = "in_graph_ms"
     }
   }
 
@@ -43,9 +47,12 @@ public struct ProfileReport: Encodable, Sendable {
     public var relativeError: Double?
     public var macs: Int
     public var params: Int
+    /// Median total of the in-graph timing runs, when asked for.
+    public var inGraphMs: Double?
 
     enum CodingKeys: String, CodingKey {
       case macs, params
+      case inGraphMs = "in_graph_ms"
       case predictedMs = "predicted_ms"
       case predictedSdMs = "predicted_sd_ms"
       case opsMs = "ops_ms"
@@ -114,7 +121,7 @@ public struct ProfileReport: Encodable, Sendable {
     layers = zip(profile.ops, profile.terms).map { op, term in
       Layer(
         name: op.node, kind: op.spec.kindName, key: op.signature.key, count: term.op.count,
-        meanMs: term.op.meanMs, sdMs: term.op.sdMs, overheadMs: term.overheadMs,
+        meanMs: term.op.meanMs, sdMs: term.op.sdMs, overheadMs: term.overheadMs + term.weightMs,
         share: predicted > 0 ? term.totalMs / predicted : 0, macs: op.work.macs,
         flops: op.work.flops,
         gflops: term.op.meanMs > 0 ? Double(op.work.flops) / (term.op.meanMs * 1e-3) / 1e9 : 0,
@@ -127,6 +134,10 @@ public struct ProfileReport: Encodable, Sendable {
       measuredSdMs: profile.measured?.sdMs, relativeError: profile.relativeError,
       macs: profile.ops.reduce(0) { $0 + $1.work.macs },
       params: profile.ops.reduce(0) { $0 + $1.work.params })
+    if let inGraph = profile.inGraph {
+      for i in layers.indices { layers[i].inGraphMs = inGraph.nodeMs[i] }
+      total.inGraphMs = inGraph.totalMs
+    }
     memory = Memory(
       batch1: try MemoryModel.estimate(graph: profile.graph, batch: 1, bits: bits),
       batchN: try MemoryModel.estimate(graph: profile.graph, batch: batch, bits: bits))

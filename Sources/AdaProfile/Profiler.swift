@@ -14,6 +14,9 @@ public struct ProfileOptions: Sendable {
   public var measureEndToEnd: Bool
   /// End-to-end budget as a multiple of the per-op budget.
   public var endToEndBudgetFactor: Double
+  /// Also time every node inside the running graph (`InGraphTiming`, a diagnostic, not cached),
+  /// in the same rounds as the ops, with the end-to-end budget.
+  public var measureInGraph = false
   /// Host roofline probe (run once per fingerprint): budget, sgemm size, memcpy bytes.
   public var hostProbeBudgetMs: Double = 300
   public var hostGemmSize: Int = 512
@@ -50,6 +53,8 @@ public struct ModelProfile: Sendable {
   public var cacheHits: Int
   public var measuredNow: Int
   public var cachePath: String?
+  /// Each node's time inside the graph and their median total, when `measureInGraph`.
+  public var inGraph: (nodeMs: [Double], totalMs: Double)?
 
   /// (predicted − measured) / measured, when measured.
   public var relativeError: Double? {
@@ -81,7 +86,9 @@ public enum Profiler {
     var benchmarks = missing.map { Benchmark.op($0, budgetMs: options.probe.budgetMs) }
     let modelKey = graph.stableHash
     let timeModel = options.measureEndToEnd && cache.contents.models[modelKey] == nil
-    if timeModel {
+    let modelBudget = options.probe.budgetMs * options.endToEndBudgetFactor
+    var inGraph: InGraphTiming?
+    if timeModel || options.measureInGraph {
       let executor = try Executor(graph: graph)
       let params: Parameters
       if let parameters {
@@ -89,19 +96,27 @@ public enum Profiler {
       } else {
         params = try Parameters.initialize(for: graph, seed: 5)
       }
-      benchmarks.append(
-        .model(
-          executor, parameters: params,
-          budgetMs: options.probe.budgetMs * options.endToEndBudgetFactor))
+      if timeModel { benchmarks.append(.model(executor, parameters: params, budgetMs: modelBudget)) }
+      if options.measureInGraph {
+        inGraph = InGraphTiming(executor: executor, parameters: params)
+        benchmarks.append(inGraph!.benchmark(budgetMs: modelBudget))
+      }
     }
+    // Calibrating the context terms in the same rounds lets them see the same load as the ops.
+    let calibration =
+      cache.contents.overhead == nil ? DispatchOverhead.Calibration(config: options.probe) : nil
+    let calibrationStart = benchmarks.count
+    benchmarks += calibration?.benchmarks ?? []
     if !benchmarks.isEmpty {
-      progress("timing \(missing.count) op signatures\(timeModel ? " and the model" : "")")
+      progress(
+        "timing \(missing.count) op signatures\(timeModel ? " and the model" : "")"
+          + (calibration == nil ? "" : ", calibrating the context terms"))
       let stats = LatencyProbe.measure(benchmarks, config: options.probe, progress: progress)
       for (op, s) in zip(missing, stats) { cache.contents.ops[op.signature.key] = s }
-      if timeModel { cache.contents.models[modelKey] = stats.last! }
-    }
-    if cache.contents.overhead == nil {
-      cache.contents.overhead = DispatchOverhead.calibrate(config: options.probe, progress: progress)
+      if timeModel { cache.contents.models[modelKey] = stats[missing.count] }
+      if let calibration {
+        cache.contents.overhead = calibration.result(Array(stats[calibrationStart...]))
+      }
     }
     if cache.contents.host == nil {
       cache.contents.host = HostProbe.measure(
@@ -117,6 +132,7 @@ public enum Profiler {
       graph: graph, ops: ops, terms: terms, predicted: total,
       measured: options.measureEndToEnd ? cache.contents.models[modelKey] : nil,
       overhead: overhead, host: cache.contents.host!, fingerprint: fingerprint,
-      cacheHits: uniqueCount - missing.count, measuredNow: missing.count, cachePath: cache.path)
+      cacheHits: uniqueCount - missing.count, measuredNow: missing.count, cachePath: cache.path,
+      inGraph: inGraph.map { ($0.nodeMs, $0.totalMs) })
   }
 }

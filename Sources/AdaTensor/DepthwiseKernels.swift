@@ -10,8 +10,17 @@
 /// Bias and activation are not applied here (the layers add them in one shared pass).
 /// Legend inside the kernels: `(i, j)` tap, `(ih, iw)` input pixel, `CM = C·M` output channels.
 public enum DepthwiseKernels {
-  /// `[N, H, W, C]` ⊛ `[kh, kw, C, M]` → `[N, OH, OW, C·M]`.
+  /// `[N, H, W, C]` ⊛ `[kh, kw, C, M]` → `[N, OH, OW, C·M]`. Multiplier 1 runs
+  /// `forwardChannelVectors` (SIMD over channels), others `forwardGeneral`; both give the same bits.
   public static func forward(_ x: Tensor, kernel: Tensor, geometry g: ConvGeometry) -> Tensor {
+    let (_, _, m) = checkShapes(x, kernel, g)
+    return m == 1
+      ? forwardChannelVectors(x, kernel: kernel, geometry: g) : forwardGeneral(x, kernel: kernel, geometry: g)
+  }
+
+  /// The direct loop for any multiplier: for each output pixel and valid tap, adds `x · k` into
+  /// the output pixel's channels. Public as the speed peer of the multiplier-1 path (AdaBench).
+  public static func forwardGeneral(_ x: Tensor, kernel: Tensor, geometry g: ConvGeometry) -> Tensor {
     let (n, c, m) = checkShapes(x, kernel, g)
     let cm = c * m
     let count = n * g.outputArea * cm

@@ -48,6 +48,9 @@ struct ProfileCommand: ParsableCommand {
   @Option(help: "Batch size for the second memory figure.")
   var batch: Int = 32
 
+  @Flag(help: "Also time every node inside the running graph (a column next to its table time).")
+  var inGraph = false
+
   @Flag(help: "Print JSON instead of a table.")
   var json = false
 
@@ -64,9 +67,10 @@ struct ProfileCommand: ParsableCommand {
     let hostDevice =
       devices.first { $0.measured } ?? (try? DeviceCatalog.resolve("host"))
     let probe = ProbeConfig(budgetMs: budgetMs, threads: threads)
-    let options = ProfileOptions(
+    var options = ProfileOptions(
       probe: probe, cacheDirectory: noCache ? nil : (cache ?? LatencyCache.defaultDirectory),
       version: AdaScaleVersion.string, bits: bits)
+    options.measureInGraph = inGraph
     let progress: (String) -> Void = { Output.status("profile: \($0)") }
     let profile = try Profiler.profile(
       graph: graph, parameters: parameters, options: options, progress: progress)
@@ -106,23 +110,26 @@ enum ProfileTable {
       "model \(r.model) on \(fp.cpuModel) (OpenBLAS \(fp.blasCore), \(fp.threads) thread"
         + "\(fp.threads == 1 ? "" : "s")), batch 1, \(fmt(r.probe.budgetMs, 0)) ms per op; "
         + "cache: \(r.cache.hits) hit\(r.cache.hits == 1 ? "" : "s"), \(r.cache.measured) timed now")
+    let inGraph = r.total.inGraphMs != nil
     out.append(
       Output.table(
-        header: ["layer", "kind", "latency \(unit)", "share", "MACs", "GFLOP/s", "bytes"],
+        header: ["layer", "kind", "latency \(unit)", "share", "MACs", "GFLOP/s", "bytes"]
+          + (inGraph ? ["in-graph \(unit)"] : []),
         rows: r.layers.map {
           [
             $0.name, $0.kind, "\(t($0.meanMs)) ± \(t($0.sdMs))", "\(fmt($0.share * 100, 1))%",
             Output.grouped($0.macs), fmt($0.gflops, 2), Output.grouped($0.bytes),
-          ]
+          ] + (inGraph ? [t($0.inGraphMs ?? 0)] : [])
         }))
     let total = r.total
     var line =
       "total: predicted \(t(total.predictedMs)) ± \(t(total.predictedSdMs)) \(unit) "
-      + "(layers \(t(total.opsMs)) + dispatch \(t(total.overheadMs)))"
+      + "(layers \(t(total.opsMs)) + context \(t(total.overheadMs)))"
     if let m = total.measuredMs, let e = total.relativeError {
       line +=
         ", measured \(t(m)) ± \(t(total.measuredSdMs ?? 0)) \(unit), error \(fmt(e * 100, 1))%"
     }
+    if let g = total.inGraphMs { line += "; in-graph total \(t(g)) \(unit)" }
     out.append(line)
     let m = r.memory
     out.append(

@@ -40,12 +40,12 @@ final class OpTableTests: XCTestCase {
     XCTAssertEqual(back.rows, table.rows)
     XCTAssertEqual(back.fingerprint, table.fingerprint)
 
-    // The device rows of the report agree with the table plus the scaled overhead.
+    // The device rows of the report agree with the table plus the scaled context terms.
     let piRow = report.devices.first { $0.device == "raspberry-pi-4" }!
     let model = DeviceModel(device: pi, host: profile.host, threads: 1)
     let expected = zip(profile.ops, profile.terms).reduce(0.0) { sum, pair in
       sum + table.row(key: pair.0.signature.key, device: "raspberry-pi-4")!.meanMs
-        + model.overheadMs(pair.1.overheadMs)
+        + model.overheadMs(pair.1.overheadMs) + model.weightMs(pair.1.weightMs)
     }
     XCTAssertEqual(piRow.latency.meanMs, expected, accuracy: 1e-9)
     XCTAssertEqual(report.devices.first?.source, "measured")

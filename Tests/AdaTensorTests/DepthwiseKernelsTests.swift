@@ -34,6 +34,29 @@ final class DepthwiseKernelsTests: XCTestCase {
     }
   }
 
+  /// The multiplier-1 SIMD path on MobileNet-like shapes — channel counts that exercise the 16-,
+  /// 8- and single-channel loops, stride 1 and 2, `same` and `valid`, tiny images — against the
+  /// plain reference, and bit for bit against the general loop (same arithmetic, same order).
+  func testChannelVectorPathMatchesReferenceAndGeneralLoop() {
+    var rng = SeededGenerator(seed: 25)
+    // (H, W, C, stride, same)
+    let shapes = [
+      (8, 8, 16, 1, true), (8, 8, 24, 2, true), (5, 5, 35, 2, false), (3, 3, 192, 2, false),
+      (1, 1, 336, 1, true), (2, 2, 144, 1, true), (6, 7, 7, 1, false), (4, 4, 1, 2, true),
+    ]
+    for (h, w, c, s, same) in shapes {
+      let g = ConvGeometry(
+        inputHeight: h, inputWidth: w, kernelHeight: 3, kernelWidth: 3, strideHeight: s,
+        strideWidth: s, same: same)
+      let x = Tensor.uniform([2, h, w, c], lo: -1, hi: 1, using: &rng)
+      let k = Tensor.uniform([3, 3, c, 1], lo: -1, hi: 1, using: &rng)
+      let fast = DepthwiseKernels.forward(x, kernel: k, geometry: g)
+      assertClose(
+        fast, DepthwiseKernels.referenceForward(x, kernel: k, geometry: g), rtol: 1e-5, "\(g) C=\(c)")
+      XCTAssertEqual(fast, DepthwiseKernels.forwardGeneral(x, kernel: k, geometry: g), "\(g) C=\(c)")
+    }
+  }
+
   func testBackwardMatchesReference() {
     var rng = SeededGenerator(seed: 22)
     for c in Self.cases {

@@ -8,6 +8,7 @@ Ratios (> 1 means adascale is faster):
                                                   and the best round is the one least disturbed)
   inference  peer median ms ÷ ours median ms     (batch 1 and 64)
   GEMM       our training GFLOP/s ÷ sgemm 1024³ peak at the same thread count, same run
+  depthwise  general depthwise loop µs ÷ multiplier-1 SIMD path µs, same run (AdaBench depthwise)
 """
 
 import argparse
@@ -98,6 +99,11 @@ def main():
                     and r["detail"].get("threads") == "1"])
         print(f"  sgemm 1024³ peak: {fmt(peak_best)} GFLOP/s at {t} threads"
               + (f", {fmt(one)} at 1" if one else ""))
+    dw = next((r for r in ours if r["bench"] == "depthwise" and r["metric"] == "total"), None)
+    if dw:
+        print(f"  depthwise 3×3, MobileNetV2(0.35) shapes, batch 1, 1 thread: general loop "
+              f"{float(dw['detail']['generalUs']):.1f} µs, SIMD over channels "
+              f"{float(dw['detail']['simdUs']):.1f} µs: {dw['value']:.2f}× (same run)")
     if len(train) > 1 or len(peer_train) > 1:
         print("  training rounds, images/s: adascale "
               + ", ".join(fmt(r["value"], 0) for r in train)

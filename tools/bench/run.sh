@@ -8,7 +8,8 @@
 # 2. ROUNDS alternating rounds of: adascale training steps (fmnist_cnn, batch 64, BENCH_SECONDS s) and
 #    the PyTorch CPU peer (tools/bench/torch_peer.py: inference latency at batch 1 and 64, then
 #    BENCH_SECONDS s of training) — alternating so both see the same machine load;
-# 3. adascale inference latency at batch 1 and 64;
+# 3. adascale inference latency at batch 1 and 64, and the depthwise kernel (SIMD path vs the
+#    general loop, AdaBench depthwise);
 # 4. with OPERATORS=1, batch-1 latency vs MACs of the CNN's prune-channels, low-rank and
 #    depthwise-separable rewrites;
 # 5. the adaptation loop's switching cost (AdaBench switch) on BUNDLE or a demo bundle;
@@ -78,6 +79,9 @@ echo "bench: adascale inference latency (load $(load))"
 for batch in 1 64; do
   "$BENCH" infer --arch "$ARCH" --batch "$batch" --threads "$THREADS" --seconds 3 --json >>"$OURS"
 done
+
+echo "bench: depthwise 3×3 on MobileNetV2(0.35) shapes, SIMD path vs general loop (load $(load))"
+"$BENCH" depthwise --json >>"$OURS"
 
 # OPERATORS=1: batch-1 latency against MACs for the CNN fixture and its prune-channels, low-rank
 # and depthwise-separable rewrites (no fine-tuning: latency depends on the shapes only). The full
