@@ -26,13 +26,15 @@ final class MobileNetV2SpaceTests: XCTestCase {
       ["Conv1", "expanded_conv_project", "block_16_project", "Conv_1"])
     // Stages: blocks 2 | 4, 5 | 7, 8, 9 | 11, 12 | 14, 15 follow each stage's first block.
     XCTAssertEqual(net.stages.map(\.units.count), [1, 2, 3, 2, 2])
-    XCTAssertEqual(net.stages.map(\.name), ["block_2_add", "block_4_add", "block_7_add", "block_11_add", "block_14_add"])
+    XCTAssertEqual(
+      net.stages.map(\.name), ["block_2_add", "block_4_add", "block_7_add", "block_11_add", "block_14_add"])
     XCTAssertEqual(net.resolutions, [32, 24, 16])
 
     let smallest = try net.materialize(net.smallest).model(from: net.weights).model
     XCTAssertEqual(smallest.graph.inputShape, [16, 16, 3])
     let (full, small) = (try model.graph.costs().total, try smallest.graph.costs().total)
-    XCTAssertLessThan(Double(small.macs), 0.1 * Double(full.macs), "smallest: \(small.macs) of \(full.macs) MACs")
+    XCTAssertLessThan(
+      Double(small.macs), 0.1 * Double(full.macs), "smallest: \(small.macs) of \(full.macs) MACs")
     XCTAssertLessThan(smallest.graph.nodes.count, model.graph.nodes.count - 50)
     var x = Tensor(shape: [2, 16, 16, 3])
     for i in x.scalars.indices { x.scalars[i] = Float(i % 17) / 8 - 1 }

@@ -14,7 +14,8 @@ extension Supernet {
   }
 
   /// The source's resolution first, then the others descending; checks that the model runs
-  /// with its weights unchanged at every one.
+  /// with its weights unchanged at every one (`source` with its hand paddings folded, see
+  /// `SamePaddingFolding`).
   static func checkResolutions(_ requested: [Int], of source: Model) throws(AdaError) -> [Int] {
     guard !requested.isEmpty else { return [] }
     let shape = source.graph.inputShape
@@ -44,7 +45,7 @@ extension Supernet {
   }
 
   /// `graph` with its input node taking `r × r` images.
-  static func resized(_ graph: Graph, to r: Int) -> Graph {
+  public static func resized(_ graph: Graph, to r: Int) -> Graph {
     var g = graph
     if let i = g.nodes.firstIndex(where: { if case .input = $0.spec { true } else { false } }),
       case .input(var spec) = g.nodes[i].spec

@@ -58,9 +58,12 @@ public struct Supernet: Sendable {
   ///
   /// - Throws: `AdaError` naming `supernet.blocks`, `supernet.exits` or `supernet.branches` when
   ///   a named block does not exist or cannot take a setting.
-  public init(source: Model, options: SupernetOptions) throws(AdaError) {
+  public init(source given: Model, options: SupernetOptions) throws(AdaError) {
     try options.validate()
-    try source.validate()
+    try given.validate()
+    // Elastic resolution needs convolutions that pad what they are given: hand paddings that
+    // equal `same` at the source's size are folded (identical outputs there).
+    let source = options.resolutions.isEmpty ? given : try SamePaddingFolding.apply(to: given)
     self.source = source
     self.options = options
     let coupling = try ChannelCoupling(graph: source.graph)
