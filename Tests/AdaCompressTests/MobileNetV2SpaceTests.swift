@@ -30,6 +30,14 @@ final class MobileNetV2SpaceTests: XCTestCase {
       net.stages.map(\.name), ["block_2_add", "block_4_add", "block_7_add", "block_11_add", "block_14_add"])
     XCTAssertEqual(net.resolutions, [32, 24, 16])
 
+    var config = net.largest
+    config.blocks[net.blocks.firstIndex { $0.name == "block_3_expand" }!].width = 0.5
+    config.blocks[net.blocks.firstIndex { $0.name == "Conv_1" }!].width = 0.5
+    config.depths[2] = 1
+    config.resolution = 24
+    XCTAssertEqual(
+      net.summary(config), "block_3_expand e=3, Conv_1 w=0.5 · depth 1/2/1/2/2 of 1/2/3/2/2 · 24×24 input")
+
     let smallest = try net.materialize(net.smallest).model(from: net.weights).model
     XCTAssertEqual(smallest.graph.inputShape, [16, 16, 3])
     let (full, small) = (try model.graph.costs().total, try smallest.graph.costs().total)

@@ -36,16 +36,29 @@ extension Supernet {
     return parts.isEmpty ? "source" : parts.joined(separator: " · ")
   }
 
-  /// `e=3` for an expanding 1×1 convolution, else `w=0.5`.
+  /// `e=3` for the expansion of an inverted-residual block (a widening 1×1 convolution that
+  /// feeds a depthwise one), else `w=0.5`.
   private func widthLabel(_ block: SupernetBlock, _ width: Double, shapes: [String: [Int]]) -> String {
     if let node = source.graph.node(named: block.name), case .conv2D(let spec) = node.spec,
       spec.kernel == .square(1), let input = node.inputs.first, let cIn = shapes[input]?.last,
-      cIn < block.channels
+      cIn < block.channels, feedsDepthwise(block.end)
     {
       let e = Double(block.keptChannels(width)) / Double(cIn)
       return "e=" + String(format: "%.3g", e)
     }
     return "w=" + formatWidth(width)
+  }
+
+  /// Whether `name` is read by a depthwise convolution, directly or through a zero padding.
+  private func feedsDepthwise(_ name: String) -> Bool {
+    source.graph.nodes.contains { node in
+      guard node.inputs.contains(name) else { return false }
+      switch node.spec {
+      case .depthwiseConv2D: return true
+      case .zeroPadding2D: return feedsDepthwise(node.name)
+      default: return false
+      }
+    }
   }
 }
 
