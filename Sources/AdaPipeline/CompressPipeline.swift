@@ -70,9 +70,22 @@ public enum CompressPipeline {
     let work = try WorkDirectory(
       recipe.resolve(recipe.output.workDirectory), fresh: options.fresh)
     log.stage("recipe \(recipe.name) (\(recipe.file)); work directory \(work.root)")
+    var budget: BudgetRun?
+    if let seconds = recipe.budgetSeconds {
+      var stages: [BudgetPlanner.Stage] = [.supernet, .search]
+      if case .architecture = recipe.model { stages.insert(.baseline, at: 0) }
+      if options.measureOverhead { stages.append(.overhead) }
+      budget = try BudgetRun(budgetSeconds: seconds, recipe: recipe, stages: stages, work: work, log: log)
+    }
 
     // 1. Source model and data.
-    let baseline = try BaselineStage.run(recipe, work: work, log: log)
+    var stageStarted = Date()
+    let baseline = try BaselineStage.run(recipe, work: work, budget: budget, log: log)
+    if case .architecture = recipe.model {
+      budget?.record(
+        "baseline", baseline.plan, unit: "steps", run: baseline.stepsRun ?? 0,
+        spent: Date().timeIntervalSince(stageStarted))
+    }
     let source = baseline.model
     let data = try PipelineData.load(recipe, for: source.graph)
     let devices = try recipe.deviceProfiles()
@@ -80,6 +93,8 @@ public enum CompressPipeline {
     let probe = ProbeConfig(budgetMs: options.probeBudgetMs, threads: 1)
     let profiling = ProfileOptions(
       probe: probe, cacheDirectory: options.latencyCache, version: options.version, measureEndToEnd: true)
+    // Timed: a variant costs about as much to score and profile, which sizes a budget's emit reserve.
+    let sourceStarted = Date()
     let sourceAccuracy = try Trainer.evaluate(
       source, on: data.test, batchSize: 256, objective: ClassificationObjective()
     ).accuracy
@@ -88,6 +103,7 @@ public enum CompressPipeline {
     let deployed = try BatchNormFolding().apply(to: source, selecting: .all).model
     let sourceProfile = try Profiler.profile(
       graph: deployed.graph, parameters: deployed.parameters, options: profiling)
+    let secondsPerVariant = Date().timeIntervalSince(sourceStarted)
     let sourceLatency = sourceProfile.measured?.meanMs ?? sourceProfile.predicted.meanMs
     log.stage(
       String(
@@ -100,7 +116,21 @@ public enum CompressPipeline {
     let constraints = try searchConstraints(recipe, sourceValidationAccuracy: sourceValidation)
 
     // 2. Supernet.
-    let trained = try SupernetStage.run(recipe, source: source, data: data, work: work, log: log)
+    stageStarted = Date()
+    let t = recipe.supernet.training
+    let finetuneSteps = recipe.output.finetuneEpochs * data.train.count / t.batchSize
+    let (trained, supernetPlan) = try SupernetStage.run(
+      recipe, source: source, data: data, work: work, budget: budget,
+      reserve: { secondsPerStep in
+        // A fine-tuning step trains one configuration where a sandwich step trains 2 + random
+        // ones (plus the teacher's forward pass): counted as half a sandwich step.
+        BudgetPlanner.emitReserve(
+          variants: recipe.output.variants, secondsPerVariant: secondsPerVariant,
+          finetuneSecondsPerVariant: Double(finetuneSteps) * secondsPerStep * 0.5)
+      }, log: log)
+    budget?.record(
+      "supernet", supernetPlan, unit: "steps", run: trained.position.globalStep,
+      spent: Date().timeIntervalSince(stageStarted))
     let supernet = trained.supernet
     let evaluator = SubnetEvaluator(
       supernet: supernet, calibration: data.calibration, batchSize: recipe.supernet.training.batchSize,
@@ -119,9 +149,14 @@ public enum CompressPipeline {
     let reference = SearchStage.reference(
       objectives: objectives, floor: max(0, (constraints.minAccuracy ?? sourceValidation - 0.2) - 0.05),
       largest: largest)
+    stageStarted = Date()
     let searched = try SearchStage.run(
       recipe, problem: problem, reference: reference, compareRandom: options.compareRandom,
-      checkpoint: work.path("search-\(problem.identity(constraints: constraints)).json"), log: log)
+      checkpoint: work.path("search-\(problem.identity(constraints: constraints)).json"), budget: budget,
+      log: log)
+    budget?.record(
+      "search", searched.plan, unit: "generations", run: searched.search.generations,
+      spent: Date().timeIntervalSince(stageStarted))
 
     // 4. Pick and emit.
     var front: [VariantSelection.Candidate] = []
@@ -154,12 +189,24 @@ public enum CompressPipeline {
       emitted.append(try emitter.emit(candidate, id: String(format: "v%02d", i + 1)))
     }
     let emitSeconds = Date().timeIntervalSince(emitStarted)
+    budget?.record(
+      Manifest.BudgetStage(
+        stage: "emit", plannedSeconds: budget?.plan.emitReserveSeconds, spentSeconds: emitSeconds,
+        unit: "variants", planned: recipe.output.variants, run: emitted.count, recipe: recipe.output.variants)
+    )
 
     var overhead: ReportData.TrainingOverhead?
     if options.measureOverhead {
-      overhead = try OverheadStage.run(
+      stageStarted = Date()
+      let limit = budget?.allotment(for: .overhead, reserve: 0)
+      let measured = try OverheadStage.run(
         recipe, source: source, emitted: emitted, supernetSeconds: supernetSeconds(trained), data: data,
-        evaluator: evaluator, work: work, log: log)
+        evaluator: evaluator, work: work, limitSeconds: limit, log: log)
+      overhead = measured.overhead
+      budget?.record(
+        Manifest.BudgetStage(
+          stage: "overhead", plannedSeconds: limit, spentSeconds: Date().timeIntervalSince(stageStarted),
+          unit: "epochs", run: measured.epochs, recipe: OverheadStage.maxEpochs * emitted.count))
     }
 
     // 5. Bundle.
@@ -200,7 +247,7 @@ public enum CompressPipeline {
         hypervolume: searched.search.hypervolume(reference: reference)),
       devices: devices.map(\.name),
       contexts: recipe.targets.contexts.map { .init(name: $0.name, context: $0.context) },
-      variants: emitted.map(\.entry))
+      variants: emitted.map(\.entry), budget: budget?.summary(total: Date().timeIntervalSince(started)))
     var table = emitted[0].opTable
     for e in emitted.dropFirst() {
       for row in e.opTable.rows where table.row(key: row.key, device: row.device) == nil {
@@ -212,6 +259,7 @@ public enum CompressPipeline {
       opsTable: table, report: report)
     try BundleWriter.write(contents, to: bundleDirectory, overwrite: options.overwrite)
     log.stage(String(format: "wrote %@ in %.0f s", bundleDirectory, Date().timeIntervalSince(started)))
+    budget?.finish(total: Date().timeIntervalSince(started))
     return Result(bundle: bundleDirectory, manifest: manifest, report: report)
   }
 

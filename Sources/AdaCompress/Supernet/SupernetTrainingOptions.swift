@@ -16,6 +16,10 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
   public var seed: UInt64
   /// Also checkpoint every this many steps (besides every epoch).
   public var checkpointEverySteps: Int?
+  /// Optimizer steps to run in all (a budget's plan), at most `epochs` × steps per epoch: the
+  /// run stops after this many, the last epoch possibly partial, and the cosine decays over
+  /// them. nil = every step of `epochs` epochs.
+  public var plannedSteps: Int?
 
   public init(
     epochs: Int = 4, batchSize: Int = 64, learningRate: Double = 5e-4, randomSubnets: Int = 2,
@@ -56,6 +60,9 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
     guard recalibrationBatches >= 1 else {
       throw AdaError(
         .invalidValue, path: "\(path).recalibration-batches", "expected ≥ 1, found \(recalibrationBatches)")
+    }
+    if let planned = plannedSteps, planned < 1 {
+      throw AdaError(.invalidValue, path: "budget", "expected ≥ 1 planned supernet step, found \(planned)")
     }
     if let every = checkpointEverySteps, every < 1 {
       throw AdaError(.invalidValue, path: "\(path).checkpoint-every", "expected ≥ 1, found \(every)")
