@@ -8,7 +8,8 @@ import Foundation
 /// The model the pipeline compresses: the recipe's Keras file, or a baseline trained from the
 /// recipe's architecture (checkpointed in the work directory, so a killed run resumes and a
 /// finished one is reused). Under a budget the baseline runs the planned number of steps, its
-/// cosine decaying over them.
+/// cosine decaying over them. `reserve` estimates the emit reserve from the probe (the seconds to
+/// score the test split, and of one training epoch) until the supernet stage measures it.
 enum BaselineStage {
   struct Result {
     var model: Model
@@ -22,7 +23,9 @@ enum BaselineStage {
   }
 
   static func run(
-    _ recipe: Recipe, work: WorkDirectory, budget: BudgetRun?, log: PipelineLog
+    _ recipe: Recipe, work: WorkDirectory, budget: BudgetRun?,
+    reserve: (_ testEvaluationSeconds: Double, _ epochSeconds: Double) -> Double = { _, _ in 0 },
+    log: PipelineLog
   ) throws(AdaError) -> Result {
     switch recipe.model {
     case .file(let path, let config):
@@ -49,13 +52,16 @@ enum BaselineStage {
       // trainer also runs a last partial batch per epoch.
       func scheduleSteps() throws(AdaError) -> Int { try data().train.count / training.batchSize }
       let plan = try budget?.planBaseline { () throws(AdaError) in
-        let train = try data().train
+        let (train, test) = (try data().train, try data().test)
         let stepsPerEpoch = (train.count + training.batchSize - 1) / training.batchSize
         let recipeSteps = stepsPerEpoch * training.epochs
         let perStep = try BudgetProbe.baseline(
           initial, config: training.trainConfig(stepsPerEpoch: try scheduleSteps()), on: train,
           recipeSteps: recipeSteps, stepsPerEpoch: stepsPerEpoch)
-        return (recipeSteps, stepsPerEpoch, perStep)
+        // Scoring the test split takes about a third of a training step per example (forward
+        // only), the measure the emit reserve is sized by until the source itself is timed.
+        let testEvaluation = Double(test.count) / Double(training.batchSize) * perStep / 3
+        return (recipeSteps, stepsPerEpoch, perStep, reserve(testEvaluation, Double(stepsPerEpoch) * perStep))
       }
       // Only a plan that shortens the run changes what is trained (and the file's name).
       let plannedSteps = plan.flatMap { $0.planned < $0.recipe ? $0.planned : nil }

@@ -58,14 +58,16 @@ final class BudgetRun: @unchecked Sendable {
       stages: Array(stages[index...]))
   }
 
-  /// Planned steps of the baseline: stored, or measured by `probe` (seconds per step) now.
+  /// Planned steps of the baseline: stored, or measured by `probe` now (seconds per step, and
+  /// the emit reserve estimated from it until the supernet's plan measures it).
   func planBaseline(
-    probe: () throws(AdaError) -> (recipeSteps: Int, stepsPerEpoch: Int, secondsPerStep: Double)
+    probe: () throws(AdaError) -> (
+      recipeSteps: Int, stepsPerEpoch: Int, secondsPerStep: Double, emitReserve: Double
+    )
   ) throws(AdaError) -> BudgetPlan.Stage {
     if let p = plan.baseline { return reuse(p, "baseline", unit: "steps") }
-    let (recipeSteps, stepsPerEpoch, perStep) = try probe()
-    let seconds = allotment(
-      for: .baseline, reserve: BudgetPlanner.provisionalReserveFraction * budgetSeconds)
+    let (recipeSteps, stepsPerEpoch, perStep, reserve) = try probe()
+    let seconds = allotment(for: .baseline, reserve: reserve)
     let steps = try located {
       () throws(AdaError) in
       try BudgetPlanner.steps(
@@ -79,9 +81,11 @@ final class BudgetRun: @unchecked Sendable {
     try plan.write(to: planPath)
     log.stage(
       String(
-        format: "budget: baseline %d of %d steps (%.2f of %d epochs) at %.4f s/step: ~%.0f s of its %.0f s",
+        format:
+          "budget: baseline %d of %d steps (%.2f of %d epochs) at %.4f s/step: ~%.0f s of its %.0f s "
+          + "(emit reserve estimated ~%.0f s)",
         steps, recipeSteps, Double(steps) / Double(stepsPerEpoch), recipeSteps / max(stepsPerEpoch, 1),
-        perStep, p.estimatedSeconds, seconds))
+        perStep, p.estimatedSeconds, seconds, reserve))
     return p
   }
 

@@ -79,8 +79,23 @@ public enum CompressPipeline {
     }
 
     // 1. Source model and data.
+    // What a budget keeps for emitting: per variant, its test evaluation (sized by the source's:
+    // variants spread evenly over log-latency from the fastest to the source cost about half of
+    // it on average, 0.6 is kept), its end-to-end latency measurement (4 probe budgets, with
+    // warm-up; its ops are in the latency table since the search), and its fine-tuning
+    // (a fine-tuning step trains one configuration where a sandwich step trains 2 + random ones,
+    // plus the teacher's forward pass: counted as half a sandwich step, or one baseline step).
+    let finetuneEpochs = Double(recipe.output.finetuneEpochs)
+    func emitReserve(testEvaluationSeconds: Double, finetuneSecondsPerEpoch: Double) -> Double {
+      BudgetPlanner.emitReserve(
+        variants: recipe.output.variants,
+        secondsPerVariant: 0.6 * testEvaluationSeconds + 6 * options.probeBudgetMs / 1000,
+        finetuneSecondsPerVariant: finetuneEpochs * finetuneSecondsPerEpoch)
+    }
     var stageStarted = Date()
-    let baseline = try BaselineStage.run(recipe, work: work, budget: budget, log: log)
+    let baseline = try BaselineStage.run(
+      recipe, work: work, budget: budget,
+      reserve: { emitReserve(testEvaluationSeconds: $0, finetuneSecondsPerEpoch: $1) }, log: log)
     if case .architecture = recipe.model {
       budget?.record(
         "baseline", baseline.plan, unit: "steps", run: baseline.stepsRun ?? 0,
@@ -93,17 +108,17 @@ public enum CompressPipeline {
     let probe = ProbeConfig(budgetMs: options.probeBudgetMs, threads: 1)
     let profiling = ProfileOptions(
       probe: probe, cacheDirectory: options.latencyCache, version: options.version, measureEndToEnd: true)
-    // Timed: a variant costs about as much to score and profile, which sizes a budget's emit reserve.
+    // Timed: a variant costs at most as much to score, which sizes a budget's emit reserve.
     let sourceStarted = Date()
     let sourceAccuracy = try Trainer.evaluate(
       source, on: data.test, batchSize: 256, objective: ClassificationObjective()
     ).accuracy
+    let testEvaluationSeconds = Date().timeIntervalSince(sourceStarted)
     // The source as it would be deployed: batch-norm folded, run by the same executor as the
     // variants, so a speed-up is the compression's alone.
     let deployed = try BatchNormFolding().apply(to: source, selecting: .all).model
     let sourceProfile = try Profiler.profile(
       graph: deployed.graph, parameters: deployed.parameters, options: profiling)
-    let secondsPerVariant = Date().timeIntervalSince(sourceStarted)
     let sourceLatency = sourceProfile.measured?.meanMs ?? sourceProfile.predicted.meanMs
     log.stage(
       String(
@@ -118,15 +133,13 @@ public enum CompressPipeline {
     // 2. Supernet.
     stageStarted = Date()
     let t = recipe.supernet.training
-    let finetuneSteps = recipe.output.finetuneEpochs * data.train.count / t.batchSize
+    let stepsPerEpoch = Double(data.train.count / t.batchSize)
     let (trained, supernetPlan) = try SupernetStage.run(
       recipe, source: source, data: data, work: work, budget: budget,
       reserve: { secondsPerStep in
-        // A fine-tuning step trains one configuration where a sandwich step trains 2 + random
-        // ones (plus the teacher's forward pass): counted as half a sandwich step.
-        BudgetPlanner.emitReserve(
-          variants: recipe.output.variants, secondsPerVariant: secondsPerVariant,
-          finetuneSecondsPerVariant: Double(finetuneSteps) * secondsPerStep * 0.5)
+        emitReserve(
+          testEvaluationSeconds: testEvaluationSeconds,
+          finetuneSecondsPerEpoch: stepsPerEpoch * secondsPerStep * 0.5)
       }, log: log)
     budget?.record(
       "supernet", supernetPlan, unit: "steps", run: trained.position.globalStep,

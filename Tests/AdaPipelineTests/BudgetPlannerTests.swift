@@ -75,16 +75,16 @@ final class BudgetPlannerTests: XCTestCase {
       BudgetPlanner.generations(fitting: 1e9, secondsPerGeneration: 10, factor: 2, recipeGenerations: 10), 10)
   }
 
-  /// 0.1 s per step, 100 steps per epoch, 5 s per epoch end: 200 steps cost 20 + 2 × 5 = 30 s.
+  /// 0.1 s per step, 100 steps per epoch, 5 s per epoch end: n steps in e epochs cost 0.1·n + 5·e.
   func testStepsWorkedExample() throws {
-    XCTAssertEqual(
+    func planned(_ seconds: Double) throws -> Int {
       try BudgetPlanner.steps(
-        fitting: 30, secondsPerStep: 0.1, stepsPerEpoch: 100, epochEndSeconds: 5, recipeSteps: 1000,
-        stage: .baseline), 200)
-    XCTAssertEqual(
-      try BudgetPlanner.steps(
-        fitting: 29.99, secondsPerStep: 0.1, stepsPerEpoch: 100, epochEndSeconds: 5, recipeSteps: 1000,
-        stage: .baseline), 149, "149 steps cost 14.9 + 10")
+        fitting: seconds, secondsPerStep: 0.1, stepsPerEpoch: 100, epochEndSeconds: 5, recipeSteps: 1000,
+        stage: .baseline)
+    }
+    XCTAssertEqual(try planned(30), 200, "20 + 2 × 5")
+    XCTAssertEqual(try planned(29.99), 199, "19.9 + 2 × 5")
+    XCTAssertEqual(try planned(20), 100, "10 + 5; a 101st step would open a second epoch: 10.1 + 10")
   }
 
   /// A budget that buys fewer than `minimumSteps` is an error naming the key and the stage,

@@ -39,7 +39,9 @@ final class CompressBudgetTests: XCTestCase {
     try XCTUnwrap(try BudgetPlan.read(work + "/" + BudgetPlan.fileName), "no plan in \(work)")
   }
 
-  func testPlanIsStoredAndTheManifestSaysWhatTheBudgetBought() throws {
+  /// One test, three runs (each is a whole pipeline): the plan is stored and reported; a rerun
+  /// keeps it; another budget replaces it.
+  func testPlanIsStoredReportedAndKeptWhenRerun() throws {
     let work = directory + "/a.work"
     let result = try run(budget: "1h", output: directory + "/a", work: work)
     let plan = try readPlan(work)
@@ -74,22 +76,18 @@ final class CompressBudgetTests: XCTestCase {
     let report = try String(contentsOfFile: result.bundle + "/report.md", encoding: .utf8)
     XCTAssertTrue(report.contains("## Budget"), report)
     XCTAssertTrue(report.contains("| supernet |"), report)
-  }
 
-  /// A rerun with the same budget takes the stored plan as it is (here one shortened by hand, as
-  /// a slower machine would have planned it): the supernet trains exactly that many steps in
-  /// its own checkpoint directory, the search runs that many generations, and the plan file is
-  /// left unchanged.
-  func testARerunKeepsTheStoredPlan() throws {
-    let work = directory + "/b.work"
-    _ = try run(budget: "1h", output: directory + "/b", work: work)
+    // A rerun with the same budget takes the stored plan as it is (here one shortened by hand,
+    // as a slower machine would have planned it): the supernet trains exactly that many steps
+    // in its own checkpoint directory, the search runs that many generations, and the plan
+    // file is left unchanged.
     var plan = try readPlan(work)
     plan.supernet?.planned = 4
     plan.search?.planned = 1
     try plan.write(to: work + "/" + BudgetPlan.fileName)
     let stored = try Data(contentsOf: URL(fileURLWithPath: work + "/" + BudgetPlan.fileName))
 
-    let again = try run(budget: "1h", output: directory + "/b", work: work)
+    let again = try run(budget: "1h", output: directory + "/a", work: work)
     let rows = Dictionary(
       uniqueKeysWithValues: try XCTUnwrap(again.manifest.budget).stages.map { ($0.stage, $0) })
     XCTAssertEqual(rows["supernet"]?.planned, 4)
@@ -100,7 +98,7 @@ final class CompressBudgetTests: XCTestCase {
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: work + "/" + BudgetPlan.fileName)), stored)
 
     // Another budget is another plan: made afresh, the stored one replaced.
-    _ = try run(budget: "2h", output: directory + "/b", work: work)
+    _ = try run(budget: "2h", output: directory + "/a", work: work)
     XCTAssertEqual(try readPlan(work).budgetSeconds, 7200)
     XCTAssertEqual(try readPlan(work).supernet?.planned, Self.recipeSupernetSteps)
   }

@@ -97,8 +97,7 @@ final class CompressCommandTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x.work"))
   }
 
-  /// `--budget` overrides the recipe's `budget:` (and `none` removes it); a bad value is a usage
-  /// error before any work.
+  /// `--budget` overrides the recipe's `budget:`; a bad value is a usage error before any work.
   func testBudgetFlagOverridesTheRecipe() throws {
     let recipe = try writeRecipe("budget.yaml", output: directory + "/budget", extra: "budget: 30m")
     let r = try CLI.run(arguments(recipe) + ["--budget", "1h"], timeout: 600)
@@ -107,11 +106,6 @@ final class CompressCommandTests: XCTestCase {
     XCTAssertEqual(try manifest(directory + "/budget").budget?.budgetSeconds, 3600)
     XCTAssertTrue(
       FileManager.default.fileExists(atPath: directory + "/budget.work/budget-plan.json"), "plan stored")
-
-    let none = try CLI.run(arguments(recipe) + ["--budget", "none", "--overwrite"], timeout: 600)
-    XCTAssertEqual(none.status, 0, none.stderr)
-    XCTAssertNil(try manifest(directory + "/budget").budget)
-    XCTAssertFalse(none.stderr.contains("compress: budget"), none.stderr)
 
     let bad = try CLI.run(arguments(recipe) + ["--budget", "soon"], timeout: 60)
     XCTAssertEqual(bad.status, 1, bad.stderr)
