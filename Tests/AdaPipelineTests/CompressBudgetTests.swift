@@ -81,18 +81,18 @@ final class CompressBudgetTests: XCTestCase {
     // as a slower machine would have planned it): the supernet trains exactly that many steps
     // in its own checkpoint directory, the search runs that many generations, and the plan
     // file is left unchanged.
-    var plan = try readPlan(work)
-    plan.supernet?.planned = 4
-    plan.search?.planned = 1
-    try plan.write(to: work + "/" + BudgetPlan.fileName)
+    var shortened = plan
+    shortened.supernet?.planned = 4
+    shortened.search?.planned = 1
+    try shortened.write(to: work + "/" + BudgetPlan.fileName)
     let stored = try Data(contentsOf: URL(fileURLWithPath: work + "/" + BudgetPlan.fileName))
 
     let again = try run(budget: "1h", output: directory + "/a", work: work)
-    let rows = Dictionary(
+    let rerun = Dictionary(
       uniqueKeysWithValues: try XCTUnwrap(again.manifest.budget).stages.map { ($0.stage, $0) })
-    XCTAssertEqual(rows["supernet"]?.planned, 4)
-    XCTAssertEqual(rows["supernet"]?.run, 4)
-    XCTAssertEqual(rows["search"]?.run, 1)
+    XCTAssertEqual(rerun["supernet"]?.planned, 4)
+    XCTAssertEqual(rerun["supernet"]?.run, 4)
+    XCTAssertEqual(rerun["search"]?.run, 1)
     XCTAssertEqual(again.manifest.search.generations, 1)
     XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/supernet-4-steps/checkpoint.adackpt"))
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: work + "/" + BudgetPlan.fileName)), stored)
