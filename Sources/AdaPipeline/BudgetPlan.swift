@@ -53,6 +53,8 @@ public struct BudgetPlan: Codable, Hashable, Sendable {
   public var search: Stage?
   /// Seconds kept for emitting the variants (fixed with the supernet's plan).
   public var emitReserveSeconds: Double?
+  /// Whether the search's share affords the random-search comparison (fixed with its plan).
+  public var searchComparesRandom: Bool?
 
   public init(budgetSeconds: Double, recipeHash: String) {
     self.budgetSeconds = budgetSeconds
@@ -61,7 +63,7 @@ public struct BudgetPlan: Codable, Hashable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case format, version, budgetSeconds = "budget_s", recipeHash = "recipe", baseline, supernet, search
-    case emitReserveSeconds = "emit_reserve_s"
+    case emitReserveSeconds = "emit_reserve_s", searchComparesRandom = "search_compares_random"
   }
 
   /// Whether this plan was made for `budgetSeconds` and the recipe text hashed `recipeHash`.

@@ -122,37 +122,47 @@ final class BudgetRun: @unchecked Sendable {
     return p
   }
 
-  /// Generations after the initial one, given the initial one's seconds (`factor` 2 when random
-  /// search repeats the evaluations), and a deadline for NSGA-II that only a machine much
-  /// slower than measured reaches (it then ends the search early, and the plan is not kept).
+  /// Generations after the initial one, given the initial one's seconds, and a deadline for
+  /// NSGA-II that only a machine much slower than measured reaches (it then ends the search
+  /// early, and the plan is not kept). The random-search comparison (`compareRandom`) costs as
+  /// much again: under a budget it runs only when NSGA-II gets every generation the recipe
+  /// allows and the comparison still fits in the share; otherwise the share goes to NSGA-II.
   func planSearch(
-    recipeGenerations: Int, recipeTimeBudget: Double?, initialSeconds: Double, factor: Double
-  ) throws(AdaError) -> (plan: BudgetPlan.Stage, deadline: Double?) {
+    recipeGenerations: Int, recipeTimeBudget: Double?, initialSeconds: Double, compareRandom: Bool
+  ) throws(AdaError) -> (plan: BudgetPlan.Stage, deadline: Double?, compareRandom: Bool) {
     let p: BudgetPlan.Stage
+    let compare: Bool
     if let stored = plan.search {
       p = reuse(stored, "search", unit: "generations")
+      compare = plan.searchComparesRandom ?? compareRandom
     } else {
       // The initial generation already ran: its seconds are part of the search's allotment.
-      var seconds = allotment(for: .search, reserve: plan.emitReserveSeconds ?? 0) + initialSeconds
-      if let cap = recipeTimeBudget { seconds = min(seconds, cap * factor) }
+      let seconds = allotment(for: .search, reserve: plan.emitReserveSeconds ?? 0) + initialSeconds
       let generations = BudgetPlanner.generations(
-        fitting: seconds, secondsPerGeneration: initialSeconds, factor: factor,
+        fitting: min(seconds, recipeTimeBudget ?? .infinity), secondsPerGeneration: initialSeconds, factor: 1,
         recipeGenerations: recipeGenerations)
+      compare =
+        compareRandom && generations == recipeGenerations
+        && Double(generations + 1) * initialSeconds * 2 <= seconds
       p = BudgetPlan.Stage(
         allottedSeconds: seconds, planned: generations, recipe: recipeGenerations,
         secondsPerUnit: initialSeconds,
-        estimatedSeconds: Double(generations + 1) * initialSeconds * factor)
+        estimatedSeconds: Double(generations + 1) * initialSeconds * (compare ? 2 : 1))
       plan.search = p
+      plan.searchComparesRandom = compare
       try plan.write(to: planPath)
       log.stage(
         String(
           format:
-            "budget: search %d of %d generations after the initial one (which took %.1f s%@): ~%.0f s of its %.0f s",
-          generations, recipeGenerations, initialSeconds, factor > 1 ? "; ×2 with random search" : "",
+            "budget: search %d of %d generations after the initial one (which took %.1f s)%@: ~%.0f s of its %.0f s",
+          generations, recipeGenerations, initialSeconds,
+          compare
+            ? ", then random search as often for comparison"
+            : compareRandom ? "; no random-search comparison (the share goes to NSGA-II)" : "",
           p.estimatedSeconds, seconds))
     }
-    let deadline = p.allottedSeconds / factor * 1.5
-    return (p, min(deadline, recipeTimeBudget ?? .infinity))
+    let deadline = p.allottedSeconds / (compare ? 2 : 1) * 1.5
+    return (p, min(deadline, recipeTimeBudget ?? .infinity), compare)
   }
 
   /// `body`'s error, naming the recipe file (the budget is its key).

@@ -234,7 +234,7 @@ public enum CompressPipeline {
           evaluations: $0.evaluations, hypervolume: $0.hypervolume(reference: reference))
       },
       overhead: overhead, sourceAccuracy: sourceAccuracy, sourceLatencyMs: sourceLatency,
-      notes: notes(recipe, trained: trained, searched: searched))
+      notes: notes(recipe, trained: trained, searched: searched, compareRandom: options.compareRandom))
     let fingerprint = MachineFingerprint.current(threads: 1, version: options.version)
     let manifest = Manifest(
       toolVersion: options.version, createdAt: ISO8601DateFormatter().string(from: Date()),
@@ -314,15 +314,20 @@ public enum CompressPipeline {
     r.history.reduce(0) { $0 + $1.seconds }
   }
 
-  static func notes(_ recipe: Recipe, trained: SupernetTrainingResult, searched: SearchStage.Result)
-    -> [String]
-  {
+  static func notes(
+    _ recipe: Recipe, trained: SupernetTrainingResult, searched: SearchStage.Result, compareRandom: Bool
+  ) -> [String] {
     var notes = trained.history.map {
       String(
         format: "supernet epoch %d: validation accuracy largest %.2f%%, smallest %.2f%%", $0.epoch,
         $0.largestAccuracy * 100, $0.smallestAccuracy * 100)
     }
     notes.append("search stopped: \(searched.search.stopReason.rawValue)")
+    if compareRandom, recipe.search.algorithm == .nsga2, searched.random == nil {
+      notes.append(
+        "no random-search comparison: the budget's search share went to NSGA-II's generations (docs/algorithms.md)"
+      )
+    }
     notes.append("energy is modelled from device power constants (recipes/devices), not measured")
     return notes
   }

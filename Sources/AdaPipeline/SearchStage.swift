@@ -53,7 +53,7 @@ enum SearchStage {
     let progress: (GenerationReport) -> Void = { log.detail($0.description) }
     let search: SearchResult
     var plan: BudgetPlan.Stage?
-    let factor = compareRandom && s.algorithm == .nsga2 ? 2.0 : 1.0
+    var compareRandom = compareRandom && s.algorithm == .nsga2
     switch s.algorithm {
     case .nsga2:
       if FileManager.default.fileExists(atPath: checkpoint) {
@@ -78,10 +78,10 @@ enum SearchStage {
         }
         let planned = try budget.planSearch(
           recipeGenerations: s.generations, recipeTimeBudget: s.timeBudgetSeconds,
-          initialSeconds: initial ?? 0,
-          factor: factor)
+          initialSeconds: initial ?? 0, compareRandom: compareRandom)
         generations = planned.plan.planned
         timeBudget = planned.deadline
+        compareRandom = planned.compareRandom
         plan = planned.plan
       }
       search = try NSGA2(config: config(generations, timeBudget)).run(
@@ -97,8 +97,8 @@ enum SearchStage {
         }
         let planned = try budget.planSearch(
           recipeGenerations: s.generations, recipeTimeBudget: nil,
-          initialSeconds: budget.plan.search?.secondsPerUnit ?? BudgetProbe.seconds(since: started), factor: 1
-        )
+          initialSeconds: budget.plan.search?.secondsPerUnit ?? BudgetProbe.seconds(since: started),
+          compareRandom: false)
         generations = planned.plan.planned
         plan = planned.plan
       }
@@ -108,7 +108,7 @@ enum SearchStage {
         reference: reference, progress: progress)
     }
     var random: SearchResult?
-    if compareRandom, s.algorithm == .nsga2 {
+    if compareRandom {
       log.stage("search: random search at the same budget (\(search.evaluations) evaluations) for comparison")
       random = try RandomSearch.run(
         problem, evaluations: search.evaluations, seed: s.seed &+ 1, batchSize: s.population,
