@@ -36,11 +36,11 @@ public enum BudgetPlanner {
 
   /// Fraction of the budget kept back for what no stage plans (bundle writing, the evaluations
   /// between stages, load changing while a stage runs).
-  public static let slackFraction = 0.05
+  public static let slackFraction = 0.02
   /// The emit reserve assumed before anything has been measured, as a fraction of the budget.
   public static let provisionalReserveFraction = 0.10
   /// The measured emit cost is multiplied by this before it is reserved.
-  public static let reserveMargin = 1.25
+  public static let reserveMargin = 1.1
   /// A training stage is planned at least `min(this, the recipe's steps)` steps; a budget that
   /// buys fewer is an error (a dozen sandwich steps train nothing worth shipping).
   public static let minimumSteps = 50
