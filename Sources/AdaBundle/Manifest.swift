@@ -31,11 +31,13 @@ public struct Manifest: Codable, Hashable, Sendable {
   public var contexts: [NamedContext]
   /// The emitted variants, fastest first.
   public var variants: [Variant]
+  /// What the recipe's wall-clock budget bought; nil without a budget.
+  public var budget: Budget?
 
   public init(
     toolVersion: String, createdAt: String, source: SourceModel, recipe: RecipeInfo, seed: UInt64,
     host: HostInfo, dataset: DatasetInfo, timings: Timings, search: SearchInfo, devices: [String],
-    contexts: [NamedContext], variants: [Variant], preprocessing: Preprocessing? = nil
+    contexts: [NamedContext], variants: [Variant], preprocessing: Preprocessing? = nil, budget: Budget? = nil
   ) {
     self.toolVersion = toolVersion
     self.createdAt = createdAt
@@ -50,11 +52,12 @@ public struct Manifest: Codable, Hashable, Sendable {
     self.devices = devices
     self.contexts = contexts
     self.variants = variants
+    self.budget = budget
   }
 
   enum CodingKeys: String, CodingKey {
     case format, formatVersion = "format_version", toolVersion = "tool_version", createdAt = "created_at"
-    case source, recipe, seed, host, dataset, preprocessing, timings, search, devices, contexts, variants
+    case source, recipe, seed, host, dataset, preprocessing, timings, search, devices, contexts, variants, budget
   }
 
   /// The model the bundle was made from.

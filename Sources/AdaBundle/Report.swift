@@ -12,6 +12,7 @@ public enum Report {
         + "recipe `\(m.recipe.file)`, seed \(m.seed).", "",
     ]
     out += setup(m)
+    out += budgetSection(m)
     out += sourceSection(m, contents.report)
     out += variantTable(m, contents.report)
     out += bestPerContext(m, contents.lut)

@@ -70,9 +70,37 @@ public enum CompressPipeline {
     let work = try WorkDirectory(
       recipe.resolve(recipe.output.workDirectory), fresh: options.fresh)
     log.stage("recipe \(recipe.name) (\(recipe.file)); work directory \(work.root)")
+    var budget: BudgetRun?
+    if let seconds = recipe.budgetSeconds {
+      var stages: [BudgetPlanner.Stage] = [.supernet, .search]
+      if case .architecture = recipe.model { stages.insert(.baseline, at: 0) }
+      if options.measureOverhead { stages.append(.overhead) }
+      budget = try BudgetRun(budgetSeconds: seconds, recipe: recipe, stages: stages, work: work, log: log)
+    }
 
     // 1. Source model and data.
-    let baseline = try BaselineStage.run(recipe, work: work, log: log)
+    // What a budget keeps for emitting: per variant, its test evaluation (sized by the source's:
+    // variants spread evenly over log-latency from the fastest to the source cost 0.4 of it on
+    // average in the measured runs, 0.45 is kept), its end-to-end latency measurement (4 probe budgets, with
+    // warm-up; its ops are in the latency table since the search), and its fine-tuning
+    // (a fine-tuning step trains one configuration where a sandwich step trains 2 + random ones,
+    // plus the teacher's forward pass: counted as half a sandwich step, or one baseline step).
+    let finetuneEpochs = Double(recipe.output.finetuneEpochs)
+    func emitReserve(testEvaluationSeconds: Double, finetuneSecondsPerEpoch: Double) -> Double {
+      BudgetPlanner.emitReserve(
+        variants: recipe.output.variants,
+        secondsPerVariant: 0.45 * testEvaluationSeconds + 6 * options.probeBudgetMs / 1000,
+        finetuneSecondsPerVariant: finetuneEpochs * finetuneSecondsPerEpoch)
+    }
+    var stageStarted = Date()
+    let baseline = try BaselineStage.run(
+      recipe, work: work, budget: budget,
+      reserve: { emitReserve(testEvaluationSeconds: $0, finetuneSecondsPerEpoch: $1) }, log: log)
+    if case .architecture = recipe.model {
+      budget?.record(
+        "baseline", baseline.plan, unit: "steps", run: baseline.stepsRun ?? 0,
+        spent: Date().timeIntervalSince(stageStarted))
+    }
     let source = baseline.model
     let data = try PipelineData.load(recipe, for: source.graph)
     let devices = try recipe.deviceProfiles()
@@ -80,9 +108,12 @@ public enum CompressPipeline {
     let probe = ProbeConfig(budgetMs: options.probeBudgetMs, threads: 1)
     let profiling = ProfileOptions(
       probe: probe, cacheDirectory: options.latencyCache, version: options.version, measureEndToEnd: true)
+    // Timed: a variant costs at most as much to score, which sizes a budget's emit reserve.
+    let sourceStarted = Date()
     let sourceAccuracy = try Trainer.evaluate(
       source, on: data.test, batchSize: 256, objective: ClassificationObjective()
     ).accuracy
+    let testEvaluationSeconds = Date().timeIntervalSince(sourceStarted)
     // The source as it would be deployed: batch-norm folded and hand paddings folded into
     // `same` convolutions (the rewrites every variant gets), run by the same executor as the
     // variants, so a speed-up is the compression's alone.
@@ -102,7 +133,19 @@ public enum CompressPipeline {
     let constraints = try searchConstraints(recipe, sourceValidationAccuracy: sourceValidation)
 
     // 2. Supernet.
-    let trained = try SupernetStage.run(recipe, source: source, data: data, work: work, log: log)
+    stageStarted = Date()
+    let t = recipe.supernet.training
+    let stepsPerEpoch = Double(data.train.count / t.batchSize)
+    let (trained, supernetPlan) = try SupernetStage.run(
+      recipe, source: source, data: data, work: work, budget: budget,
+      reserve: { secondsPerStep in
+        emitReserve(
+          testEvaluationSeconds: testEvaluationSeconds,
+          finetuneSecondsPerEpoch: stepsPerEpoch * secondsPerStep * 0.5)
+      }, log: log)
+    budget?.record(
+      "supernet", supernetPlan, unit: "steps", run: trained.position.globalStep,
+      spent: Date().timeIntervalSince(stageStarted))
     let supernet = trained.supernet
     let evaluator = SubnetEvaluator(
       supernet: supernet, calibration: data.calibration, batchSize: recipe.supernet.training.batchSize,
@@ -121,9 +164,14 @@ public enum CompressPipeline {
     let reference = SearchStage.reference(
       objectives: objectives, floor: max(0, (constraints.minAccuracy ?? sourceValidation - 0.2) - 0.05),
       largest: largest)
+    stageStarted = Date()
     let searched = try SearchStage.run(
       recipe, problem: problem, reference: reference, compareRandom: options.compareRandom,
-      checkpoint: work.path("search-\(problem.identity(constraints: constraints)).json"), log: log)
+      checkpoint: work.path("search-\(problem.identity(constraints: constraints)).json"), budget: budget,
+      log: log)
+    budget?.record(
+      "search", searched.plan, unit: "generations", run: searched.search.generations,
+      spent: Date().timeIntervalSince(stageStarted))
 
     // 4. Pick and emit.
     var front: [VariantSelection.Candidate] = []
@@ -156,12 +204,24 @@ public enum CompressPipeline {
       emitted.append(try emitter.emit(candidate, id: String(format: "v%02d", i + 1)))
     }
     let emitSeconds = Date().timeIntervalSince(emitStarted)
+    budget?.record(
+      Manifest.BudgetStage(
+        stage: "emit", plannedSeconds: budget?.plan.emitReserveSeconds, spentSeconds: emitSeconds,
+        unit: "variants", planned: recipe.output.variants, run: emitted.count, recipe: recipe.output.variants)
+    )
 
     var overhead: ReportData.TrainingOverhead?
     if options.measureOverhead {
-      overhead = try OverheadStage.run(
+      stageStarted = Date()
+      let limit = budget?.allotment(for: .overhead, reserve: 0)
+      let measured = try OverheadStage.run(
         recipe, source: source, emitted: emitted, supernetSeconds: supernetSeconds(trained), data: data,
-        evaluator: evaluator, work: work, log: log)
+        evaluator: evaluator, work: work, limitSeconds: limit, log: log)
+      overhead = measured.overhead
+      budget?.record(
+        Manifest.BudgetStage(
+          stage: "overhead", plannedSeconds: limit, spentSeconds: Date().timeIntervalSince(stageStarted),
+          unit: "epochs", run: measured.epochs, recipe: OverheadStage.maxEpochs * emitted.count))
     }
 
     // 5. Bundle.
@@ -176,7 +236,7 @@ public enum CompressPipeline {
           evaluations: $0.evaluations, hypervolume: $0.hypervolume(reference: reference))
       },
       overhead: overhead, sourceAccuracy: sourceAccuracy, sourceLatencyMs: sourceLatency,
-      notes: notes(recipe, trained: trained, searched: searched))
+      notes: notes(recipe, trained: trained, searched: searched, compareRandom: options.compareRandom))
     let fingerprint = MachineFingerprint.current(threads: 1, version: options.version)
     let manifest = Manifest(
       toolVersion: options.version, createdAt: ISO8601DateFormatter().string(from: Date()),
@@ -204,7 +264,8 @@ public enum CompressPipeline {
       contexts: recipe.targets.contexts.map { .init(name: $0.name, context: $0.context) },
       variants: emitted.map(\.entry),
       preprocessing: Manifest.Preprocessing(
-        data.preparation, inputShape: source.graph.inputShape, pixels: data.test.storage.holdsPixels))
+        data.preparation, inputShape: source.graph.inputShape, pixels: data.test.storage.holdsPixels),
+      budget: budget?.summary(total: Date().timeIntervalSince(started)))
     var table = emitted[0].opTable
     for e in emitted.dropFirst() {
       for row in e.opTable.rows where table.row(key: row.key, device: row.device) == nil {
@@ -216,6 +277,7 @@ public enum CompressPipeline {
       opsTable: table, report: report)
     try BundleWriter.write(contents, to: bundleDirectory, overwrite: options.overwrite)
     log.stage(String(format: "wrote %@ in %.0f s", bundleDirectory, Date().timeIntervalSince(started)))
+    budget?.finish(total: Date().timeIntervalSince(started))
     return Result(bundle: bundleDirectory, manifest: manifest, report: report)
   }
 
@@ -257,15 +319,20 @@ public enum CompressPipeline {
     r.history.reduce(0) { $0 + $1.seconds }
   }
 
-  static func notes(_ recipe: Recipe, trained: SupernetTrainingResult, searched: SearchStage.Result)
-    -> [String]
-  {
+  static func notes(
+    _ recipe: Recipe, trained: SupernetTrainingResult, searched: SearchStage.Result, compareRandom: Bool
+  ) -> [String] {
     var notes = trained.history.map {
       String(
         format: "supernet epoch %d: validation accuracy largest %.2f%%, smallest %.2f%%", $0.epoch,
         $0.largestAccuracy * 100, $0.smallestAccuracy * 100)
     }
     notes.append("search stopped: \(searched.search.stopReason.rawValue)")
+    if compareRandom, recipe.search.algorithm == .nsga2, searched.random == nil {
+      notes.append(
+        "no random-search comparison: the budget's search share went to NSGA-II's generations (docs/algorithms.md)"
+      )
+    }
     notes.append("energy is modelled from device power constants (recipes/devices), not measured")
     return notes
   }

@@ -12,15 +12,20 @@ import Foundation
 /// supernet: operator-initialised branches, L1-ranked channels, batch-norm recalibrated), then
 /// fine-tuned by distillation from the source one epoch at a time until its test accuracy
 /// reaches the bundle's, or `maxEpochs` run out (then its time counts as a lower bound and the
-/// report says so). Only training time is counted, not evaluation.
+/// report says so). Only training time is counted, not evaluation. Under a budget, no epoch
+/// starts that would end past `limitSeconds` of the stage (judged by the last epoch's time); the
+/// variants it cuts short count as not reached.
 enum OverheadStage {
   static let maxEpochs = 3
 
   static func run(
     _ recipe: Recipe, source: Model, emitted: [EmitStage.Emitted], supernetSeconds: Double,
     data: PipelineData,
-    evaluator: SubnetEvaluator, work: WorkDirectory, log: PipelineLog
-  ) throws(AdaError) -> ReportData.TrainingOverhead {
+    evaluator: SubnetEvaluator, work: WorkDirectory, limitSeconds: Double? = nil, log: PipelineLog
+  ) throws(AdaError) -> (overhead: ReportData.TrainingOverhead, epochs: Int) {
+    let stageStarted = Date()
+    var lastEpochSeconds = 0.0
+    var epochsRun = 0
     log.stage("overhead: fine-tuning the \(emitted.count) variants one by one to the bundle's accuracy")
     let untrained = SubnetEvaluator(
       supernet: try Supernet(source: source, options: evaluator.supernet.options),
@@ -41,6 +46,10 @@ enum OverheadStage {
       var accuracy = try testAccuracy(model, test)
       var epochs = 0
       while accuracy < target && epochs < maxEpochs {
+        if let limitSeconds, Date().timeIntervalSince(stageStarted) + lastEpochSeconds > limitSeconds {
+          log.detail("\(e.entry.id): the budget's share for this stage is spent")
+          break
+        }
         let started = Date()
         model = try teacher.fineTune(
           model, on: train,
@@ -48,8 +57,10 @@ enum OverheadStage {
             epochs: 1, batchSize: t.batchSize, decay: .constant, seed: t.seed &+ UInt64(epochs)),
           quantized: quantized
         ).model
-        seconds += Date().timeIntervalSince(started)
+        lastEpochSeconds = Date().timeIntervalSince(started)
+        seconds += lastEpochSeconds
         epochs += 1
+        epochsRun += 1
         (model, quantized) = quantized.projecting(model)
         accuracy = try testAccuracy(model, test)
       }
@@ -72,7 +83,7 @@ enum OverheadStage {
       String(
         format: "overhead: supernet %.0f s vs one by one %.0f s: %.1f%% less", supernetSeconds, total,
         overhead.savingPercent))
-    return overhead
+    return (overhead, epochsRun)
   }
 
   static func testAccuracy(_ model: Model, _ test: LabeledDataset) throws(AdaError) -> Double {

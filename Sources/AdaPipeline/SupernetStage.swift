@@ -37,10 +37,13 @@ enum SupernetStage {
     )
   }
 
+  /// Under a budget, the run is planned first (`reserve` maps the measured seconds per step to
+  /// the emit reserve); a plan that shortens it trains in `<work>/supernet-<steps>-steps`.
   static func run(
-    _ recipe: Recipe, source: Model, data: PipelineData, work: WorkDirectory, log: PipelineLog
-  ) throws(AdaError) -> SupernetTrainingResult {
-    let (options, training) = options(recipe, trainExamples: data.train.count)
+    _ recipe: Recipe, source: Model, data: PipelineData, work: WorkDirectory, budget: BudgetRun?,
+    reserve: (Double) -> Double, log: PipelineLog
+  ) throws(AdaError) -> (result: SupernetTrainingResult, plan: BudgetPlan.Stage?) {
+    var (options, training) = options(recipe, trainExamples: data.train.count)
     let supernet: Supernet
     do {
       supernet = try Supernet(source: source, options: options)
@@ -55,16 +58,35 @@ enum SupernetStage {
     log.stage(
       "supernet: \(supernet.blocks.count) blocks (\(branches.joined(separator: "; "))), widths \(options.widths), "
         + "bits \(options.bits), exits after [\(supernet.exits.joined(separator: ", "))]\(depth)")
+    let stepsPerEpoch = data.train.count / training.batchSize
+    var directory = "supernet"
+    var plan: BudgetPlan.Stage?
+    if let budget {
+      let recipeSteps = stepsPerEpoch * training.epochs
+      let p = try budget.planSupernet(
+        recipeSteps: recipeSteps, stepsPerEpoch: stepsPerEpoch, reserve: reserve
+      ) {
+        () throws(AdaError) in
+        try BudgetProbe.supernet(supernet, options: training, data: data, recipeSteps: recipeSteps)
+      }
+      if p.planned < p.recipe {
+        training.plannedSteps = p.planned
+        directory = "supernet-\(p.planned)-steps"
+      }
+      plan = p
+    }
     log.stage(
-      "supernet: training \(training.epochs) epochs on \(data.train.count) examples "
+      "supernet: training "
+        + (training.plannedSteps.map { "\($0) steps (budget)" } ?? "\(training.epochs) epochs")
+        + " on \(data.train.count) examples "
         + "(largest + smallest + \(training.randomSubnets) random configurations per step)")
     do {
-      return try train(supernet, training, data: data, work: work, log: log)
+      return (try train(supernet, training, data: data, work: work, directory: directory, log: log), plan)
     } catch {
       var e = error.inFile(recipe.file)
       if e.path == "configHash" {
         e.hint =
-          "the recipe's supernet or data changed since the checkpoint in \(work.path("supernet")): rerun with --fresh"
+          "the recipe's supernet or data changed since the checkpoint in \(work.path(directory)): rerun with --fresh"
       }
       throw e
     }
@@ -72,16 +94,18 @@ enum SupernetStage {
 
   static func train(
     _ supernet: Supernet, _ training: SupernetTrainingOptions, data: PipelineData, work: WorkDirectory,
-    log: PipelineLog
+    directory: String = "supernet", log: PipelineLog
   ) throws(AdaError) -> SupernetTrainingResult {
     var last = Date.distantPast
+    let stepsPerEpoch = max(data.train.count / training.batchSize, 1)
+    let epochs = training.plannedSteps.map { ($0 + stepsPerEpoch - 1) / stepsPerEpoch } ?? training.epochs
     return try SupernetTrainer(options: training).train(
       supernet, on: data.train, validation: data.validation, calibration: data.calibration,
-      checkpointDirectory: work.path("supernet"), resume: true,
+      checkpointDirectory: work.path(directory), resume: true,
       progress: { event in
         switch event {
         case .resumed(let path, let position):
-          if position.epoch >= training.epochs {
+          if position.epoch >= epochs {
             log.detail("already trained: reusing \(path)")
           } else {
             log.detail("resuming from \(path) at epoch \(position.epoch + 1), step \(position.step + 1)")

@@ -151,8 +151,11 @@ extension Recipe {
 
     /// The `TrainConfig` for a run of `stepsPerEpoch` optimizer steps per epoch (the schedule's
     /// length depends on it), exactly as `adascale train` builds one from the same options.
-    public func trainConfig(stepsPerEpoch: Int) -> TrainConfig {
-      let total = max(stepsPerEpoch * epochs, 1)
+    /// `plannedSteps` (a budget's plan, at most `epochs × stepsPerEpoch`) shortens the run: the
+    /// schedule spans that many steps and `epochs` covers them (the caller stops after them).
+    public func trainConfig(stepsPerEpoch: Int, plannedSteps: Int? = nil) -> TrainConfig {
+      let total = max(min(plannedSteps ?? .max, stepsPerEpoch * epochs), 1)
+      let epochs = stepsPerEpoch > 0 ? (total + stepsPerEpoch - 1) / stepsPerEpoch : epochs
       let lr: LearningRateSchedule =
         switch schedule {
         case .constant: .constant(learningRate)

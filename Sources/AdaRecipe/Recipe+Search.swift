@@ -60,7 +60,7 @@ extension Recipe {
       let budget = v["time-budget"]
       // An explicit `null` means no time limit; an absent key takes the default.
       s.timeBudgetSeconds =
-        budget.node == nil ? s.timeBudgetSeconds : budget.exists ? try timeBudget(budget) : nil
+        budget.node == nil ? s.timeBudgetSeconds : budget.exists ? try Recipe.duration(budget) : nil
       s.seed = try v["seed"].seed()
       s.workers = min(s.workers, context.cores)
       if v["workers"].exists {
@@ -73,20 +73,6 @@ extension Recipe {
       }
       if v["objectives"].exists { s.objectives = try decodeObjectives(v["objectives"]) }
       return s
-    }
-
-    /// `90`, `90s`, `10m`, `1.5h`: a positive number of seconds, minutes or hours.
-    static func timeBudget(_ v: YAMLValue) throws(AdaError) -> Double {
-      let text = try v.string().trimmingCharacters(in: .whitespaces)
-      let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
-      let (digits, scale) =
-        text.last.flatMap { units[$0] }.map { (String(text.dropLast()), $0) } ?? (text, 1)
-      guard let x = Double(digits.trimmingCharacters(in: .whitespaces)), x.isFinite, x > 0 else {
-        throw v.error(
-          "expected a positive duration: seconds (90), or a number with s, m or h (\"90s\", \"10m\", \"1h\"), "
-            + "or null for none; found '\(text)'")
-      }
-      return x * scale
     }
 
     static func decodeObjectives(_ v: YAMLValue) throws(AdaError) -> [Objective] {

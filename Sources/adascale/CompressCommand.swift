@@ -25,6 +25,11 @@ struct CompressCommand: ParsableCommand {
         adascale compress --recipe recipes/fmnist.yaml
         adascale compress --recipe recipes/fmnist_keras.yaml --overwrite --json
         adascale compress --recipe recipes/fmnist.yaml --measure-overhead --overwrite
+        adascale compress --recipe recipes/fmnist.yaml --budget 5m --overwrite
+
+      With a budget (recipe key budget, or --budget), every stage plans its work from the
+      throughput measured when it starts so that the run ends within it; the plan is kept in
+      the work directory, and the manifest and report.md say what it bought.
       """)
 
   @Option(help: "Recipe YAML file (see docs/recipes.md).")
@@ -48,15 +53,27 @@ struct CompressCommand: ParsableCommand {
   @Option(help: "Per-op latency table directory (default: $XDG_CACHE_HOME/adascale/profile).")
   var latencyCache: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Wall-clock budget for the whole run, overriding the recipe's budget: seconds (600) or with a unit (90s, 10m, 1.5h); none for no budget.",
+      valueName: "duration"))
+  var budget: String?
+
   @Flag(help: "Print the manifest as JSON when done (progress still goes to standard error).")
   var json = false
 
   func validate() throws {
     if probeBudgetMs <= 0 { throw ValidationError("--probe-budget-ms must be positive") }
+    if let budget, budget != "none", Recipe.duration(budget) == nil {
+      throw ValidationError(
+        "--budget: expected a positive duration: seconds (600) or with s, m or h (90s, 10m, 1.5h), or none; found '\(budget)'"
+      )
+    }
   }
 
   func run() throws {
-    let parsed = try Recipe.load(path: recipe)
+    var parsed = try Recipe.load(path: recipe)
+    if let budget { parsed.budgetSeconds = budget == "none" ? nil : Recipe.duration(budget) }
     let log = PipelineLog(trainingReporter: json ? SilentReporter() : TerminalProgressBar())
     let result = try CompressPipeline.run(
       parsed,

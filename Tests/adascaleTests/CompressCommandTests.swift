@@ -97,6 +97,21 @@ final class CompressCommandTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x.work"))
   }
 
+  /// `--budget` overrides the recipe's `budget:`; a bad value is a usage error before any work.
+  func testBudgetFlagOverridesTheRecipe() throws {
+    let recipe = try writeRecipe("budget.yaml", output: directory + "/budget", extra: "budget: 30m")
+    let r = try CLI.run(arguments(recipe) + ["--budget", "1h"], timeout: 600)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stderr.contains("compress: budget 1h: supernet ≤ "), r.stderr)
+    XCTAssertEqual(try manifest(directory + "/budget").budget?.budgetSeconds, 3600)
+    XCTAssertTrue(
+      FileManager.default.fileExists(atPath: directory + "/budget.work/budget-plan.json"), "plan stored")
+
+    let bad = try CLI.run(arguments(recipe) + ["--budget", "soon"], timeout: 60)
+    XCTAssertEqual(bad.status, 1, bad.stderr)
+    XCTAssertTrue(bad.stderr.contains("--budget: expected a positive duration"), bad.stderr)
+  }
+
   func testHelpShowsExamples() throws {
     let r = try CLI.run(["compress", "--help"])
     XCTAssertEqual(r.status, 0)

@@ -51,16 +51,18 @@ public struct SupernetTrainer {
       progress(.resumed(path: url.path, position: state.position))
     }
     let stepsPerEpoch = train.count / options.batchSize
-    state.totalSteps = options.epochs * stepsPerEpoch
+    let totalSteps = min(options.plannedSteps ?? .max, options.epochs * stepsPerEpoch)
+    let epochs = (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch
+    state.totalSteps = totalSteps
     let schedule = LearningRateSchedule.cosine(
-      initial: options.learningRate, decaySteps: options.epochs * stepsPerEpoch,
-      floor: 0.05 * options.learningRate)
+      initial: options.learningRate, decaySteps: max(totalSteps, 1), floor: 0.05 * options.learningRate)
     let started = Date()
     let sampler = EpochSampler(
       count: train.count, validationFraction: 0, batchSize: options.batchSize, seed: options.seed)
-    while state.position.epoch < options.epochs {
+    while state.position.epoch < epochs {
       let order = sampler.order(epoch: state.position.epoch)
-      while state.position.step < stepsPerEpoch {
+      let steps = min(stepsPerEpoch, totalSteps - state.position.epoch * stepsPerEpoch)
+      while state.position.step < steps {
         if let stopWhen, stopWhen(state.position) {
           return state.result(completed: false, seconds: Date().timeIntervalSince(started))
         }
@@ -83,7 +85,7 @@ public struct SupernetTrainer {
             epoch: state.position.epoch + 1, epochs: options.epochs, step: state.position.step,
             steps: stepsPerEpoch, loss: state.progress.meanLoss, learningRate: lr))
         if let url = checkpointURL, let every = options.checkpointEverySteps,
-          state.position.globalStep % every == 0, state.position.step < stepsPerEpoch
+          state.position.globalStep % every == 0, state.position.step < steps
         {
           try state.save(to: url, hash: hash)
         }

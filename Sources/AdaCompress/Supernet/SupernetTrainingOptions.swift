@@ -27,6 +27,10 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
     guard progressive > 0, totalSteps > 0 else { return 1 }
     return min(1, Double(step) / (progressive * Double(totalSteps)))
   }
+  /// Optimizer steps to run in all (a budget's plan), at most `epochs` × steps per epoch: the
+  /// run stops after this many, the last epoch possibly partial, and the cosine decays over
+  /// them. nil = every step of `epochs` epochs.
+  public var plannedSteps: Int?
 
   public init(
     epochs: Int = 4, batchSize: Int = 64, learningRate: Double = 5e-4, randomSubnets: Int = 2,
@@ -72,6 +76,9 @@ public struct SupernetTrainingOptions: Codable, Hashable, Sendable {
     guard progressive >= 0, progressive <= 1 else {
       throw AdaError(
         .invalidValue, path: "\(path).progressive", "expected a fraction in [0, 1], found \(progressive)")
+    }
+    if let planned = plannedSteps, planned < 1 {
+      throw AdaError(.invalidValue, path: "budget", "expected ≥ 1 planned supernet step, found \(planned)")
     }
     if let every = checkpointEverySteps, every < 1 {
       throw AdaError(.invalidValue, path: "\(path).checkpoint-every", "expected ≥ 1, found \(every)")
