@@ -57,7 +57,8 @@ public struct Manifest: Codable, Hashable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case format, formatVersion = "format_version", toolVersion = "tool_version", createdAt = "created_at"
-    case source, recipe, seed, host, dataset, preprocessing, timings, search, devices, contexts, variants, budget
+    case source, recipe, seed, host, dataset, preprocessing, timings, search, devices, contexts, variants
+    case budget
   }
 
   /// The model the bundle was made from.
