@@ -117,8 +117,7 @@ public enum CompressPipeline {
     // The source as it would be deployed: batch-norm folded and hand paddings folded into
     // `same` convolutions (the rewrites every variant gets), run by the same executor as the
     // variants, so a speed-up is the compression's alone.
-    let deployed = try SamePaddingFolding.apply(
-      to: BatchNormFolding().apply(to: source, selecting: .all).model)
+    let deployed = try Deployment.folded(source)
     let sourceProfile = try Profiler.profile(
       graph: deployed.graph, parameters: deployed.parameters, options: profiling)
     let sourceLatency = sourceProfile.measured?.meanMs ?? sourceProfile.predicted.meanMs

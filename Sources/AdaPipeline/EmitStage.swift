@@ -44,7 +44,7 @@ struct EmitStage {
         quantized: quantized
       ).model
     }
-    let folded = try BatchNormFolding().apply(to: model, selecting: .all).model
+    let folded = try Deployment.folded(model)
     let (final, quantized) = try subnet.quantize(folded)
     let accuracy = try Trainer.evaluate(
       final, on: evaluator.supernet.inputs(data.test, for: config), batchSize: 256,

@@ -85,7 +85,7 @@ public struct SupernetSearchProblem: SearchProblem {
   /// Latency, energy and memory of a configuration as it will be emitted.
   public func cost(of config: SubnetConfig) throws(AdaError) -> CandidateCost {
     let (model, quantized) = try codec.supernet.materialize(config).model(from: codec.supernet.weights)
-    let folded = try BatchNormFolding().apply(to: model, selecting: .all).model
+    let folded = try Deployment.folded(model)
     var options = profiling
     options.measureEndToEnd = false
     options.bits = quantized.bitsByNode
