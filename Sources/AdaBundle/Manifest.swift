@@ -256,11 +256,15 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var peakMemoryBytes: Int
     /// Modelled energy per batch-1 inference on this host, mJ.
     public var energyMj: Double
+    /// The variant with early exits and its calibrated operating points (docs/exits.md); nil
+    /// when the recipe adds no exits.
+    public var exits: ExitPlan?
 
     public init(
       id: String, file: String, genome: SubnetConfig, accuracy: Double, searchAccuracy: Double,
       latencyMs: Double, predictedLatencyMs: Double, params: Int, macs: Int, weightBytes: Int,
-      peakMemoryBytes: Int, energyMj: Double, summary: String = "", inputShape: [Int]? = nil
+      peakMemoryBytes: Int, energyMj: Double, summary: String = "", inputShape: [Int]? = nil,
+      exits: ExitPlan? = nil
     ) {
       self.id = id
       self.file = file
@@ -277,6 +281,7 @@ public struct Manifest: Codable, Hashable, Sendable {
       self.weightBytes = weightBytes
       self.peakMemoryBytes = peakMemoryBytes
       self.energyMj = energyMj
+      self.exits = exits
     }
 
     enum CodingKeys: String, CodingKey {
@@ -284,6 +289,7 @@ public struct Manifest: Codable, Hashable, Sendable {
         searchAccuracy = "search_accuracy"
       case latencyMs = "latency_ms", predictedLatencyMs = "predicted_latency_ms", params, macs
       case weightBytes = "weight_bytes", peakMemoryBytes = "peak_memory_bytes", energyMj = "energy_mj"
+      case exits
     }
 
     public init(from decoder: any Decoder) throws {
@@ -303,6 +309,7 @@ public struct Manifest: Codable, Hashable, Sendable {
       weightBytes = try c.decode(Int.self, forKey: .weightBytes)
       peakMemoryBytes = try c.decode(Int.self, forKey: .peakMemoryBytes)
       energyMj = try c.decode(Double.self, forKey: .energyMj)
+      exits = try c.decodeIfPresent(ExitPlan.self, forKey: .exits)
     }
   }
 }

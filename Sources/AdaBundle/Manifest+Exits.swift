@@ -1,0 +1,161 @@
+import AdaNN
+
+extension Manifest {
+  /// A variant's early exits (docs/exits.md): the variant with exit heads added, as a
+  /// multi-output Keras file, and the calibrated operating points at which inputs leave early.
+  ///
+  /// An input runs the backbone up to the first kept exit, computes that head, and leaves when
+  /// the head's confidence reaches the exit's threshold at the operating point in force;
+  /// otherwise it goes on to the next exit, and finally to the variant's own output. The static
+  /// variant (`Variant.file`) is the same backbone with the same weights: its output equals the
+  /// multi-exit file's last output.
+  public struct ExitPlan: Codable, Hashable, Sendable {
+    /// The multi-output Keras file, relative to the bundle, e.g. `variants/v03_exits.h5`: one
+    /// output per exit in depth order, the variant's own output last.
+    public var file: String
+    /// How an exit's confidence is scored.
+    public var confidence: ExitConfidence
+    /// The exits the file keeps, shallowest first (the variant's own output not included).
+    public var exits: [Exit]
+    /// MACs of the multi-exit model run to its last output, every head included.
+    public var finalMacs: Int
+    /// Predicted batch-1 latency of the same (per-op table), ms.
+    public var finalPredictedLatencyMs: Double
+    /// The calibrated thresholds, one set per target (accuracy drops, then budgets).
+    public var operatingPoints: [OperatingPoint]
+
+    public init(
+      file: String, confidence: ExitConfidence, exits: [Exit], finalMacs: Int, finalPredictedLatencyMs: Double,
+      operatingPoints: [OperatingPoint]
+    ) {
+      self.file = file
+      self.confidence = confidence
+      self.exits = exits
+      self.finalMacs = finalMacs
+      self.finalPredictedLatencyMs = finalPredictedLatencyMs
+      self.operatingPoints = operatingPoints
+    }
+
+    /// The operating point named `name`, if the plan has it.
+    public func operatingPoint(named name: String) -> OperatingPoint? {
+      operatingPoints.first { $0.name == name }
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case file, confidence, exits, finalMacs = "final_macs"
+      case finalPredictedLatencyMs = "final_predicted_latency_ms", operatingPoints = "operating_points"
+    }
+  }
+
+  /// One exit head of a multi-exit variant.
+  public struct Exit: Codable, Hashable, Sendable {
+    /// The head's output node in the multi-exit file (its output index is its position in
+    /// `ExitPlan.exits`).
+    public var output: String
+    /// The block the head follows, as the recipe or the supernet names it.
+    public var block: String
+    /// The backbone node the head reads.
+    public var node: String
+    /// The head's form, e.g. `grid:2` (average-pooled to a 2×2 grid, then Dense), `gap`
+    /// (global average pooling, then Dense) or `conv:32` (1×1 conv, pooling, Dense).
+    public var head: String
+    /// MACs from the input to this exit's output: the backbone up to `node` plus this head and
+    /// every earlier head (cumulative, as when every exit is kept).
+    public var macs: Int
+    /// MACs of this head alone.
+    public var headMacs: Int
+    /// Predicted batch-1 latency from the input to this exit's output (per-op table,
+    /// cumulative as `macs`), ms.
+    public var predictedLatencyMs: Double
+    /// Predicted batch-1 latency of this head alone, ms.
+    public var headPredictedLatencyMs: Double
+    /// Accuracy of this exit alone on the validation split, 0–1.
+    public var validationAccuracy: Double
+
+    public init(
+      output: String, block: String, node: String, head: String, macs: Int, headMacs: Int,
+      predictedLatencyMs: Double, headPredictedLatencyMs: Double, validationAccuracy: Double
+    ) {
+      self.output = output
+      self.block = block
+      self.node = node
+      self.head = head
+      self.macs = macs
+      self.headMacs = headMacs
+      self.predictedLatencyMs = predictedLatencyMs
+      self.headPredictedLatencyMs = headPredictedLatencyMs
+      self.validationAccuracy = validationAccuracy
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case output, block, node, head, macs, headMacs = "head_macs"
+      case predictedLatencyMs = "predicted_latency_ms", headPredictedLatencyMs = "head_predicted_latency_ms"
+      case validationAccuracy = "validation_accuracy"
+    }
+  }
+
+  /// Thresholds calibrated on the validation split for one target, and what they give.
+  public struct OperatingPoint: Codable, Hashable, Sendable {
+    /// What the thresholds were fitted for.
+    public enum Kind: String, Codable, Hashable, Sendable {
+      /// The least expected MACs at no more than `target` accuracy (0–1) below the variant
+      /// without early exiting, on the validation split.
+      case accuracyDrop = "accuracy-drop"
+      /// The best validation accuracy at no more than `target` × the variant's MACs expected
+      /// per input (MSDNet's budgeted batch classification).
+      case budget
+    }
+
+    /// e.g. `drop-0.5` (half a point) or `budget-0.5`.
+    public var name: String
+    public var kind: Kind
+    public var target: Double
+    /// Per exit, the confidence (0–1) at or above which an input leaves there; nil: the exit
+    /// is not used at this point (its head is not run).
+    public var thresholds: [Float?]
+    /// Share of validation inputs leaving at each exit, then at the final output.
+    public var exitRates: [Double]
+    /// MACs per input expected on the validation split.
+    public var expectedMacs: Double
+    /// Batch-1 latency per input expected on the validation split, from the per-op table, ms.
+    public var expectedLatencyMs: Double
+    /// Accuracy with early exiting on the validation split, 0–1.
+    public var validationAccuracy: Double
+    /// Accuracy with early exiting on the test split, measured after the thresholds were
+    /// fixed, 0–1.
+    public var testAccuracy: Double
+    /// Share of test inputs leaving at each exit, then at the final output.
+    public var testExitRates: [Double]
+    /// MACs per input on the test split.
+    public var testExpectedMacs: Double
+    /// Mean measured batch-1 latency per input on (a sample of) the test split, running only
+    /// what each input needs, ms; nil when not measured.
+    public var measuredLatencyMs: Double?
+
+    public init(
+      name: String, kind: Kind, target: Double, thresholds: [Float?], exitRates: [Double], expectedMacs: Double,
+      expectedLatencyMs: Double, validationAccuracy: Double, testAccuracy: Double, testExitRates: [Double],
+      testExpectedMacs: Double, measuredLatencyMs: Double? = nil
+    ) {
+      self.name = name
+      self.kind = kind
+      self.target = target
+      self.thresholds = thresholds
+      self.exitRates = exitRates
+      self.expectedMacs = expectedMacs
+      self.expectedLatencyMs = expectedLatencyMs
+      self.validationAccuracy = validationAccuracy
+      self.testAccuracy = testAccuracy
+      self.testExitRates = testExitRates
+      self.testExpectedMacs = testExpectedMacs
+      self.measuredLatencyMs = measuredLatencyMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case name, kind, target, thresholds, exitRates = "exit_rates", expectedMacs = "expected_macs"
+      case expectedLatencyMs = "expected_latency_ms", validationAccuracy = "validation_accuracy"
+      case testAccuracy = "test_accuracy", testExitRates = "test_exit_rates"
+      case testExpectedMacs = "test_expected_macs", measuredLatencyMs = "measured_latency_ms"
+    }
+  }
+}
