@@ -29,6 +29,8 @@ public struct Recipe: Codable, Hashable, Sendable {
   public var targets: TargetsSpec
   public var constraints: Constraints
   public var output: OutputSpec
+  /// Per-input early exits for the emitted variants (`exits:`); nil = none.
+  public var exits: ExitsSpec?
   /// Wall-clock seconds for the whole `compress` run (`budget:`); nil = no budget. Each stage
   /// plans its work from measured throughput to fit its share (docs/algorithms.md).
   public var budgetSeconds: Double?
@@ -45,7 +47,7 @@ public struct Recipe: Codable, Hashable, Sendable {
 
   /// Top-level keys, in the order docs/recipes.md describes them.
   public static let keys = [
-    "name", "model", "dataset", "supernet", "search", "targets", "constraints", "output", "budget",
+    "name", "model", "dataset", "supernet", "search", "targets", "constraints", "output", "exits", "budget",
   ]
 
   /// Reads and validates a recipe file. `baseDirectory` defaults to the working directory.
@@ -93,6 +95,7 @@ public struct Recipe: Codable, Hashable, Sendable {
       targets: try TargetsSpec.decode(doc["targets"], context),
       constraints: try Constraints.decode(doc["constraints"], context),
       output: try OutputSpec.decode(doc["output"], name: name, context),
+      exits: try ExitsSpec.decode(doc["exits"]),
       budgetSeconds: doc["budget"].exists ? try duration(doc["budget"]) : nil,
       file: file, baseDirectory: context.baseDirectory, text: text, textHash: hasher.hexDigest)
   }
