@@ -34,10 +34,15 @@ public struct VariantPayload: Sendable {
   public var id: String
   public var model: Model
   public var quantized: QuantizedWeights
+  /// The multi-exit model written to the manifest variant's `exits.file` (exits in depth order,
+  /// `model`'s output last; its backbone weights are `model`'s, so `quantized` applies to it
+  /// too); nil when the variant has no exits.
+  public var exitModel: Model?
 
-  public init(id: String, model: Model, quantized: QuantizedWeights = [:]) {
+  public init(id: String, model: Model, quantized: QuantizedWeights = [:], exitModel: Model? = nil) {
     self.id = id
     self.model = model
     self.quantized = quantized
+    self.exitModel = exitModel
   }
 }

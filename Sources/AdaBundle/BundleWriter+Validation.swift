@@ -51,6 +51,17 @@ extension BundleWriter {
       }
       try checkAccuracy(v.accuracy, file: file, path: "\(at).accuracy")
       try checkAccuracy(v.searchAccuracy, file: file, path: "\(at).search_accuracy")
+      if let plan = v.exits {
+        guard plan.file == exitsFile(id: v.id) else {
+          throw AdaError(
+            .invalidValue, file: file, path: "\(at).exits.file",
+            "expected '\(exitsFile(id: v.id))', found '\(plan.file)'")
+        }
+        guard contents.payload(id: v.id)?.exitModel != nil else {
+          throw AdaError(
+            .invalidValue, file: file, path: "\(at).exits", "variant '\(v.id)' has exits but no multi-exit model")
+        }
+      }
       let payloads = contents.variants.filter { $0.id == v.id }.count
       guard payloads == 1 else {
         throw AdaError(

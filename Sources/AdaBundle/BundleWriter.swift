@@ -24,6 +24,9 @@ public enum BundleWriter {
   /// `variants/<id>.h5`: the manifest's `file` of variant `id`, relative to the bundle.
   public static func variantFile(id: String) -> String { "\(variantsDirectoryName)/\(id).h5" }
 
+  /// `variants/<id>_exits.h5`: the multi-exit model of variant `id` (docs/exits.md).
+  public static func exitsFile(id: String) -> String { "\(variantsDirectoryName)/\(id)_exits.h5" }
+
   /// `pareto-<device>.svg`, with characters other than letters, digits, `.`, `_`, `-` replaced
   /// by `_`.
   public static func paretoFileName(device: String) -> String {
@@ -84,6 +87,9 @@ public enum BundleWriter {
       for variant in contents.manifest.variants {
         let payload = contents.payload(id: variant.id)!  // validate() checked there is one
         try KerasModelWriter.save(payload.model, quantized: payload.quantized, to: path(root, variant.file))
+        if let plan = variant.exits, let multi = payload.exitModel {
+          try KerasModelWriter.save(multi, quantized: payload.quantized, to: path(root, plan.file))
+        }
       }
       try writeData(try encodeJSON(contents.lut, file: lutJSONFileName), to: path(root, lutJSONFileName))
       try writeText(contents.lut.csv, to: path(root, lutCSVFileName))

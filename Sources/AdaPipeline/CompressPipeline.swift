@@ -209,6 +209,30 @@ public enum CompressPipeline {
         unit: "variants", planned: recipe.output.variants, run: emitted.count, recipe: recipe.output.variants)
     )
 
+    // 4b. Per-input early exits (docs/exits.md).
+    if let spec = recipe.exits {
+      let exitsStarted = Date()
+      let ids = try ExitStage.selected(spec.variants, from: emitted.map(\.entry), recipeFile: recipe.file)
+      log.stage("exits: heads, training and calibration for \(ids.count) of \(emitted.count) variants")
+      let stage = ExitStage(spec: spec, recipeFile: recipe.file, profiling: profiling, log: log)
+      for (i, e) in emitted.enumerated() where ids.contains(e.entry.id) {
+        let config = e.entry.genome
+        let input = ExitStage.Input(
+          id: e.entry.id, model: e.payload.model, bits: e.payload.quantized.bitsByNode,
+          blocks: ExitStage.blocks(of: supernet, config: config, variant: e.payload.model.graph),
+          train: try supernet.inputs(data.train, for: config),
+          validation: try supernet.inputs(data.validation, for: config),
+          test: try supernet.inputs(data.test, for: config))
+        let out = try stage.run(input)
+        emitted[i].entry.exits = out.plan
+        emitted[i].payload.exitModel = out.model
+      }
+      budget?.record(
+        Manifest.BudgetStage(
+          stage: "exits", plannedSeconds: nil, spentSeconds: Date().timeIntervalSince(exitsStarted),
+          unit: "variants", planned: ids.count, run: ids.count, recipe: ids.count))
+    }
+
     var overhead: ReportData.TrainingOverhead?
     if options.measureOverhead {
       stageStarted = Date()
