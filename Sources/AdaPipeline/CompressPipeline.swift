@@ -86,10 +86,27 @@ public enum CompressPipeline {
     // (a fine-tuning step trains one configuration where a sandwich step trains 2 + random ones,
     // plus the teacher's forward pass: counted as half a sandwich step, or one baseline step).
     let finetuneEpochs = Double(recipe.output.finetuneEpochs)
+    // With `exits:`, each variant given exits also costs the exits stage (ExitStage.reserveSeconds).
     func emitReserve(testEvaluationSeconds: Double, finetuneSecondsPerEpoch: Double) -> Double {
-      BudgetPlanner.emitReserve(
+      var exits = 0.0
+      if let spec = recipe.exits {
+        let test = recipe.dataset.testLimit ?? 10000
+        let share: Double =
+          switch spec.variants {
+          case .all: 1
+          case .largest(let n): min(1, Double(n) / Double(recipe.output.variants))
+          case .named(let ids): min(1, Double(ids.count) / Double(recipe.output.variants))
+          }
+        exits =
+          share
+          * ExitStage.reserveSeconds(
+            spec, testEvaluationSeconds: testEvaluationSeconds,
+            trainCount: (recipe.dataset.trainLimit ?? 60000) - recipe.dataset.validation,
+            validationCount: recipe.dataset.validation, testCount: test)
+      }
+      return BudgetPlanner.emitReserve(
         variants: recipe.output.variants,
-        secondsPerVariant: 0.45 * testEvaluationSeconds + 6 * options.probeBudgetMs / 1000,
+        secondsPerVariant: 0.45 * testEvaluationSeconds + 6 * options.probeBudgetMs / 1000 + exits,
         finetuneSecondsPerVariant: finetuneEpochs * finetuneSecondsPerEpoch)
     }
     var stageStarted = Date()

@@ -64,11 +64,8 @@ struct ExitStage {
       uniqueKeysWithValues: zip(model.graph.nodes.map(\.name), costs.perNode.map(\.macs)))
     let variantMacs = costs.total.macs
     let shapes = try model.graph.inferShapes()
-    let forms: [ExitHead] =
-      switch spec.head {
-      case .auto: Recipe.ExitsSpec.autoHeads
-      case .fixed(let h): [h]
-      }
+    let forms = spec.head.forms
+    let started = Date()
 
     // 1. Sites.
     func usable(_ node: String) -> Bool {
@@ -126,6 +123,7 @@ struct ExitStage {
     let valX = try input.validation.examples(at: Array(0..<input.validation.count))
     let valY = input.validation.labels
     let val = try ExitHeadTraining.capture(model, nodes: nodes, inputs: valX)
+    let captured = Date()
 
     // 3. Train each form at each site; keep one form per site.
     var trials: [Trial] = []
@@ -159,6 +157,7 @@ struct ExitStage {
     }
 
     // 4. Calibrate on validation, measure on test.
+    let trained = Date()
     let full = try ExitHeads(sites: chosen, weights: weights).apply(to: model)
     let valObs = try observations(full, inputs: valX, labels: valY)
     let testX = try input.test.examples(at: Array(0..<input.test.count))
@@ -216,6 +215,12 @@ struct ExitStage {
           v.expectedCost, v.expectedCost / Double(variantMacs), test.expectedCost / Double(variantMacs),
           t.map { $0.map { String(format: "%.3f", $0) } ?? "off" }.joined(separator: ",")))
     }
+    log.detail(
+      String(
+        format: "%@: exits in %.1f s (features of %d training examples %.1f s, %d heads %.1f s, "
+          + "calibration and test %.1f s)", input.id, Date().timeIntervalSince(started), n,
+        captured.timeIntervalSince(started), trials.count, trained.timeIntervalSince(captured),
+        Date().timeIntervalSince(trained)))
     var exits: [Manifest.Exit] = []
     var headsMacs = 0.0
     var headsMs = 0.0
@@ -235,6 +240,29 @@ struct ExitStage {
       operatingPoints: points)
     return Output(plan: plan, model: multi, trials: trials)
   }
+
+  /// Seconds the stage is expected to take for one variant, for a budget's emit reserve
+  /// (docs/exits.md "Cost"): the variant run over the captured training examples, the
+  /// validation and the test split — `testEvaluationSeconds` is the *source's* test evaluation,
+  /// and an emitted variant costs 0.45 of it on average, as the emit reserve assumes — plus the
+  /// heads' training, `headSeconds` per form and exit (Dense-only forms on cached pooled
+  /// features; a `conv:` form trains a convolution over full features and counts 8×).
+  static func reserveSeconds(
+    _ spec: Recipe.ExitsSpec, testEvaluationSeconds: Double, trainCount: Int, validationCount: Int,
+    testCount: Int, exitsPerVariant: Int = 2
+  ) -> Double {
+    let examples = Double(min(trainCount, spec.training.examples) + validationCount + testCount)
+    let passes = examples / Double(max(testCount, 1))
+    let formCost = spec.head.forms.reduce(0.0) { total, form in
+      if case .conv = form { return total + 8 }
+      return total + 1
+    }
+    let epochsFactor = Double(spec.training.epochs) / 3 * Double(min(trainCount, spec.training.examples)) / 10000
+    return 0.45 * testEvaluationSeconds * passes + headSeconds * formCost * epochsFactor * Double(exitsPerVariant)
+  }
+
+  /// Measured: a Dense-only head form, 3 epochs over 10 000 cached examples (docs/exits.md).
+  static let headSeconds = 0.5
 
   /// The ids of the emitted variants `variants` names.
   static func selected(_ variants: Recipe.ExitsSpec.Variants, from entries: [Manifest.Variant], recipeFile: String)

@@ -17,10 +17,21 @@ extension Recipe {
     }
 
     public enum Head: Codable, Hashable, Sendable {
-      /// Train every form in `ExitsSpec.autoHeads` at each exit and keep, per exit, the cheapest
-      /// whose validation accuracy is within `autoTolerance` of the best one there.
+      /// `choose(ExitsSpec.autoHeads)`.
       case auto
       case fixed(ExitHead)
+      /// Train every form listed at each exit and keep, per exit, the cheapest (head MACs) whose
+      /// validation accuracy is within `autoTolerance` of the best one there.
+      case choose([ExitHead])
+
+      /// The forms trained at each exit.
+      public var forms: [ExitHead] {
+        switch self {
+        case .auto: ExitsSpec.autoHeads
+        case .fixed(let h): [h]
+        case .choose(let list): list
+        }
+      }
     }
 
     public enum Variants: Codable, Hashable, Sendable {
@@ -66,7 +77,15 @@ extension Recipe {
         s.after = .named(names)
       }
       let head = v["head"]
-      if head.exists && !head.isWord("auto") {
+      if head.node?.sequence != nil {
+        let forms = try head.list { x throws(AdaError) in
+          let text = try x.nonEmptyString()
+          return try x.locating { () throws(AdaError) in try ExitHead.parse(text) }
+        }
+        guard !forms.isEmpty else { throw head.error("expected at least one head form") }
+        guard Set(forms).count == forms.count else { throw head.error("a head form is listed twice") }
+        s.head = .choose(forms)
+      } else if head.exists && !head.isWord("auto") {
         let text = try head.nonEmptyString()
         s.head = .fixed(try head.locating { () throws(AdaError) in try ExitHead.parse(text) })
       }

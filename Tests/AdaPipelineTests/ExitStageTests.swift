@@ -53,13 +53,13 @@ final class ExitStageTests: XCTestCase {
     let model = try KerasModelReader.load(path: Fixtures.path("keras/fmnist_cnn.h5"))
     var spec = Recipe.ExitsSpec()
     spec.head = .fixed(.grid(2))
-    spec.training.epochs = 2
-    spec.training.examples = 300
+    spec.training.epochs = 1
+    spec.training.examples = 200
     spec.budgets = [0.5]
     let stage = ExitStage(spec: spec, recipeFile: "t.yaml", profiling: profiling(), log: .silent)
     let input = ExitStage.Input(
-      id: "v01", model: model, bits: [:], blocks: blocks(model), train: dataset(model, n: 300, seed: 1),
-      validation: dataset(model, n: 120, seed: 2), test: dataset(model, n: 100, seed: 3))
+      id: "v01", model: model, bits: [:], blocks: blocks(model), train: dataset(model, n: 200, seed: 1),
+      validation: dataset(model, n: 100, seed: 2), test: dataset(model, n: 60, seed: 3))
     let out = try stage.run(input)
     let plan = try XCTUnwrap(out.plan, "some operating point should use an exit")
     let multi = try XCTUnwrap(out.model)
@@ -88,6 +88,23 @@ final class ExitStageTests: XCTestCase {
     }
     for (a, b) in zip(plan.exits, plan.exits.dropFirst()) { XCTAssertLessThan(a.macs, b.macs) }
     XCTAssertGreaterThan(plan.finalMacs, macs)
+  }
+
+  func testAutoHeadKeepsTheCheapestWithinHalfAPointOfTheBest() {
+    func trial(_ head: ExitHead, _ macs: Int, _ accuracy: Double) -> ExitStage.Trial {
+      ExitStage.Trial(
+        block: "b", node: "n", head: head, headMacs: macs, backboneMacs: 0, validationAccuracy: accuracy)
+    }
+    XCTAssertEqual(ExitStage.pick([trial(.gap, 10, 0.5), trial(.grid(2), 40, 0.80), trial(.grid(4), 160, 0.804)]), 1)
+    XCTAssertEqual(ExitStage.pick([trial(.gap, 10, 0.5), trial(.grid(2), 40, 0.79), trial(.grid(4), 160, 0.80)]), 2)
+  }
+
+  func testVariantSelectionNamesUnknownIds() throws {
+    XCTAssertThrowsError(
+      try ExitStage.selected(.named(["v09"]), from: [], recipeFile: "t.yaml")
+    ) { error in
+      XCTAssertEqual((error as? AdaError)?.path, "exits.variants[0]")
+    }
   }
 
   func testUnknownBlockIsALocatedError() throws {

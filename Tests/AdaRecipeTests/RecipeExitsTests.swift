@@ -56,6 +56,9 @@ final class RecipeExitsTests: XCTestCase {
     XCTAssertEqual(e.training.seed, 3)
     XCTAssertEqual(e.variants, .largest(2))
     XCTAssertEqual(try RecipeText.parse(extending: "exits: {variants: [v01, v03]}\n").exits?.variants, .named(["v01", "v03"]))
+    let listed = try RecipeText.parse(extending: "exits: {head: [gap, 'grid:4', 'conv:16:2']}\n").exits?.head
+    XCTAssertEqual(listed, .choose([.gap, .grid(4), .conv(16, grid: 2)]))
+    XCTAssertEqual(listed?.forms.count, 3)
   }
 
   func testMistakesAreLocated() {
@@ -72,6 +75,7 @@ final class RecipeExitsTests: XCTestCase {
       "exits.operating-points: expected at least one accuracy drop or budget")
     assertRecipeError(extending: "exits:\n  alpha: 2\n", "t.yaml:7: exits.alpha: expected a number in [0, 1]")
     assertRecipeError(extending: "exits:\n  variants: some\n", "t.yaml:7: exits.variants: expected all, a count")
+    assertRecipeError(extending: "exits:\n  head: [gap, 'grid:0']\n", "t.yaml:7: exits.head[1]: the grid size must be")
     assertRecipeError(extending: "exits:\n  afterr: auto\n", "t.yaml:7: exits.afterr: unknown key 'afterr'")
   }
 }
