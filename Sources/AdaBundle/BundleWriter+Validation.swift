@@ -59,7 +59,8 @@ extension BundleWriter {
         }
         guard contents.payload(id: v.id)?.exitModel != nil else {
           throw AdaError(
-            .invalidValue, file: file, path: "\(at).exits", "variant '\(v.id)' has exits but no multi-exit model")
+            .invalidValue, file: file, path: "\(at).exits",
+            "variant '\(v.id)' has exits but no multi-exit model")
         }
       }
       let payloads = contents.variants.filter { $0.id == v.id }.count

@@ -240,7 +240,7 @@ public enum CompressPipeline {
           train: try supernet.inputs(data.train, for: config),
           validation: try supernet.inputs(data.validation, for: config),
           test: try supernet.inputs(data.test, for: config))
-        let out = try stage.run(input)
+        let out = try stage.runResuming(input, quantized: e.payload.quantized, work: work)
         emitted[i].entry.exits = out.plan
         emitted[i].payload.exitModel = out.model
       }

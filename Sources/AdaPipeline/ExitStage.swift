@@ -145,7 +145,8 @@ struct ExitStage {
         log.detail(
           String(
             format: "%@ exit after %@ (%@): %@ head %.2f%% validation, %d head MACs (backbone %d of %d)",
-            input.id, site.block, site.node, form.description, accuracy * 100, trial.headMacs, trial.backboneMacs,
+            input.id, site.block, site.node, form.description, accuracy * 100, trial.headMacs,
+            trial.backboneMacs,
             variantMacs))
         results.append((trial, w))
         trials.append(trial)
@@ -166,16 +167,19 @@ struct ExitStage {
     var profileOptions = profiling
     profileOptions.measureEndToEnd = false
     profileOptions.bits = input.bits
-    let profile = try Profiler.profile(graph: full.graph, parameters: full.parameters, options: profileOptions)
+    let profile = try Profiler.profile(
+      graph: full.graph, parameters: full.parameters, options: profileOptions)
     var msByNode: [String: Double] = [:]
     for (op, term) in zip(profile.ops, profile.terms) { msByNode[op.node, default: 0] += term.totalMs }
     let latencyCosts = try exitCosts(full, sites: chosen, perNode: { msByNode[$0] ?? 0 })
 
-    var fitted: [(name: String, target: ThresholdCalibration.Target, outcome: ThresholdCalibration.Outcome)] = []
+    var fitted: [(name: String, target: ThresholdCalibration.Target, outcome: ThresholdCalibration.Outcome)] =
+      []
     for (name, target) in spec.targets {
       let o = ThresholdCalibration.calibrate(target, valObs, macCosts)
       guard o.feasible else {
-        log.detail("\(input.id): operating point \(name) cannot be met (even the first exit costs more); skipped")
+        log.detail(
+          "\(input.id): operating point \(name) cannot be met (even the first exit costs more); skipped")
         continue
       }
       fitted.append((name, target, o))
@@ -210,7 +214,8 @@ struct ExitStage {
         String(
           format: "%@ %@: validation %.2f%% (static %.2f%%), test %.2f%% (static %.2f%%), "
             + "expected MACs %.0f = %.2f× the variant's (test %.2f×), exits %@",
-          input.id, f.name, v.accuracy * 100, Double(valObs.finalCorrect.filter { $0 }.count) / Double(valObs.count) * 100,
+          input.id, f.name, v.accuracy * 100,
+          Double(valObs.finalCorrect.filter { $0 }.count) / Double(valObs.count) * 100,
           test.accuracy * 100, Double(testObs.finalCorrect.filter { $0 }.count) / Double(testObs.count) * 100,
           v.expectedCost, v.expectedCost / Double(variantMacs), test.expectedCost / Double(variantMacs),
           t.map { $0.map { String(format: "%.3f", $0) } ?? "off" }.joined(separator: ",")))
@@ -257,15 +262,19 @@ struct ExitStage {
       if case .conv = form { return total + 8 }
       return total + 1
     }
-    let epochsFactor = Double(spec.training.epochs) / 3 * Double(min(trainCount, spec.training.examples)) / 10000
-    return 0.45 * testEvaluationSeconds * passes + headSeconds * formCost * epochsFactor * Double(exitsPerVariant)
+    let epochsFactor =
+      Double(spec.training.epochs) / 3 * Double(min(trainCount, spec.training.examples)) / 10000
+    return 0.45 * testEvaluationSeconds * passes + headSeconds * formCost * epochsFactor
+      * Double(exitsPerVariant)
   }
 
   /// Measured: a Dense-only head form, 3 epochs over 10 000 cached examples (docs/exits.md).
   static let headSeconds = 0.5
 
   /// The ids of the emitted variants `variants` names.
-  static func selected(_ variants: Recipe.ExitsSpec.Variants, from entries: [Manifest.Variant], recipeFile: String)
+  static func selected(
+    _ variants: Recipe.ExitsSpec.Variants, from entries: [Manifest.Variant], recipeFile: String
+  )
     throws(AdaError) -> Set<String>
   {
     switch variants {
@@ -292,7 +301,8 @@ struct ExitStage {
     let index = source.indexByName
     let present = Set(variant.nodes.map(\.name))
     return supernet.materializedBlocks(of: config).compactMap { name in
-      guard let block = supernet.block(name), let first = index[block.name], let last = index[block.end] else {
+      guard let block = supernet.block(name), let first = index[block.name], let last = index[block.end]
+      else {
         return nil
       }
       var nodes = source.nodes[first...last].reversed().map(\.name).filter(present.contains)
@@ -305,7 +315,9 @@ struct ExitStage {
   /// accuracy is within `ExitsSpec.autoTolerance` of the best there.
   static func pick(_ trials: [Trial]) -> Int {
     let best = trials.map(\.validationAccuracy).max() ?? 0
-    let close = trials.indices.filter { trials[$0].validationAccuracy >= best - Recipe.ExitsSpec.autoTolerance }
+    let close = trials.indices.filter {
+      trials[$0].validationAccuracy >= best - Recipe.ExitsSpec.autoTolerance
+    }
     return close.min { (trials[$0].headMacs, $0) < (trials[$1].headMacs, $1) }!
   }
 
@@ -314,8 +326,13 @@ struct ExitStage {
     let outs = try Executor(graph: multi.graph).predict(inputs, parameters: multi.parameters, batchSize: 256)
     // Every output ends as the variant's does (ExitHeads): probabilities iff it ends in softmax.
     let probability =
-      try ExitHeads.classifier(of: Model(graph: multi.graph.keepingOnly(outputs: [multi.graph.outputs.last!]), parameters: multi.parameters)).activation == .softmax
-    func correct(_ t: Tensor) -> [Bool] { t.argmaxRows().enumerated().map { $0.element == Int(labels[$0.offset]) } }
+      try ExitHeads.classifier(
+        of: Model(
+          graph: multi.graph.keepingOnly(outputs: [multi.graph.outputs.last!]), parameters: multi.parameters)
+      ).activation == .softmax
+    func correct(_ t: Tensor) -> [Bool] {
+      t.argmaxRows().enumerated().map { $0.element == Int(labels[$0.offset]) }
+    }
     return ExitObservations(
       confidence: outs.dropLast().map { spec.confidence.scores($0, isProbability: probability) },
       correct: outs.dropLast().map(correct), finalCorrect: correct(outs.last!))
@@ -342,7 +359,8 @@ struct ExitStage {
 
   func macsByNodeOf(_ model: Model) -> [String: Double] {
     guard let costs = try? model.graph.costs() else { return [:] }
-    return Dictionary(uniqueKeysWithValues: zip(model.graph.nodes.map(\.name), costs.perNode.map { Double($0.macs) }))
+    return Dictionary(
+      uniqueKeysWithValues: zip(model.graph.nodes.map(\.name), costs.perNode.map { Double($0.macs) }))
   }
 }
 

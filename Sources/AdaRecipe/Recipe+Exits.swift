@@ -111,7 +111,8 @@ extension Recipe {
       s.training.epochs = try v["epochs"].int(atLeast: 1, default: s.training.epochs)
       s.training.batchSize = try v["batch-size"].int(atLeast: 1, default: s.training.batchSize)
       s.training.learningRate = try v["learning-rate"].number(
-        in: "(0, 1]", default: s.training.learningRate) { $0 > 0 && $0 <= 1 }
+        in: "(0, 1]", default: s.training.learningRate
+      ) { $0 > 0 && $0 <= 1 }
       s.training.alpha = try v["alpha"].number(in: "[0, 1]", default: s.training.alpha) { $0 >= 0 && $0 <= 1 }
       s.training.temperature = try v["temperature"].number(in: "(0, 100]", default: s.training.temperature) {
         $0 > 0 && $0 <= 100

@@ -244,3 +244,73 @@ final class BundleWriterTests: XCTestCase {
     XCTAssertEqual(BundleWriter.paretoFileName(device: "a/b c"), "pareto-a_b_c.svg")
   }
 }
+
+/// A variant with early exits: its multi-exit model is written to `exits.file`, read back with
+/// the exits first and the variant's output last; a plan without a model is refused.
+final class BundleWriterExitsTests: XCTestCase {
+  var scratch: URL!
+  var bundle: String { scratch.appendingPathComponent("bundle").path }
+
+  override func setUp() { scratch = Fixtures.temporaryDirectory("adabundle-exits") }
+  override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+
+  /// v02 (quantized) plus a GAP → Dense exit after conv1.
+  func contentsWithExits() throws -> (BundleContents, Model) {
+    var contents = BundleFixtures.contents()
+    let variant = contents.variants[1].model
+    var nodes = variant.graph.nodes
+    let at = nodes.firstIndex { $0.name == "conv1" }! + 1
+    nodes.insert(
+      contentsOf: [
+        Node(
+          name: "conv1_exit_pool", spec: .globalPool2D(GlobalPool2DSpec(kind: .average)), inputs: ["conv1"]),
+        Node(
+          name: "conv1_exit", spec: .dense(DenseSpec(units: 3, activation: .softmax)),
+          inputs: ["conv1_exit_pool"]),
+      ], at: at)
+    let graph = Graph(name: variant.graph.name, nodes: nodes, outputs: ["conv1_exit"] + variant.graph.outputs)
+    var parameters = variant.parameters
+    var g = SeededGenerator(seed: 4)
+    parameters["conv1_exit", "kernel"] = .uniform([4, 3], lo: -1, hi: 1, using: &g)
+    parameters["conv1_exit", "bias"] = Tensor(shape: [3])
+    let multi = Model(graph: graph, parameters: parameters)
+    try multi.validate()
+    contents.variants[1].exitModel = multi
+    let id = contents.manifest.variants[1].id
+    contents.manifest.variants[1].exits = Manifest.ExitPlan(
+      file: BundleWriter.exitsFile(id: id), confidence: .maxSoftmax,
+      exits: [
+        Manifest.Exit(
+          output: "conv1_exit", block: "conv1", node: "conv1", head: "gap", macs: 300, headMacs: 12,
+          predictedLatencyMs: 0.01, headPredictedLatencyMs: 0.001, validationAccuracy: 0.5)
+      ], finalMacs: 1000, finalPredictedLatencyMs: 0.02,
+      operatingPoints: [
+        Manifest.OperatingPoint(
+          name: "drop-0", kind: .accuracyDrop, target: 0, thresholds: [0.9], exitRates: [0.4, 0.6],
+          expectedMacs: 700, expectedLatencyMs: 0.015, validationAccuracy: 0.8, testAccuracy: 0.79,
+          testExitRates: [0.38, 0.62], testExpectedMacs: 710)
+      ])
+    return (contents, multi)
+  }
+
+  func testMultiExitModelIsWrittenAndReadsBackInOrder() throws {
+    let (contents, multi) = try contentsWithExits()
+    try BundleWriter.write(contents, to: bundle, overwrite: false)
+    let path = "\(bundle)/variants/\(contents.manifest.variants[1].id)_exits.h5"
+    let read = try KerasModelReader.load(path: path)
+    XCTAssertEqual(read.graph.outputs, ["conv1_exit", "fc"])
+    var g = SeededGenerator(seed: 9)
+    let x = Tensor.uniform([3, 4, 4, 2], lo: 0, hi: 1, using: &g)
+    let a = try Executor(graph: read.graph).predict(x, parameters: read.parameters)
+    let b = try Executor(graph: multi.graph).predict(x, parameters: multi.parameters)
+    XCTAssertEqual(a.map(\.scalars), b.map(\.scalars))
+  }
+
+  func testAPlanWithoutAModelIsRefused() throws {
+    var (contents, _) = try contentsWithExits()
+    contents.variants[1].exitModel = nil
+    XCTAssertThrowsError(try BundleWriter.write(contents, to: bundle, overwrite: false)) { error in
+      XCTAssertEqual((error as? AdaError)?.path, "variants[1].exits")
+    }
+  }
+}

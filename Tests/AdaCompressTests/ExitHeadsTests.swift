@@ -29,7 +29,9 @@ final class ExitHeadsTests: XCTestCase {
     let found = SmallModels.predict(multi, x).last!
     XCTAssertEqual(found.shape, expected.shape)
     XCTAssertEqual(found.scalars, expected.scalars, "the final output must not change at all")
-    for key in variant.parameters.keys { XCTAssertEqual(multi.parameters.tensors[key], variant.parameters.tensors[key]) }
+    for key in variant.parameters.keys {
+      XCTAssertEqual(multi.parameters.tensors[key], variant.parameters.tensors[key])
+    }
   }
 
   func testHeadsEndInSoftmaxLikeTheVariant() throws {
@@ -55,7 +57,8 @@ final class ExitHeadsTests: XCTestCase {
   func testGridPoolingGivesAboutGByGAndCountedMacs() throws {
     // 7×7 to grid 2: windows of 4 with same padding → 2×2; 14×14 → 2×2; 5×5 to grid 4 → 3×3.
     for (h, g, out) in [(7, 2, 2), (14, 2, 2), (5, 4, 3), (28, 4, 4)] {
-      let nodes = ExitHead.grid(g).nodes(reading: "x", feature: [h, h, 3], classes: 10, prefix: "e", activation: .linear)
+      let nodes = ExitHead.grid(g).nodes(
+        reading: "x", feature: [h, h, 3], classes: 10, prefix: "e", activation: .linear)
       let graph = Graph(
         name: "g", nodes: [Node(name: "x", spec: .input(InputSpec(shape: [h, h, 3])), inputs: [])] + nodes,
         outputs: ["e"])
@@ -69,7 +72,8 @@ final class ExitHeadsTests: XCTestCase {
   func testBadSitesAreErrorsAtExitsAfter() {
     let variant = SmallModels.convNet()
     for site in [
-      ExitHeads.Site(block: "x", node: "nope", head: .gap), ExitHeads.Site(block: "x", node: "fc2", head: .gap),
+      ExitHeads.Site(block: "x", node: "nope", head: .gap),
+      ExitHeads.Site(block: "x", node: "fc2", head: .gap),
     ] {
       XCTAssertThrowsError(try ExitHeads(sites: [site]).apply(to: variant)) { error in
         XCTAssertEqual((error as? AdaError)?.path, "exits.after")
@@ -94,8 +98,10 @@ final class ExitHeadsTests: XCTestCase {
     options.epochs = 20
     options.batchSize = 32
     options.learningRate = 0.05
-    let w = try ExitHeadTraining.train(.gap, node: "f", features: x, labels: labels, teacherLogits: teacher, options: options)
-    let accuracy = try ExitHeadTraining.accuracy(.gap, node: "f", weights: w, features: x, labels: labels, classes: 2)
+    let w = try ExitHeadTraining.train(
+      .gap, node: "f", features: x, labels: labels, teacherLogits: teacher, options: options)
+    let accuracy = try ExitHeadTraining.accuracy(
+      .gap, node: "f", weights: w, features: x, labels: labels, classes: 2)
     XCTAssertGreaterThan(accuracy, 0.95)
     XCTAssertNotNil(w["f_exit", "kernel"], "weights are keyed as in the multi-exit model")
   }

@@ -69,7 +69,9 @@ final class ThresholdCalibrationTests: XCTestCase {
         confidence: conf, correct: correct, finalCorrect: (0..<n).map { _ in g.nextUniform() < 0.85 })
       let costs = ExitCosts(
         backbone: (0..<k).map { Double(10 + 25 * $0) }, head: (0..<k).map { Double(1 + $0) }, final: 100)
-      for target in [ThresholdCalibration.Target.accuracyDrop(0), .accuracyDrop(0.1), .budget(0.5), .budget(0.3)] {
+      for target in [
+        ThresholdCalibration.Target.accuracyDrop(0), .accuracyDrop(0.1), .budget(0.5), .budget(0.3),
+      ] {
         let found = ThresholdCalibration.calibrate(target, obs, costs)
         let best = bruteForce(target, obs, costs)
         XCTAssertEqual(found.feasible, best.feasible, "trial \(trial) \(target)")
@@ -102,7 +104,9 @@ final class ThresholdCalibrationTests: XCTestCase {
           let required = Int((Double(finalCorrect) - d * Double(obs.count) - 1e-9).rounded(.up))
           key = o.correct >= required ? (0, o.expectedCost, -Double(o.correct)) : (1, 0, 0)
         case .budget(let b):
-          key = o.expectedCost <= b * costs.final * (1 + 1e-12) ? (0, -Double(o.correct), o.expectedCost) : (1, 0, 0)
+          key =
+            o.expectedCost <= b * costs.final * (1 + 1e-12)
+            ? (0, -Double(o.correct), o.expectedCost) : (1, 0, 0)
         }
         o.feasible = key.0 == 0
         if best == nil || key < bestKey {

@@ -15,7 +15,8 @@ import XCTest
 final class ExitStageTests: XCTestCase {
   func profiling() -> ProfileOptions {
     var o = ProfileOptions(
-      probe: ProbeConfig(budgetMs: 1, rounds: 2, warmupMs: 0.5, threads: 1), cacheDirectory: nil, version: "test")
+      probe: ProbeConfig(budgetMs: 1, rounds: 2, warmupMs: 0.5, threads: 1), cacheDirectory: nil,
+      version: "test")
     o.hostProbeBudgetMs = 2
     o.hostGemmSize = 32
     o.hostCopyBytes = 1 << 16
@@ -37,11 +38,12 @@ final class ExitStageTests: XCTestCase {
     for (i, node) in model.graph.nodes.enumerated() {
       switch node.spec {
       case .conv2D, .dense:
-        let end = names[(i + 1)...].firstIndex { n in
-          if case .conv2D = model.graph.node(named: n)!.spec { return true }
-          if case .dense = model.graph.node(named: n)!.spec { return true }
-          return false
-        } ?? names.count
+        let end =
+          names[(i + 1)...].firstIndex { n in
+            if case .conv2D = model.graph.node(named: n)!.spec { return true }
+            if case .dense = model.graph.node(named: n)!.spec { return true }
+            return false
+          } ?? names.count
         out.append(ExitStage.Block(name: node.name, nodes: Array(names[i..<end].reversed())))
       default: break
       }
@@ -73,7 +75,8 @@ final class ExitStageTests: XCTestCase {
       try Executor(graph: multi.graph).predict(x, parameters: multi.parameters).last!.scalars,
       try Executor(graph: model.graph).predict(x, parameters: model.parameters)[0].scalars)
     let macs = try model.graph.costs().total.macs
-    XCTAssertEqual(plan.operatingPoints.map(\.name), ["drop-0", "drop-0.5", "drop-1", "drop-2", "budget-0.5"])
+    XCTAssertEqual(
+      plan.operatingPoints.map(\.name), ["drop-0", "drop-0.5", "drop-1", "drop-2", "budget-0.5"])
     for p in plan.operatingPoints {
       XCTAssertEqual(p.thresholds.count, plan.exits.count)
       XCTAssertEqual(p.exitRates.count, plan.exits.count + 1)
@@ -95,8 +98,10 @@ final class ExitStageTests: XCTestCase {
       ExitStage.Trial(
         block: "b", node: "n", head: head, headMacs: macs, backboneMacs: 0, validationAccuracy: accuracy)
     }
-    XCTAssertEqual(ExitStage.pick([trial(.gap, 10, 0.5), trial(.grid(2), 40, 0.80), trial(.grid(4), 160, 0.804)]), 1)
-    XCTAssertEqual(ExitStage.pick([trial(.gap, 10, 0.5), trial(.grid(2), 40, 0.79), trial(.grid(4), 160, 0.80)]), 2)
+    XCTAssertEqual(
+      ExitStage.pick([trial(.gap, 10, 0.5), trial(.grid(2), 40, 0.80), trial(.grid(4), 160, 0.804)]), 1)
+    XCTAssertEqual(
+      ExitStage.pick([trial(.gap, 10, 0.5), trial(.grid(2), 40, 0.79), trial(.grid(4), 160, 0.80)]), 2)
   }
 
   func testVariantSelectionNamesUnknownIds() throws {

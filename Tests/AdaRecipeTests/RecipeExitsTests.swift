@@ -20,7 +20,9 @@ final class RecipeExitsTests: XCTestCase {
     XCTAssertEqual(e.accuracyDrops, [0, 0.005, 0.01, 0.02])
     XCTAssertEqual(e.budgets, [0.3, 0.5, 0.7])
     XCTAssertEqual(e.variants, .all)
-    XCTAssertEqual(e.targets.map(\.name), ["drop-0", "drop-0.5", "drop-1", "drop-2", "budget-0.3", "budget-0.5", "budget-0.7"])
+    XCTAssertEqual(
+      e.targets.map(\.name),
+      ["drop-0", "drop-0.5", "drop-1", "drop-2", "budget-0.3", "budget-0.5", "budget-0.7"])
   }
 
   func testEveryKey() throws {
@@ -55,7 +57,9 @@ final class RecipeExitsTests: XCTestCase {
     XCTAssertEqual(e.training.examples, 5000)
     XCTAssertEqual(e.training.seed, 3)
     XCTAssertEqual(e.variants, .largest(2))
-    XCTAssertEqual(try RecipeText.parse(extending: "exits: {variants: [v01, v03]}\n").exits?.variants, .named(["v01", "v03"]))
+    XCTAssertEqual(
+      try RecipeText.parse(extending: "exits: {variants: [v01, v03]}\n").exits?.variants,
+      .named(["v01", "v03"]))
     let listed = try RecipeText.parse(extending: "exits: {head: [gap, 'grid:4', 'conv:16:2']}\n").exits?.head
     XCTAssertEqual(listed, .choose([.gap, .grid(4), .conv(16, grid: 2)]))
     XCTAssertEqual(listed?.forms.count, 3)
@@ -74,8 +78,10 @@ final class RecipeExitsTests: XCTestCase {
       extending: "exits:\n  operating-points: {accuracy-drops: [], budgets: []}\n",
       "exits.operating-points: expected at least one accuracy drop or budget")
     assertRecipeError(extending: "exits:\n  alpha: 2\n", "t.yaml:7: exits.alpha: expected a number in [0, 1]")
-    assertRecipeError(extending: "exits:\n  variants: some\n", "t.yaml:7: exits.variants: expected all, a count")
-    assertRecipeError(extending: "exits:\n  head: [gap, 'grid:0']\n", "t.yaml:7: exits.head[1]: the grid size must be")
+    assertRecipeError(
+      extending: "exits:\n  variants: some\n", "t.yaml:7: exits.variants: expected all, a count")
+    assertRecipeError(
+      extending: "exits:\n  head: [gap, 'grid:0']\n", "t.yaml:7: exits.head[1]: the grid size must be")
     assertRecipeError(extending: "exits:\n  afterr: auto\n", "t.yaml:7: exits.afterr: unknown key 'afterr'")
   }
 }

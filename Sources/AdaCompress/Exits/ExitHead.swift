@@ -59,7 +59,8 @@ public enum ExitHead: Hashable, Sendable, Codable, CustomStringConvertible {
     do {
       self = try Self.parse(text)
     } catch {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: error.message))
     }
   }
 

@@ -68,7 +68,8 @@ public enum ExitHeadTraining {
     let nodes = head.nodes(
       reading: node, feature: feature, classes: classes, prefix: "\(node)_exit", activation: .linear)
     let graph = Graph(
-      name: "\(node)_exit", nodes: [Node(name: node, spec: .input(InputSpec(shape: feature)), inputs: [])] + nodes,
+      name: "\(node)_exit",
+      nodes: [Node(name: node, spec: .input(InputSpec(shape: feature)), inputs: [])] + nodes,
       outputs: [nodes.last!.name])
     return Model(graph: graph, parameters: try Parameters.initialize(for: graph, seed: seed))
   }
@@ -80,14 +81,17 @@ public enum ExitHeadTraining {
     let shapes = try graph.inferShapes()
     let nodes = Array(graph.nodes.dropFirst())
     var cut = 0
-    while cut < nodes.count, nodes[cut].spec.makeLayer().parameters(for: [shapes[nodes[cut].inputs[0]]!]).isEmpty {
+    while cut < nodes.count,
+      nodes[cut].spec.makeLayer().parameters(for: [shapes[nodes[cut].inputs[0]]!]).isEmpty
+    {
       cut += 1
     }
     guard cut > 0 else { return (nil, head) }
     let last = nodes[cut - 1].name
     let prefix = Graph(name: graph.name, nodes: [graph.nodes[0]] + nodes[..<cut], outputs: [last])
     let rest = Graph(
-      name: graph.name, nodes: [Node(name: last, spec: .input(InputSpec(shape: shapes[last]!)), inputs: [])] + nodes[cut...],
+      name: graph.name,
+      nodes: [Node(name: last, spec: .input(InputSpec(shape: shapes[last]!)), inputs: [])] + nodes[cut...],
       outputs: graph.outputs)
     return (prefix, Model(graph: rest, parameters: head.parameters))
   }
@@ -101,14 +105,16 @@ public enum ExitHeadTraining {
     options: ExitTrainingOptions
   ) throws(AdaError) -> Parameters {
     let n = features.shape[0]
-    precondition(labels.count == n && teacherLogits.shape[0] == n, "ExitHeadTraining: one label and target per row")
+    precondition(
+      labels.count == n && teacherLogits.shape[0] == n, "ExitHeadTraining: one label and target per row")
     let feature = Array(features.shape.dropFirst())
     let classes = teacherLogits.shape[1]
     let model = try headModel(head, node: node, feature: feature, classes: classes, seed: options.seed)
     let (prefix, rest) = try split(model)
-    let x = try prefix.map { (g) throws(AdaError) in
-      try Executor(graph: g).predict(features, parameters: Parameters(), batchSize: 1024)[0]
-    } ?? features
+    let x =
+      try prefix.map { (g) throws(AdaError) in
+        try Executor(graph: g).predict(features, parameters: Parameters(), batchSize: 1024)[0]
+      } ?? features
     let executor = try Executor(graph: rest.graph)
     var parameters = rest.parameters
     let keys = parameters.keys
@@ -144,7 +150,8 @@ public enum ExitHeadTraining {
     let feature = Array(features.shape.dropFirst())
     var model = try headModel(head, node: node, feature: feature, classes: classes, seed: 0)
     for key in model.parameters.keys { model.parameters.tensors[key] = weights.tensors[key] }
-    let out = try Executor(graph: model.graph).predict(features, parameters: model.parameters, batchSize: 1024)[0]
+    let out = try Executor(graph: model.graph).predict(
+      features, parameters: model.parameters, batchSize: 1024)[0]
     return Double(correctPredictions(out, labels: labels)) / Double(max(labels.count, 1))
   }
 }

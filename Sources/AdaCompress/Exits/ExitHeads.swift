@@ -81,7 +81,8 @@ public struct ExitHeads: Sendable {
       }
       guard !graph.outputs.contains(site.node), !(graph.node(named: site.node)?.spec.isInput ?? true) else {
         throw AdaError(
-          .invalidValue, path: "exits.after", "block '\(site.block)': an exit cannot read the input or the output")
+          .invalidValue, path: "exits.after",
+          "block '\(site.block)': an exit cannot read the input or the output")
       }
       guard shape.count == 3 || shape.count == 1 else {
         throw AdaError(
@@ -118,7 +119,8 @@ public struct ExitHeads: Sendable {
     }
     let names = Set(nodes.map(\.name))
     guard names.count == nodes.count else {
-      throw AdaError(.invalidValue, path: "exits.after", "an exit head's node name is already taken in the model")
+      throw AdaError(
+        .invalidValue, path: "exits.after", "an exit head's node name is already taken in the model")
     }
     let multi = Model(
       graph: Graph(name: graph.name, nodes: nodes, outputs: outputs + graph.outputs), parameters: parameters)

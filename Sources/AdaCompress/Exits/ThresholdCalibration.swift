@@ -51,9 +51,11 @@ public enum ThresholdCalibration {
   public static let uniformStarts = 16
 
   /// Where each input leaves (exit index, or `K` for the final output) and the outcome.
-  public static func evaluate(_ thresholds: [Float?], _ obs: ExitObservations, _ costs: ExitCosts) -> Outcome {
+  public static func evaluate(_ thresholds: [Float?], _ obs: ExitObservations, _ costs: ExitCosts) -> Outcome
+  {
     let k = obs.exitCount
-    precondition(thresholds.count == k && costs.backbone.count == k, "ThresholdCalibration: one threshold per exit")
+    precondition(
+      thresholds.count == k && costs.backbone.count == k, "ThresholdCalibration: one threshold per exit")
     var leaveCost = [Double](repeating: 0, count: k + 1)
     var heads = 0.0
     for j in 0..<k {
@@ -110,7 +112,9 @@ public enum ThresholdCalibration {
     }
     if k == 0 { return finish(best, key) }
     if k <= 3 {
-      let grids: [[Float?]] = (0..<k).map { [nil] + quantiles(obs.confidence[$0], count: exhaustiveGrid).map { $0 } }
+      let grids: [[Float?]] = (0..<k).map {
+        [nil] + quantiles(obs.confidence[$0], count: exhaustiveGrid).map { $0 }
+      }
       var index = [Int](repeating: 0, count: k)
       while true {
         consider((0..<k).map { grids[$0][index[$0]] })
@@ -124,8 +128,12 @@ public enum ThresholdCalibration {
         if j == k { break }
       }
     }
-    var starts: [[Float?]] = [best.thresholds, Array(repeating: nil, count: k), [0] + Array(repeating: nil, count: k - 1)]
-    for q in quantiles(lists.flatMap { $0 }, count: uniformStarts) { starts.append(Array(repeating: q, count: k)) }
+    var starts: [[Float?]] = [
+      best.thresholds, Array(repeating: nil, count: k), [0] + Array(repeating: nil, count: k - 1),
+    ]
+    for q in quantiles(lists.flatMap { $0 }, count: uniformStarts) {
+      starts.append(Array(repeating: q, count: k))
+    }
     for start in starts {
       var current = evaluate(start, obs, costs)
       for _ in 0..<20 {
