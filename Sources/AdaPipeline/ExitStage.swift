@@ -152,6 +152,9 @@ struct ExitStage {
         trials.append(trial)
       }
       let pick = Self.pick(results.map(\.trial))
+      if forms.count > 1 {
+        log.detail("\(input.id) exit after \(site.block): keeping \(results[pick].trial.head)")
+      }
       chosen.append(ExitHeads.Site(block: site.block, node: site.node, head: results[pick].trial.head))
       headAccuracy[site.node] = results[pick].trial.validationAccuracy
       for (key, t) in results[pick].weights.tensors { weights.tensors[key] = t }
