@@ -5,6 +5,8 @@ import AdaNN
 import AdaProfile
 import AdaRecipe
 import AdaTensor
+import AdaTrain
+import Foundation
 import TestSupport
 import XCTest
 
@@ -91,6 +93,36 @@ final class ExitStageTests: XCTestCase {
     }
     for (a, b) in zip(plan.exits, plan.exits.dropFirst()) { XCTAssertLessThan(a.macs, b.macs) }
     XCTAssertGreaterThan(plan.finalMacs, macs)
+  }
+
+  func testAFinishedVariantIsResumedFromTheWorkDirectory() throws {
+    let model = try KerasModelReader.load(path: Fixtures.path("keras/fmnist_cnn.h5"))
+    var spec = Recipe.ExitsSpec()
+    spec.head = .fixed(.grid(2))
+    spec.training.epochs = 1
+    spec.training.examples = 100
+    spec.accuracyDrops = [0.05]
+    spec.budgets = []
+    let scratch = Fixtures.temporaryDirectory("exit-stage-resume")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let work = try WorkDirectory(scratch.path, fresh: false)
+    var lines: [String] = []
+    let log = PipelineLog(write: { lines.append($0) }, trainingReporter: SilentReporter())
+    let stage = ExitStage(spec: spec, recipeFile: "t.yaml", profiling: profiling(), log: log)
+    let input = ExitStage.Input(
+      id: "v01", model: model, bits: [:], blocks: blocks(model), train: dataset(model, n: 100, seed: 1),
+      validation: dataset(model, n: 80, seed: 2), test: dataset(model, n: 40, seed: 3))
+    let first = try stage.runResuming(input, quantized: [:], work: work)
+    let plan = try XCTUnwrap(first.plan)
+    XCTAssertFalse(lines.contains { $0.contains("resumed") })
+    let second = try stage.runResuming(input, quantized: [:], work: work)
+    XCTAssertTrue(lines.contains { $0.contains("v01: exits resumed") }, "\(lines)")
+    XCTAssertEqual(second.plan, plan)
+    let x = try input.test.examples(at: Array(0..<5))
+    XCTAssertEqual(
+      try Executor(graph: second.model!.graph).predict(x, parameters: second.model!.parameters).map(
+        \.scalars),
+      try Executor(graph: first.model!.graph).predict(x, parameters: first.model!.parameters).map(\.scalars))
   }
 
   func testAutoHeadKeepsTheCheapestWithinHalfAPointOfTheBest() {
