@@ -34,10 +34,20 @@ public struct VariantPayload: Sendable {
   public var id: String
   public var model: Model
   public var quantized: QuantizedWeights
+  /// The variant with its exit heads (outputs: exits in depth order, its own output last),
+  /// written to the manifest variant's `exits.file`; nil without exits.
+  public var exitModel: Model?
+  /// Quantized weights of `exitModel` (the backbone's, as in `quantized`).
+  public var exitQuantized: QuantizedWeights
 
-  public init(id: String, model: Model, quantized: QuantizedWeights = [:]) {
+  public init(
+    id: String, model: Model, quantized: QuantizedWeights = [:], exitModel: Model? = nil,
+    exitQuantized: QuantizedWeights = [:]
+  ) {
     self.id = id
     self.model = model
     self.quantized = quantized
+    self.exitModel = exitModel
+    self.exitQuantized = exitQuantized
   }
 }
