@@ -48,7 +48,7 @@ public enum ExitMode: Hashable, Sendable, CustomStringConvertible {
       throw AdaError(
         .invalidValue, file: manifest, path: "exits",
         "operating point '\(name)' asked for, but no variant of the bundle has early exits",
-        hint: "use --exits off (or leave it out) on this bundle")
+        hint: "run this bundle with exits off or auto")
     }
     guard plans.contains(where: { $0.operatingPoint(named: name) != nil }) else {
       var names: [String] = []
@@ -56,7 +56,7 @@ public enum ExitMode: Hashable, Sendable, CustomStringConvertible {
       throw AdaError(
         .invalidValue, file: manifest, path: "exits",
         "no operating point '\(name)'; the bundle has: \(names.joined(separator: ", "))",
-        hint: "use one of those, auto, or off")
+        hint: "use one of those, auto (the selector picks) or off")
     }
   }
 }
