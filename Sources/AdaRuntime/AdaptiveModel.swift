@@ -43,8 +43,10 @@ public final class AdaptiveModel {
   public var threads: Int
   /// Upper bound on the weights of loaded variants, bytes (nil: no bound).
   public let memoryBudgetBytes: Int?
-  /// Whether and how early exits are used.
-  public let exits: ExitMode
+  /// Whether and how early exits are used (change with `setExits`).
+  public private(set) var exits: ExitMode
+  /// The device whose LUT rows the selector uses.
+  public let device: String?
   public private(set) var lastSnapshot: ResourceSnapshot?
   public private(set) var lastContext = DeviceContext()
 
@@ -77,6 +79,7 @@ public final class AdaptiveModel {
     self.sampleInterval = sampleInterval
     self.threads = threads
     self.exits = exits
+    self.device = device
     if case .eager = loading {
       var used = 0
       var seen = Set<String>()
@@ -104,6 +107,18 @@ public final class AdaptiveModel {
   public var policy: Policy {
     get { selector.policy }
     set { selector.policy = newValue }
+  }
+
+  /// Switches the early-exit mode at run time: the selector gets the candidates of `mode`
+  /// (keeping the policy; the current choice and the learned corrections start afresh), and
+  /// when exits are turned on or off the loaded variants are dropped (they are read from other
+  /// files). Throws, leaving everything as it was, when the bundle cannot honour `mode`.
+  public func setExits(_ mode: ExitMode) throws(AdaError) {
+    guard mode != exits else { return }
+    let profiles = try VariantProfile.profiles(from: bundle, device: device, exits: mode)
+    selector = VariantSelector(variants: profiles, policy: selector.policy)
+    if (mode == .off) != (exits == .off) { loaded = [:] }
+    exits = mode
   }
 
   /// Ids of the variants in memory.

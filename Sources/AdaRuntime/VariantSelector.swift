@@ -4,6 +4,10 @@ import Foundation
 /// Picks the variant to run in a context, with hysteresis, and learns from measured latency.
 /// Pure and allocation-light: no I/O, a few passes over the variants per decision.
 ///
+/// A "variant" here is a candidate: a bundle variant, or with early exits a (variant, operating
+/// point) pair (`VariantProfile.operatingPoint`), named by its `label` in reasons; the rule
+/// treats them alike.
+///
 /// **Decision rule** (docs/runtime.md). For variant `v` in context `c`:
 ///
 ///     predicted(v) = latency_nominal(v) · batch / (cpu share · freq scale · thermal factor) · corr(v)

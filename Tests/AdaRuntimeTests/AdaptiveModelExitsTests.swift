@@ -127,6 +127,22 @@ final class AdaptiveModelExitsTests: XCTestCase {
     XCTAssertEqual(try model.predict(input()).decision.label, "v1@budget-0.5")
   }
 
+  func testTheExitModeIsARuntimeKnob() throws {
+    let model = try AdaptiveModel(bundle: path, policy: policy(), monitor: nil)
+    model.fixedContext = DeviceContext(cpuShare: 0.6)
+    XCTAssertEqual(try model.predict(input()).decision.label, "v1@drop-0.5")
+    try model.setExits(.off)
+    XCTAssertEqual(model.loadedVariants, [], "static files from now on")
+    let off = try model.predict(input())
+    XCTAssertEqual(off.decision.label, "v0")
+    XCTAssertNil(off.exitIndices)
+    try model.setExits(.fixed("budget-0.5"))
+    XCTAssertEqual(try model.predict(input()).decision.label, "v1@budget-0.5")
+    XCTAssertThrowsError(try model.setExits(.fixed("nope")))
+    XCTAssertEqual(model.exits, .fixed("budget-0.5"), "a refused mode changes nothing")
+    XCTAssertEqual(model.selector.variants.map(\.label), ["v0", "v1@budget-0.5"])
+  }
+
   // MARK: Errors
 
   func error(_ body: () throws -> Void) -> AdaError? {
