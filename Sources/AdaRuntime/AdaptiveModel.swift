@@ -196,9 +196,10 @@ public final class AdaptiveModel {
     let file: String
     let executor: Executor
     var exitExecutor: ExitExecutor?
-    if let plan {
+    if plan != nil {
+      let (exitModel, _, plan) = try bundle.loadExitVariant(id)
+      model = exitModel
       file = ModelBundle.path(bundle.directory, plan.file)
-      model = try KerasModelReader.loadWithQuantized(path: file).model
       do {
         let exec = try ExitExecutor(
           graph: model.graph, exits: plan.exits.map(\.output), confidence: plan.confidence)

@@ -37,10 +37,9 @@ public enum ExitMode: Hashable, Sendable, CustomStringConvertible {
 
   /// Throws when `bundle` cannot honour this mode: a fixed operating point that no variant's
   /// plan has (the error lists the ones it has), or that is asked of a bundle without exits.
-  /// Every exit plan that will be used is checked (`ModelBundle.checkExitPlans`).
+  /// (The plans themselves are checked by `ModelBundle.open`: thresholds in [0, 1], one per
+  /// exit, the multi-exit file present.)
   public func check(against bundle: ModelBundle) throws(AdaError) {
-    if self == .off { return }
-    try bundle.checkExitPlans()
     guard case .fixed(let name) = self else { return }
     let manifest = ModelBundle.path(bundle.directory, ModelBundle.manifestFile)
     let plans = bundle.manifest.variants.compactMap(\.exits)

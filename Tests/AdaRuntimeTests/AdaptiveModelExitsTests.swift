@@ -167,6 +167,7 @@ final class AdaptiveModelExitsTests: XCTestCase {
     XCTAssertNil(error { _ = try AdaptiveModel(bundle: plain, monitor: nil, exits: .auto) })
   }
 
+  /// The bundle reader checks the plans (`ModelBundle.open`); the runtime passes its errors on.
   func testThresholdsOutsideTheUnitIntervalInTheManifestAreErrorsNamingTheField() throws {
     for (thresholds, kind, field) in [
       (
@@ -174,7 +175,7 @@ final class AdaptiveModelExitsTests: XCTestCase {
         "operating_points[0].thresholds[1]"
       ),
       ([[0.8, 0.7], [-0.2, nil]], .invalidValue, "operating_points[1].thresholds[0]"),
-      ([[0.8, 0.7], [0.6]], .invalidValue, "operating_points[1].thresholds"),
+      ([[0.8, 0.7], [0.6]], .badShape, "operating_points[1].thresholds"),
     ] {
       let bad = try TestBundle.writeWithExits(edit: { plan in
         for (j, t) in thresholds.enumerated() { plan.operatingPoints[j].thresholds = t }
@@ -184,15 +185,29 @@ final class AdaptiveModelExitsTests: XCTestCase {
       XCTAssertEqual(e?.kind, kind, "\(thresholds)")
       XCTAssertEqual(e?.path, "variants[1].exits." + field, e?.description ?? "")
       XCTAssertTrue(e?.file?.hasSuffix("manifest.json") ?? false)
-      XCTAssertNil(error { _ = try AdaptiveModel(bundle: bad, monitor: nil, exits: .off) }, "plans unused")
     }
   }
 
-  func testAnExitOutputMissingFromTheMultiExitFileIsAnErrorNamingTheField() throws {
+  func testAnExitOutputMissingFromTheMultiExitFileIsAnErrorNamingTheFile() throws {
     let bad = try TestBundle.writeWithExits(edit: { $0.exits[1].output = "nope" })
     defer { try? FileManager.default.removeItem(atPath: bad) }
     let e = error { _ = try AdaptiveModel(bundle: bad, monitor: nil, loading: .eager) }
+    XCTAssertEqual(e?.kind, .badFormat, e?.description ?? "")
+    XCTAssertTrue(e?.file?.hasSuffix("v1_exits.h5") ?? false, e?.description ?? "")
+    XCTAssertTrue(e?.message.contains("nope") ?? false, e?.description ?? "")
+    XCTAssertNil(error { _ = try AdaptiveModel(bundle: bad, monitor: nil, loading: .eager, exits: .off) })
+  }
+
+  /// What the bundle reader does not check: an exit that is not shallower than the next.
+  func testExitsOutOfDepthOrderAreAnErrorNamingTheField() throws {
+    let bad = try TestBundle.writeWithExits(edit: { $0.exits.swapAt(0, 1) })
+    defer { try? FileManager.default.removeItem(atPath: bad) }
+    // The file's outputs must follow the plan, so write one whose outputs are swapped too.
+    var (_, exits) = TestBundle.exitModels(hidden: 8, seed: 2)
+    exits.graph.outputs = ["e1", "e0", "logits"]
+    try KerasModelWriter.save(exits, to: ModelBundle.path(bad, "variants/v1_exits.h5"))
+    let e = error { _ = try AdaptiveModel(bundle: bad, monitor: nil, loading: .eager) }
     XCTAssertEqual(e?.path, "variants[1].exits.exits[1].output", e?.description ?? "")
-    XCTAssertTrue(e?.message.contains("'nope'") ?? false, e?.description ?? "")
+    XCTAssertTrue(e?.message.contains("depth order") ?? false, e?.description ?? "")
   }
 }
