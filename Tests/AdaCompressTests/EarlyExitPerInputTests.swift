@@ -27,6 +27,8 @@ final class EarlyExitPerInputTests: XCTestCase {
       let i = k == 0 ? 2 * n / 3 : n / 2
       return (sorted[i - 1] + sorted[i]) / 2
     }
+    var staticMeter = ActivationMeter()
+    _ = try Executor(graph: source.graph).predict(x, parameters: source.parameters, meter: &staticMeter)
     var meter = ActivationMeter()
     let r = try exec.predict(x, parameters: model.parameters, thresholds: thresholds, meter: &meter)
     let want: [Int] = (0..<n).map { i in
@@ -46,8 +48,11 @@ final class EarlyExitPerInputTests: XCTestCase {
     XCTAssertEqual(r.rowsRun[model.graph.indexByName["fc1"]!], h[2])
     print(
       "fmnist CNN, batch \(n), exits \(h): per input peak \(meter.peakBytes) B, total \(meter.totalBytes) B; "
-        + "plain peak \(plainMeter.peakBytes) B, total \(plainMeter.totalBytes) B")
+        + "plain peak \(plainMeter.peakBytes) B, total \(plainMeter.totalBytes) B; "
+        + "static (no exits) peak \(staticMeter.peakBytes) B, total \(staticMeter.totalBytes) B")
     XCTAssertLessThanOrEqual(meter.peakBytes, plainMeter.peakBytes)
     XCTAssertLessThan(meter.totalBytes, plainMeter.totalBytes)
+    XCTAssertLessThanOrEqual(meter.peakBytes, staticMeter.peakBytes)
+    XCTAssertLessThan(meter.totalBytes, staticMeter.totalBytes)
   }
 }

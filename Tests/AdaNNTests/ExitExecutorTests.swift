@@ -185,6 +185,11 @@ final class ExitExecutorTests: XCTestCase {
 
   // MARK: (c) activation bytes
 
+  /// Against the plain pass of the multi-exit model (every head, every row): never more. Against
+  /// the static model (the final output's nodes only): equal with no exit used, less when many
+  /// leave early; when few leave, the heads' rows and the result buffer (held from the first
+  /// exit on) can make it more (thresholds [1, 1] here: peak +384 B = 32 × 3 floats).
+
   func testPerInputPathHoldsAndAllocatesNoMoreActivationBytesThanThePlainPass() throws {
     let graph = Self.graph()
     let exec = try ExitExecutor(graph: graph, exits: Self.exits, confidence: .maxSoftmax)
@@ -194,6 +199,10 @@ final class ExitExecutorTests: XCTestCase {
     let full = try Executor(graph: graph).predict(x, parameters: p, meter: &plainMeter)
     XCTAssertEqual(full, try Executor(graph: graph).predict(x, parameters: p), "the meter changes nothing")
     XCTAssertEqual(plainMeter.liveBytes, 3 * 32 * 3 * 4, "only the three outputs are left")
+    // The variant without exits (the single-exit model): the final output's nodes only.
+    var staticMeter = ActivationMeter()
+    _ = try Executor(graph: graph.keepingOnly(outputs: ["final"])).predict(
+      x, parameters: p, meter: &staticMeter)
     let s0 = ExitConfidence.maxSoftmax.scores(full[0], isProbability: true).sorted()
     let s1 = ExitConfidence.maxSoftmax.scores(full[1], isProbability: true).sorted()
     let cases: [[Float?]] = [
@@ -203,8 +212,17 @@ final class ExitExecutorTests: XCTestCase {
       var meter = ActivationMeter()
       let r = try exec.predict(x, parameters: p, thresholds: thresholds, meter: &meter)
       print(
-        "exits \(thresholds) → \(r.histogram): peak \(meter.peakBytes) B (plain \(plainMeter.peakBytes)), "
-          + "total \(meter.totalBytes) B (plain \(plainMeter.totalBytes))")
+        "exits \(thresholds) → \(r.histogram): peak \(meter.peakBytes) B (plain \(plainMeter.peakBytes), "
+          + "static \(staticMeter.peakBytes)), total \(meter.totalBytes) B (plain \(plainMeter.totalBytes), "
+          + "static \(staticMeter.totalBytes))")
+      if thresholds == [nil, nil] {
+        XCTAssertEqual(meter.peakBytes, staticMeter.peakBytes, "no exit used: the static model's pass")
+        XCTAssertEqual(meter.totalBytes, staticMeter.totalBytes, "no exit used: the static model's pass")
+      }
+      if r.histogram[0] >= 16 {  // half or more leave at exit 0: less than the static model too
+        XCTAssertLessThanOrEqual(meter.peakBytes, staticMeter.peakBytes, "peak, thresholds \(thresholds)")
+        XCTAssertLessThan(meter.totalBytes, staticMeter.totalBytes, "total, thresholds \(thresholds)")
+      }
       XCTAssertLessThanOrEqual(meter.peakBytes, plainMeter.peakBytes, "peak, thresholds \(thresholds)")
       XCTAssertLessThanOrEqual(meter.totalBytes, plainMeter.totalBytes, "total, thresholds \(thresholds)")
       XCTAssertEqual(meter.liveBytes, 32 * 3 * 4, "only the result is left, thresholds \(thresholds)")
