@@ -47,6 +47,8 @@ public final class AdaptiveModel {
   public private(set) var exits: ExitMode
   /// The device whose LUT rows the selector uses.
   public let device: String?
+  /// The one variant the selector may choose (with its operating points); nil: any.
+  public let only: String?
   public private(set) var lastSnapshot: ResourceSnapshot?
   public private(set) var lastContext = DeviceContext()
 
@@ -69,11 +71,13 @@ public final class AdaptiveModel {
   public init(
     bundle: ModelBundle, policy: Policy = Policy(), device: String? = nil,
     monitor: ResourceMonitor? = ResourceMonitor(), loading: Loading = .lazy, memoryBudgetBytes: Int? = nil,
-    sampleInterval: Double = 0.05, threads: Int = BLAS.threads, exits: ExitMode = .auto
+    sampleInterval: Double = 0.05, threads: Int = BLAS.threads, exits: ExitMode = .auto, only: String? = nil
   ) throws(AdaError) {
     self.bundle = bundle
     selector = VariantSelector(
-      variants: try VariantProfile.profiles(from: bundle, device: device, exits: exits), policy: policy)
+      variants: try VariantProfile.profiles(from: bundle, device: device, exits: exits, only: only),
+      policy: policy)
+    self.only = only
     self.monitor = monitor
     self.memoryBudgetBytes = memoryBudgetBytes
     self.sampleInterval = sampleInterval
@@ -96,11 +100,11 @@ public final class AdaptiveModel {
   public convenience init(
     bundle path: String, policy: Policy = Policy(), device: String? = nil,
     monitor: ResourceMonitor? = ResourceMonitor(), loading: Loading = .lazy, memoryBudgetBytes: Int? = nil,
-    exits: ExitMode = .auto
+    exits: ExitMode = .auto, only: String? = nil
   ) throws(AdaError) {
     try self.init(
       bundle: ModelBundle.open(path), policy: policy, device: device, monitor: monitor, loading: loading,
-      memoryBudgetBytes: memoryBudgetBytes, exits: exits)
+      memoryBudgetBytes: memoryBudgetBytes, exits: exits, only: only)
   }
 
   /// The policy in force (changing it keeps the learned corrections).
@@ -115,7 +119,7 @@ public final class AdaptiveModel {
   /// files). Throws, leaving everything as it was, when the bundle cannot honour `mode`.
   public func setExits(_ mode: ExitMode) throws(AdaError) {
     guard mode != exits else { return }
-    let profiles = try VariantProfile.profiles(from: bundle, device: device, exits: mode)
+    let profiles = try VariantProfile.profiles(from: bundle, device: device, exits: mode, only: only)
     selector = VariantSelector(variants: profiles, policy: selector.policy)
     if (mode == .off) != (exits == .off) { loaded = [:] }
     exits = mode

@@ -121,8 +121,18 @@ public struct VariantProfile: Codable, Hashable, Sendable {
   /// figure, calibrated by how the variant's measured latency departs from its own per-op-table
   /// prediction) and energy scaled by `p.expectedMacs / v.macs`; weights and peak memory are the
   /// variant's (exit heads are small, and rows only shrink as inputs leave).
-  public static func profiles(from bundle: ModelBundle, device: String? = nil, exits: ExitMode)
-    throws(AdaError)
+  ///
+  /// `only`: the candidates of that one variant (an error naming the bundle's variants when it
+  /// has no such variant), to run one variant with and without early exits.
+  public static func profiles(
+    from bundle: ModelBundle, device: String? = nil, exits: ExitMode, only: String? = nil
+  ) throws(AdaError) -> [VariantProfile] {
+    guard let only else { return try profiles(from: bundle, device: device, exits: exits) }
+    _ = try bundle.variant(only)
+    return try profiles(from: bundle, device: device, exits: exits).filter { $0.id == only }
+  }
+
+  static func profiles(from bundle: ModelBundle, device: String?, exits: ExitMode) throws(AdaError)
     -> [VariantProfile]
   {
     let base = try profiles(from: bundle, device: device)

@@ -34,6 +34,7 @@ struct RunCommand: ParsableCommand {
         adascale run --bundle B --input x.h5 --output y.h5 --batch 32 --accuracy-floor 0.88 --json
         adascale run --bundle B --input x.h5 --output y.h5 --period-ms 20 --repeat 50   # a stream
         adascale run --bundle B --input x.h5 --output y.h5 --exits drop-0.5
+        adascale run --bundle B --input x.h5 --output y.h5 --variant v08 --exits off   # one variant, static
       """)
 
   @Option(help: "Bundle directory (written by `adascale compress`).")
@@ -64,6 +65,12 @@ struct RunCommand: ParsableCommand {
       valueName: "auto|off|name"))
   var exits = "auto"
 
+  @Option(
+    help:
+      "Run only this variant (with its operating points, as --exits says), e.g. to time it with and without exits."
+  )
+  var variant: String?
+
   @Flag(help: "Print a JSON report instead of one line per batch.")
   var json = false
 
@@ -79,20 +86,22 @@ struct RunCommand: ParsableCommand {
   func run() throws {
     let opened = try ModelBundle.open(bundle)
     let mode = ExitMode(parsing: exits)
-    let profiles = try VariantProfile.profiles(from: opened, device: policyOptions.device, exits: mode)
+    let profiles = try VariantProfile.profiles(
+      from: opened, device: policyOptions.device, exits: mode, only: variant)
     let policy = policyOptions.policy(for: profiles, batch: batch)
     let model = try AdaptiveModel(
       bundle: opened, policy: policy, device: policyOptions.device, loading: eager ? .eager : .lazy,
-      memoryBudgetBytes: memoryBudgetMb.map { Int($0 * 1_048_576) }, exits: mode)
+      memoryBudgetBytes: memoryBudgetMb.map { Int($0 * 1_048_576) }, exits: mode, only: variant)
     let x = try readInput()
     let n = x.shape[0]
     if !json {
-      let variants = opened.manifest.variants.count
+      let count = opened.manifest.variants.count
+      let variants = variant.map { "variant \($0) only (of \(count))" } ?? "\(count) variants"
       let points = profiles.filter { $0.operatingPoint != nil }.count
       let withExits = opened.manifest.variants.contains { $0.exits != nil }
       let exitsText = withExits ? " (+\(points) operating points, exits \(mode))" : ""
       Self.say(
-        "bundle \(bundle): \(variants) variants\(exitsText); SLO \(RunReport.ms(policy.sloMs!)) per batch of "
+        "bundle \(bundle): \(variants)\(exitsText); SLO \(RunReport.ms(policy.sloMs!)) per batch of "
           + "\(batch); accuracy floor \(policy.accuracyFloor)")
       Self.say(RunReport.header)
     }

@@ -167,6 +167,25 @@ final class RunCommandTests: XCTestCase {
     XCTAssertNil((report["steps"] as! [[String: Any]])[0]["operating_point"])
   }
 
+  func testVariantPinsOneVariantAndAnUnknownOneExitsOne() throws {
+    let r = try CLI.run([
+      "run", "--bundle", try exitBundle(), "--input", path("x.h5"), "--output", path("y.h5"), "--slo-ms",
+      "50",
+      "--variant", "small", "--json",
+    ])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let steps = report["steps"] as! [[String: Any]]
+    XCTAssertEqual(
+      Set(steps.map { $0["variant"] as? String }), ["small"], "big is more accurate but not allowed")
+    let bad = try CLI.run([
+      "run", "--bundle", try exitBundle(), "--input", path("x.h5"), "--output", path("y.h5"), "--variant",
+      "v99",
+    ])
+    XCTAssertEqual(bad.status, 1)
+    XCTAssertTrue(bad.stderr.contains("no variant 'v99'; the bundle has small, big"), bad.stderr)
+  }
+
   func testExitErrorsExitOneAndSayWhatTheBundleHas() throws {
     let exits = try exitBundle()
     var r = try CLI.run([
