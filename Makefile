@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench latency-check compress check-bundle fixtures interop applications format lint clean
+.PHONY: help deps build build-debug test acceptance bench latency-check compress check-bundle check-exits fixtures interop applications format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ fixtures: ## Regenerate reference fixtures with real Keras (JAX) and PyTorch
 
 check-bundle: ## Real Keras loads every variant of BUNDLE (default bundles/fmnist) and matches its accuracy
 	tools/reference/check_bundle.sh "$(or $(BUNDLE),bundles/fmnist)"
+
+check-exits: build ## Real Keras loads each multi-exit variant of BUNDLE; outputs and operating points match
+	tools/reference/check_exits.sh "$(or $(BUNDLE),bundles/fmnist)"
 
 interop: build ## Check that real Keras loads what adascale writes
 	tools/reference/check_interop.sh

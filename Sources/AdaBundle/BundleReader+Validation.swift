@@ -127,6 +127,7 @@ extension ModelBundle {
           "variant '\(v.id)' is listed in the manifest but its file is missing",
           hint: "the bundle is incomplete; copy the whole directory or run `adascale compress` again")
       }
+      if let plan = v.exits { try validateExits(plan, at: at, manifestPath: manifestPath) }
     }
     let contexts = Set(manifest.contexts.map(\.name))
     for (i, c) in manifest.contexts.enumerated() {

@@ -34,15 +34,20 @@ public struct VariantPayload: Sendable {
   public var id: String
   public var model: Model
   public var quantized: QuantizedWeights
-  /// The multi-exit model written to the manifest variant's `exits.file` (exits in depth order,
-  /// `model`'s output last; its backbone weights are `model`'s, so `quantized` applies to it
-  /// too); nil when the variant has no exits.
+  /// The variant with its exit heads (outputs: exits in depth order, its own output last),
+  /// written to the manifest variant's `exits.file`; nil without exits.
   public var exitModel: Model?
+  /// Quantized weights of `exitModel` (the backbone's, as in `quantized`).
+  public var exitQuantized: QuantizedWeights
 
-  public init(id: String, model: Model, quantized: QuantizedWeights = [:], exitModel: Model? = nil) {
+  public init(
+    id: String, model: Model, quantized: QuantizedWeights = [:], exitModel: Model? = nil,
+    exitQuantized: QuantizedWeights = [:]
+  ) {
     self.id = id
     self.model = model
     self.quantized = quantized
     self.exitModel = exitModel
+    self.exitQuantized = exitQuantized
   }
 }

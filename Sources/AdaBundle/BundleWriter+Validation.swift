@@ -51,29 +51,70 @@ extension BundleWriter {
       }
       try checkAccuracy(v.accuracy, file: file, path: "\(at).accuracy")
       try checkAccuracy(v.searchAccuracy, file: file, path: "\(at).search_accuracy")
-      if let plan = v.exits {
-        guard plan.file == exitsFile(id: v.id) else {
-          throw AdaError(
-            .invalidValue, file: file, path: "\(at).exits.file",
-            "expected '\(exitsFile(id: v.id))', found '\(plan.file)'")
-        }
-        guard contents.payload(id: v.id)?.exitModel != nil else {
-          throw AdaError(
-            .invalidValue, file: file, path: "\(at).exits",
-            "variant '\(v.id)' has exits but no multi-exit model")
-        }
-      }
       let payloads = contents.variants.filter { $0.id == v.id }.count
       guard payloads == 1 else {
         throw AdaError(
           .invalidValue, file: file, path: "\(at).id",
           "variant '\(v.id)' has \(payloads) payloads, expected exactly one")
       }
+      try checkExits(v, payload: contents.payload(id: v.id)!, file: file, at: at)
     }
     if let extra = contents.variants.first(where: { !ids.contains($0.id) }) {
       throw AdaError(
         .invalidValue, file: file, path: "variants",
         "payload '\(extra.id)' has no manifest variant with that id")
+    }
+  }
+
+  /// A variant with exits: `exits.file == variants/<id>_exits.h5`, a multi-exit model in the
+  /// payload whose outputs are the plan's exits then one more, thresholds in [0, 1] or null,
+  /// one per exit; a variant without exits has no multi-exit model.
+  static func checkExits(_ v: Manifest.Variant, payload: VariantPayload, file: String, at: String)
+    throws(AdaError)
+  {
+    guard let plan = v.exits else {
+      guard payload.exitModel == nil else {
+        throw AdaError(
+          .invalidValue, file: file, path: "\(at).exits",
+          "variant '\(v.id)' has a multi-exit model but no exit plan")
+      }
+      return
+    }
+    guard plan.file == exitVariantFile(id: v.id) else {
+      throw AdaError(
+        .invalidValue, file: file, path: "\(at).exits.file",
+        "expected '\(exitVariantFile(id: v.id))', found '\(plan.file)'")
+    }
+    guard let model = payload.exitModel else {
+      throw AdaError(
+        .invalidValue, file: file, path: "\(at).exits",
+        "variant '\(v.id)' has an exit plan but no multi-exit model")
+    }
+    let expected = plan.exits.map(\.output)
+    guard model.graph.outputs.count == expected.count + 1, Array(model.graph.outputs.dropLast()) == expected
+    else {
+      throw AdaError(
+        .invalidValue, file: file, path: "\(at).exits.exits",
+        "the multi-exit model's outputs \(model.graph.outputs) are not the plan's exits \(expected) "
+          + "followed by the variant's own output")
+    }
+    for (k, p) in plan.operatingPoints.enumerated() {
+      let here = "\(at).exits.operating_points[\(k)]"
+      guard p.thresholds.count == plan.exits.count else {
+        throw AdaError(
+          .badShape, file: file, path: "\(here).thresholds",
+          "expected one threshold per exit (\(plan.exits.count)), found \(p.thresholds.count)")
+      }
+      for (j, t) in p.thresholds.enumerated() {
+        guard let t else { continue }
+        guard t.isFinite, t >= 0, t <= 1 else {
+          throw AdaError(
+            .invalidValue, file: file, path: "\(here).thresholds[\(j)]",
+            "expected a threshold in [0, 1], found \(t)")
+        }
+      }
+      try checkAccuracy(p.testAccuracy, file: file, path: "\(here).test_accuracy")
+      try checkAccuracy(p.validationAccuracy, file: file, path: "\(here).validation_accuracy")
     }
   }
 

@@ -10,6 +10,7 @@ import Foundation
 ///
 ///     <dir>/manifest.json  variants/<id>.h5  lut.json  lut.csv  ops-lut.json (optional)
 ///           report.md  pareto.svg  pareto-<device>.svg (one per device)
+///           variants/<id>_exits.h5  exits-<id>.svg (variants with early exits)
 ///
 ///     try BundleWriter.write(contents, to: "bundles/fmnist", overwrite: false)
 public enum BundleWriter {
@@ -24,8 +25,11 @@ public enum BundleWriter {
   /// `variants/<id>.h5`: the manifest's `file` of variant `id`, relative to the bundle.
   public static func variantFile(id: String) -> String { "\(variantsDirectoryName)/\(id).h5" }
 
-  /// `variants/<id>_exits.h5`: the multi-exit model of variant `id` (docs/exits.md).
-  public static func exitsFile(id: String) -> String { "\(variantsDirectoryName)/\(id)_exits.h5" }
+  /// `variants/<id>_exits.h5`: the multi-exit file of variant `id`, relative to the bundle.
+  public static func exitVariantFile(id: String) -> String { "\(variantsDirectoryName)/\(id)_exits.h5" }
+
+  /// `exits-<id>.svg`: accuracy against expected MACs of variant `id`'s operating points.
+  public static func exitPlotFileName(id: String) -> String { "exits-\(id).svg" }
 
   /// `pareto-<device>.svg`, with characters other than letters, digits, `.`, `_`, `-` replaced
   /// by `_`.
@@ -87,8 +91,11 @@ public enum BundleWriter {
       for variant in contents.manifest.variants {
         let payload = contents.payload(id: variant.id)!  // validate() checked there is one
         try KerasModelWriter.save(payload.model, quantized: payload.quantized, to: path(root, variant.file))
-        if let plan = variant.exits, let multi = payload.exitModel {
-          try KerasModelWriter.save(multi, quantized: payload.quantized, to: path(root, plan.file))
+        if let plan = variant.exits, let exitModel = payload.exitModel {
+          try KerasModelWriter.save(exitModel, quantized: payload.exitQuantized, to: path(root, plan.file))
+          try writeText(
+            ExitPlot.svg(variant: variant, manifest: contents.manifest),
+            to: path(root, exitPlotFileName(id: variant.id)))
         }
       }
       try writeData(try encodeJSON(contents.lut, file: lutJSONFileName), to: path(root, lutJSONFileName))

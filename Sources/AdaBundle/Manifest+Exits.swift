@@ -25,7 +25,8 @@ extension Manifest {
     public var operatingPoints: [OperatingPoint]
 
     public init(
-      file: String, confidence: ExitConfidence, exits: [Exit], finalMacs: Int, finalPredictedLatencyMs: Double,
+      file: String, confidence: ExitConfidence, exits: [Exit], finalMacs: Int,
+      finalPredictedLatencyMs: Double,
       operatingPoints: [OperatingPoint]
     ) {
       self.file = file
@@ -133,7 +134,8 @@ extension Manifest {
     public var measuredLatencyMs: Double?
 
     public init(
-      name: String, kind: Kind, target: Double, thresholds: [Float?], exitRates: [Double], expectedMacs: Double,
+      name: String, kind: Kind, target: Double, thresholds: [Float?], exitRates: [Double],
+      expectedMacs: Double,
       expectedLatencyMs: Double, validationAccuracy: Double, testAccuracy: Double, testExitRates: [Double],
       testExpectedMacs: Double, measuredLatencyMs: Double? = nil
     ) {

@@ -96,8 +96,12 @@ public enum ParetoPlot {
     return front
   }
 
-  /// The plot of `series` (and the source model, when given) as an SVG document.
-  public static func svg(title: String, series: [Series], source: Point?) -> String {
+  /// The plot of `series` (and the source model, when given) as an SVG document. The x values
+  /// are the points' `latencyMs`, titled `xLabel (xUnit)` (another quantity may stand there, as
+  /// in `ExitPlot`).
+  public static func svg(
+    title: String, series: [Series], source: Point?, xLabel: String = "batch-1 latency", xUnit: String = "ms"
+  ) -> String {
     let all = series.flatMap(\.points) + (source.map { [$0] } ?? [])
     let (left, right, top, bottom) = (70.0, Double(width) - 170, 44.0, Double(height) - 56)
     let x = Axis.covering(all.map(\.latencyMs), from: left, to: right, allowLog: true)
@@ -111,7 +115,7 @@ public enum ParetoPlot {
       "<text x=\"\(px((left + right) / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">"
         + "\(escape(title))</text>",
     ]
-    out += axes(x: x, y: y, box: (left, right, top, bottom))
+    out += axes(x: x, y: y, box: (left, right, top, bottom), xLabel: xLabel, xUnit: xUnit)
     for (i, s) in series.enumerated() {
       out += draw(s, color: colors[i % colors.count], x: x, y: y, right: right)
     }
@@ -134,7 +138,9 @@ public enum ParetoPlot {
   }
 
   /// Frame, grid lines, tick labels and axis titles.
-  static func axes(x: Axis, y: Axis, box: (Double, Double, Double, Double)) -> [String] {
+  static func axes(x: Axis, y: Axis, box: (Double, Double, Double, Double), xLabel: String, xUnit: String)
+    -> [String]
+  {
     let (left, right, top, bottom) = box
     var out = ["<g class=\"axes\" stroke-width=\"1\">"]
     for t in x.ticks {
@@ -151,7 +157,7 @@ public enum ParetoPlot {
     out.append(
       "<rect x=\"\(px(left))\" y=\"\(px(top))\" width=\"\(px(right - left))\" height=\"\(px(bottom - top))\" "
         + "fill=\"none\" stroke=\"#444444\"/>")
-    let xTitle = x.logarithmic ? "batch-1 latency (ms, log scale)" : "batch-1 latency (ms)"
+    let xTitle = x.logarithmic ? "\(xLabel) (\(xUnit), log scale)" : "\(xLabel) (\(xUnit))"
     out.append(
       "<text x=\"\(px((left + right) / 2))\" y=\"\(px(bottom + 38))\" text-anchor=\"middle\">\(xTitle)</text>"
     )

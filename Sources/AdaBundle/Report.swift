@@ -15,6 +15,7 @@ public enum Report {
     out += budgetSection(m)
     out += sourceSection(m, contents.report)
     out += variantTable(m, contents.report)
+    out += exitsSection(m)
     out += bestPerContext(m, contents.lut)
     out += searchSection(m, contents.report)
     out += overheadSection(contents.report)

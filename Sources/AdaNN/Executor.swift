@@ -76,6 +76,36 @@ public struct Executor: Sendable {
     return outputIndices.map { values[$0]! }
   }
 
+  /// `predict` counting activation bytes into `meter` (a separate loop, so the plain path pays
+  /// nothing for it).
+  public func predict(_ x: Tensor, parameters: Parameters, meter: inout ActivationMeter) -> [Tensor] {
+    var context = ForwardContext.inference
+    var values = [Tensor?](repeating: nil, count: layers.count)
+    for i in layers.indices {
+      let inputs = i == inputNodeIndex ? [x] : inputIndices[i].map { values[$0]! }
+      var params = gatherParameters(i, parameters)
+      let y = runForward(layers[i], inputs, &params, &context).0
+      meter.allocate(ActivationMeter.bytes(y.count))
+      values[i] = y
+      for j in inputIndices[i] where lastUse[j] == i {
+        meter.release(ActivationMeter.bytes(values[j]!.count))
+        values[j] = nil
+      }
+      if lastUse[i] == i {
+        meter.release(ActivationMeter.bytes(y.count))
+        values[i] = nil
+      }
+    }
+    return outputIndices.map { values[$0]! }
+  }
+
+  /// Runs node `i` on `inputs` (inference), for executors that schedule nodes themselves.
+  func runNode(_ i: Int, _ inputs: [Tensor], parameters: Parameters) -> Tensor {
+    var context = ForwardContext.inference
+    var params = gatherParameters(i, parameters)
+    return runForward(layers[i], inputs, &params, &context).0
+  }
+
   /// Outputs for any number of examples, run in batches of `batchSize`.
   public func predict(_ x: Tensor, parameters: Parameters, batchSize: Int) -> [Tensor] {
     let n = x.shape[0]

@@ -243,6 +243,7 @@ public enum CompressPipeline {
         let out = try stage.runResuming(input, quantized: e.payload.quantized, work: work)
         emitted[i].entry.exits = out.plan
         emitted[i].payload.exitModel = out.model
+        emitted[i].payload.exitQuantized = out.model == nil ? [:] : e.payload.quantized
       }
       budget?.record(
         Manifest.BudgetStage(

@@ -243,7 +243,7 @@ struct ExitStage {
           validationAccuracy: headAccuracy[site.node] ?? 0))
     }
     let plan = Manifest.ExitPlan(
-      file: BundleWriter.exitsFile(id: input.id), confidence: spec.confidence, exits: exits,
+      file: BundleWriter.exitVariantFile(id: input.id), confidence: spec.confidence, exits: exits,
       finalMacs: Int(mCosts.final + headsMacs), finalPredictedLatencyMs: lCosts.final + headsMs,
       operatingPoints: points)
     return Output(plan: plan, model: multi, trials: trials)

@@ -17,6 +17,11 @@ import Foundation
 /// Variants are read from the bundle on first use (`.lazy`) or up front (`.eager`); with a
 /// memory budget, the least recently used variants are dropped to make room. Not thread-safe:
 /// use one instance per thread.
+///
+/// With early exits (`exits` not `.off`), a variant that has an exit plan is read from its
+/// multi-exit file and run per input by `ExitExecutor` at the thresholds of the operating point
+/// the selector chose (none: the variant's own output only); the result says which exit each
+/// input took and what it cost in MACs.
 public final class AdaptiveModel {
   /// When variants are read from disk.
   public enum Loading: Sendable {
@@ -38,34 +43,52 @@ public final class AdaptiveModel {
   public var threads: Int
   /// Upper bound on the weights of loaded variants, bytes (nil: no bound).
   public let memoryBudgetBytes: Int?
+  /// Whether and how early exits are used (change with `setExits`).
+  public private(set) var exits: ExitMode
+  /// The device whose LUT rows the selector uses.
+  public let device: String?
+  /// The one variant the selector may choose (with its operating points); nil: any.
+  public let only: String?
   public private(set) var lastSnapshot: ResourceSnapshot?
   public private(set) var lastContext = DeviceContext()
 
   struct Loaded {
     let model: Model
     let executor: Executor
+    /// The variant's exit plan and its multi-exit model's executor, when exits are used.
+    let exitPlan: Manifest.ExitPlan?
+    let exitExecutor: ExitExecutor?
+    /// MACs of one input through the static variant.
+    let macs: Int
     var lastUse: Int
   }
   private var loaded: [String: Loaded] = [:]
   private var uses = 0
   private var lastSampleTime: Double?
 
-  /// Opens `bundle` with `policy`. `device` picks the LUT rows (default: the host).
+  /// Opens `bundle` with `policy`. `device` picks the LUT rows (default: the host); `exits`
+  /// whether early exits are used (`.auto`: as candidates of the selector; see `ExitMode`).
   public init(
     bundle: ModelBundle, policy: Policy = Policy(), device: String? = nil,
     monitor: ResourceMonitor? = ResourceMonitor(), loading: Loading = .lazy, memoryBudgetBytes: Int? = nil,
-    sampleInterval: Double = 0.05, threads: Int = BLAS.threads
+    sampleInterval: Double = 0.05, threads: Int = BLAS.threads, exits: ExitMode = .auto, only: String? = nil
   ) throws(AdaError) {
     self.bundle = bundle
     selector = VariantSelector(
-      variants: try VariantProfile.profiles(from: bundle, device: device), policy: policy)
+      variants: try VariantProfile.profiles(from: bundle, device: device, exits: exits, only: only),
+      policy: policy)
+    self.only = only
     self.monitor = monitor
     self.memoryBudgetBytes = memoryBudgetBytes
     self.sampleInterval = sampleInterval
     self.threads = threads
+    self.exits = exits
+    self.device = device
     if case .eager = loading {
       var used = 0
-      for v in selector.variants.sorted(by: { $0.latencyMs < $1.latencyMs }) {
+      var seen = Set<String>()
+      for v in selector.variants.sorted(by: { $0.latencyMs < $1.latencyMs }) where seen.insert(v.id).inserted
+      {
         if let budget = memoryBudgetBytes, used + v.weightBytes > budget, !loaded.isEmpty { continue }
         _ = try swap(to: v.id)
         used += v.weightBytes
@@ -76,17 +99,30 @@ public final class AdaptiveModel {
   /// Opens the bundle directory at `path` (see `ModelBundle.open`).
   public convenience init(
     bundle path: String, policy: Policy = Policy(), device: String? = nil,
-    monitor: ResourceMonitor? = ResourceMonitor(), loading: Loading = .lazy, memoryBudgetBytes: Int? = nil
+    monitor: ResourceMonitor? = ResourceMonitor(), loading: Loading = .lazy, memoryBudgetBytes: Int? = nil,
+    exits: ExitMode = .auto, only: String? = nil
   ) throws(AdaError) {
     try self.init(
       bundle: ModelBundle.open(path), policy: policy, device: device, monitor: monitor, loading: loading,
-      memoryBudgetBytes: memoryBudgetBytes)
+      memoryBudgetBytes: memoryBudgetBytes, exits: exits, only: only)
   }
 
   /// The policy in force (changing it keeps the learned corrections).
   public var policy: Policy {
     get { selector.policy }
     set { selector.policy = newValue }
+  }
+
+  /// Switches the early-exit mode at run time: the selector gets the candidates of `mode`
+  /// (keeping the policy; the current choice and the learned corrections start afresh), and
+  /// when exits are turned on or off the loaded variants are dropped (they are read from other
+  /// files). Throws, leaving everything as it was, when the bundle cannot honour `mode`.
+  public func setExits(_ mode: ExitMode) throws(AdaError) {
+    guard mode != exits else { return }
+    let profiles = try VariantProfile.profiles(from: bundle, device: device, exits: mode, only: only)
+    selector = VariantSelector(variants: profiles, policy: selector.policy)
+    if (mode == .off) != (exits == .off) { loaded = [:] }
+    exits = mode
   }
 
   /// Ids of the variants in memory.
@@ -107,11 +143,27 @@ public final class AdaptiveModel {
     let start = ResourceMonitor.monotonicSeconds()
     let input = Self.fitting(x, to: variant.model.graph.inputShape)
     try variant.executor.checkInput(input)
-    let outputs = variant.executor.predict(input, parameters: variant.model.parameters)
-    let measured = (ResourceMonitor.monotonicSeconds() - start) * 1e3
-    selector.record(decision, measuredMs: measured)
-    return AdaptiveResult(
-      outputs: outputs, decision: decision, measuredLatencyMs: measured, loadMs: loadMs, context: lastContext)
+    var result: AdaptiveResult
+    if let exec = variant.exitExecutor, let plan = variant.exitPlan {
+      let thresholds =
+        decision.operatingPoint.flatMap { plan.operatingPoint(named: $0)?.thresholds } ?? plan.noExits
+      let r = try exec.predict(input, parameters: variant.model.parameters, thresholds: thresholds)
+      let measured = (ResourceMonitor.monotonicSeconds() - start) * 1e3
+      let macs = (0...plan.exits.count).map { plan.macs(exit: $0, thresholds: thresholds) }
+      result = AdaptiveResult(
+        outputs: [r.output], decision: decision, measuredLatencyMs: measured, loadMs: loadMs,
+        context: lastContext,
+        exitIndices: r.exitIndices, exitCount: plan.exits.count, macsPerInput: r.exitIndices.map { macs[$0] })
+    } else {
+      let outputs = variant.executor.predict(input, parameters: variant.model.parameters)
+      let measured = (ResourceMonitor.monotonicSeconds() - start) * 1e3
+      result = AdaptiveResult(
+        outputs: outputs, decision: decision, measuredLatencyMs: measured, loadMs: loadMs,
+        context: lastContext,
+        macsPerInput: Array(repeating: variant.macs, count: input.shape.first ?? 0))
+    }
+    selector.record(decision, measuredMs: result.measuredLatencyMs)
+    return result
   }
 
   /// Samples the context (at most every `sampleInterval` s) and asks the selector; runs nothing.
@@ -142,13 +194,36 @@ public final class AdaptiveModel {
       loaded[id] = v
       return v
     }
-    let (model, _) = try bundle.loadVariant(id)
-    let file = try bundle.variantPath(id)
+    let entry = try bundle.variant(id)
+    let plan = exits == .off ? nil : entry.exits
+    let model: Model
+    let file: String
     let executor: Executor
-    do {
-      executor = try Executor(graph: model.graph)
-    } catch {
-      throw error.inFile(file)
+    var exitExecutor: ExitExecutor?
+    if plan != nil {
+      let (exitModel, _, plan) = try bundle.loadExitVariant(id)
+      model = exitModel
+      file = ModelBundle.path(bundle.directory, plan.file)
+      do {
+        let exec = try ExitExecutor(
+          graph: model.graph, exits: plan.exits.map(\.output), confidence: plan.confidence)
+        exitExecutor = exec
+        executor = exec.executor
+      } catch {
+        let i = bundle.manifest.variants.firstIndex { $0.id == id }!
+        throw AdaError(
+          error.kind, file: ModelBundle.path(bundle.directory, ModelBundle.manifestFile),
+          path: "variants[\(i)].exits" + (error.path.map { ".\($0)" } ?? ""), "\(plan.file): \(error.message)"
+        )
+      }
+    } else {
+      (model, _) = try bundle.loadVariant(id)
+      file = try bundle.variantPath(id)
+      do {
+        executor = try Executor(graph: model.graph)
+      } catch {
+        throw error.inFile(file)
+      }
     }
     if let other = loaded.values.first,
       !Self.sameKind(other.model.graph.inputShape, model.graph.inputShape)
@@ -167,7 +242,10 @@ public final class AdaptiveModel {
       }
     }
     _ = executor.predict(Tensor.zeros([1] + model.graph.inputShape), parameters: model.parameters)
-    let v = Loaded(model: model, executor: executor, lastUse: uses)
+    let v = Loaded(
+      model: model, executor: executor, exitPlan: exitExecutor == nil ? nil : plan,
+      exitExecutor: exitExecutor,
+      macs: entry.macs, lastUse: uses)
     loaded[id] = v
     return v
   }
@@ -186,7 +264,7 @@ public final class AdaptiveModel {
   }
 
   private var bytesLoaded: Int {
-    selector.variants.filter { loaded[$0.id] != nil }.reduce(0) { $0 + $1.weightBytes }
+    bundle.manifest.variants.filter { loaded[$0.id] != nil }.reduce(0) { $0 + $1.weightBytes }
   }
 }
 
@@ -201,7 +279,38 @@ public struct AdaptiveResult: Sendable {
   public var loadMs: Double?
   /// The context the decision was made in.
   public var context: DeviceContext
+  /// Per input, the exit it left at (`exitCount`: the final output); nil when the variant ran
+  /// without its exit plan.
+  public var exitIndices: [Int]?
+  /// Exits of the plan that ran (nil without one).
+  public var exitCount: Int?
+  /// Per input, the MACs it cost: the static variant's, or with exits the backbone up to the
+  /// exit it took plus the heads of the enabled exits up to there
+  /// (`Manifest.ExitPlan.macs(exit:thresholds:)`).
+  public var macsPerInput: [Int]
+
+  public init(
+    outputs: [Tensor], decision: Decision, measuredLatencyMs: Double, loadMs: Double?, context: DeviceContext,
+    exitIndices: [Int]? = nil, exitCount: Int? = nil, macsPerInput: [Int] = []
+  ) {
+    self.outputs = outputs
+    self.decision = decision
+    self.measuredLatencyMs = measuredLatencyMs
+    self.loadMs = loadMs
+    self.context = context
+    self.exitIndices = exitIndices
+    self.exitCount = exitCount
+    self.macsPerInput = macsPerInput
+  }
 
   /// The first output: `[N, classes]` for a classifier.
   public var output: Tensor { outputs[0] }
+
+  /// Inputs per exit, the final output last (nil without exits).
+  public var exitHistogram: [Int]? {
+    guard let exitIndices, let exitCount else { return nil }
+    var h = [Int](repeating: 0, count: exitCount + 1)
+    for e in exitIndices { h[e] += 1 }
+    return h
+  }
 }

@@ -5,8 +5,14 @@ import AdaTensor
 /// What the selector knows about one variant, taken from the bundle's manifest and lookup table
 /// for one device. Latency and energy are batch-1 figures; `latency(in:batch:)` and
 /// `memoryBytes(batch:)` apply a context and a batch size.
+///
+/// With early exits, one variant gives several profiles: itself (`operatingPoint` nil) and one
+/// per operating point of its exit plan (`profiles(from:device:exits:)`).
 public struct VariantProfile: Codable, Hashable, Sendable {
   public var id: String
+  /// The exit plan's operating point this candidate runs at; nil: the variant without early
+  /// exits.
+  public var operatingPoint: String?
   /// Test accuracy, 0–1.
   public var accuracy: Double
   /// Batch-1 latency at the nominal context (full CPU share, full clock): the LUT's `measured`
@@ -40,6 +46,9 @@ public struct VariantProfile: Codable, Hashable, Sendable {
     self.peakMemoryBytes = peakMemoryBytes
     energyByContext = [ContextEnergy(context: DeviceContext(), energyMj: energyMj)]
   }
+
+  /// `v3`, or `v3@drop-0.5` for an operating point: how reasons and reports name the candidate.
+  public var label: String { operatingPoint.map { "\(id)@\($0)" } ?? id }
 
   /// Context-scaled latency of one call on `batch` examples, before feedback correction: the
   /// nominal latency × batch ÷ (cpu share × frequency scale × thermal clock factor), the same
@@ -100,8 +109,69 @@ public struct VariantProfile: Codable, Hashable, Sendable {
     }
   }
 
+  /// `profiles(from:device:)`, with the candidates `exits` adds after each variant that has an
+  /// exit plan (docs/runtime.md, "Early exits"):
+  ///
+  /// - `.off`: none (the variants alone).
+  /// - `.auto`: the variant, then one candidate per operating point.
+  /// - `.fixed(name)`: only the candidate at `name` instead of the variant, where its plan has it.
+  ///
+  /// A candidate at operating point `p` of variant `v` has `p`'s test accuracy, the nominal
+  /// latency `p.expectedLatencyMs · latency₁(v) / v.predictedLatencyMs` (the plan's per-op-table
+  /// figure, calibrated by how the variant's measured latency departs from its own per-op-table
+  /// prediction) and energy scaled by `p.expectedMacs / v.macs`; weights and peak memory are the
+  /// variant's (exit heads are small, and rows only shrink as inputs leave).
+  ///
+  /// `only`: the candidates of that one variant (an error naming the bundle's variants when it
+  /// has no such variant), to run one variant with and without early exits.
+  public static func profiles(
+    from bundle: ModelBundle, device: String? = nil, exits: ExitMode, only: String? = nil
+  ) throws(AdaError) -> [VariantProfile] {
+    guard let only else { return try profiles(from: bundle, device: device, exits: exits) }
+    _ = try bundle.variant(only)
+    return try profiles(from: bundle, device: device, exits: exits).filter { $0.id == only }
+  }
+
+  static func profiles(from bundle: ModelBundle, device: String?, exits: ExitMode) throws(AdaError)
+    -> [VariantProfile]
+  {
+    let base = try profiles(from: bundle, device: device)
+    guard exits != .off else { return base }
+    try exits.check(against: bundle)
+    var result: [VariantProfile] = []
+    for (v, p) in zip(bundle.manifest.variants, base) {
+      guard let plan = v.exits else {
+        result.append(p)
+        continue
+      }
+      let points: [Manifest.OperatingPoint]
+      switch exits {
+      case .off: points = []
+      case .auto: points = plan.operatingPoints
+      case .fixed(let name): points = plan.operatingPoint(named: name).map { [$0] } ?? []
+      }
+      if exits == .auto || points.isEmpty { result.append(p) }
+      let calibration = v.predictedLatencyMs > 0 ? p.latencyMs / v.predictedLatencyMs : 1
+      let energyScale = { (point: Manifest.OperatingPoint) in
+        v.macs > 0 ? point.expectedMacs / Double(v.macs) : 1
+      }
+      for point in points {
+        var c = p
+        c.operatingPoint = point.name
+        c.accuracy = point.testAccuracy
+        c.latencyMs = point.expectedLatencyMs * calibration
+        c.energyByContext = p.energyByContext.map {
+          ContextEnergy(context: $0.context, energyMj: $0.energyMj * energyScale(point))
+        }
+        result.append(c)
+      }
+    }
+    return result
+  }
+
   enum CodingKeys: String, CodingKey {
     case id, accuracy
+    case operatingPoint = "operating_point"
     case latencyMs = "latency_ms"
     case weightBytes = "weight_bytes"
     case peakMemoryBytes = "peak_memory_bytes"

@@ -19,12 +19,15 @@ public struct Decision: Codable, Hashable, Sendable {
   }
 
   public var variant: String
+  /// The operating point of the variant's exit plan the inputs run at; nil: without early exits.
+  public var operatingPoint: String?
   /// Human-readable explanation, e.g. `v4 predicted 7.10 ms > SLO 6.00 ms → most accurate on time: v2 …`.
   public var reason: String
   /// Predicted latency of one call in the decision's context, feedback correction included, ms.
   public var predictedLatencyMs: Double
   /// True when the variant differs from the previous decision's.
   public var switched: Bool
+  /// The previous decision's candidate (`label`).
   public var previous: String?
   public var rule: Rule
   /// Whether the prediction meets the SLO (true without an SLO).
@@ -39,7 +42,11 @@ public struct Decision: Codable, Hashable, Sendable {
   public var energyMj: Double
   public var accuracy: Double
 
+  /// `v3`, or `v3@drop-0.5` at an operating point.
+  public var label: String { operatingPoint.map { "\(variant)@\($0)" } ?? variant }
+
   enum CodingKeys: String, CodingKey {
+    case operatingPoint = "operating_point"
     case variant, reason, switched, previous, rule, fits, correction, accuracy
     case predictedLatencyMs = "predicted_ms"
     case onTime = "on_time"
@@ -139,7 +146,7 @@ extension VariantSelector {
     }
 
     func describe(_ i: Int) -> String {
-      "\(selector.variants[i].id) (accuracy \(fixed(selector.variants[i].accuracy, 3)), predicted \(ms(predicted[i])))"
+      "\(selector.variants[i].label) (accuracy \(fixed(selector.variants[i].accuracy, 3)), predicted \(ms(predicted[i])))"
     }
 
     func memoryText(_ i: Int) -> String {

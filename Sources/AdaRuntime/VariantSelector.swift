@@ -4,6 +4,10 @@ import Foundation
 /// Picks the variant to run in a context, with hysteresis, and learns from measured latency.
 /// Pure and allocation-light: no I/O, a few passes over the variants per decision.
 ///
+/// A "variant" here is a candidate: a bundle variant, or with early exits a (variant, operating
+/// point) pair (`VariantProfile.operatingPoint`), named by its `label` in reasons; the rule
+/// treats them alike.
+///
 /// **Decision rule** (docs/runtime.md). For variant `v` in context `c`:
 ///
 ///     predicted(v) = latency_nominal(v) · batch / (cpu share · freq scale · thermal factor) · corr(v)
@@ -59,8 +63,15 @@ public struct VariantSelector: Sendable {
     maxEnergyByContext = variants.flatMap { $0.energyByContext.map(\.energyMj) }.max() ?? 0
   }
 
-  /// The index of variant `id`.
-  public func index(of id: String) -> Int? { variants.firstIndex { $0.id == id } }
+  /// The index of variant `id` (without early exits, when it is a candidate).
+  public func index(of id: String) -> Int? {
+    variants.firstIndex { $0.id == id && $0.operatingPoint == nil } ?? variants.firstIndex { $0.id == id }
+  }
+
+  /// The index of the candidate of variant `id` at `operatingPoint` (nil: without early exits).
+  public func index(of id: String, operatingPoint: String?) -> Int? {
+    variants.firstIndex { $0.id == id && $0.operatingPoint == operatingPoint }
+  }
 
   /// The latency correction in use for variant `i`: `g · b(i)`.
   public func correction(_ i: Int) -> Double { globalCorrection * biases[i] }
@@ -92,7 +103,7 @@ public struct VariantSelector: Sendable {
       upgradeStreak = 0
       return commit(cur, eval, reason: "still " + ideal.reason, rule: ideal.rule)
     }
-    let name = variants[cur].id
+    let name = variants[cur].label
     if !eval.fits[cur] {
       return commit(
         ideal.index, eval, reason: "\(name) \(eval.memoryText(cur)) → " + ideal.reason, rule: ideal.rule)
@@ -121,13 +132,13 @@ public struct VariantSelector: Sendable {
       upgradeTarget = nil
       upgradeStreak = 0
       return commit(
-        cur, eval, reason: "staying on \(name): \(variants[ideal.index].id) is not better by the margins",
+        cur, eval, reason: "staying on \(name): \(variants[ideal.index].label) is not better by the margins",
         rule: .held)
     }
     upgradeStreak = upgradeTarget == target ? upgradeStreak + 1 : 1
     upgradeTarget = target
     let better =
-      "\(variants[target].id) scores \(fixed(eval.score[target] - eval.score[cur], 4)) more, "
+      "\(variants[target].label) scores \(fixed(eval.score[target] - eval.score[cur], 4)) more, "
       + "predicted \(ms(eval.predicted[target]))"
     let dwell = upgradeDwell(target)
     if upgradeStreak >= dwell {
@@ -156,7 +167,8 @@ public struct VariantSelector: Sendable {
   /// measured on this host, so the prior is `b = 1`: `g` takes changes within ~3 runs, `b` only
   /// what persists over ~50, and a transient absorbed by `g` barely moves `b`.
   public mutating func record(_ decision: Decision, measuredMs: Double) {
-    guard let i = index(of: decision.variant), measuredMs.isFinite, measuredMs > 0,
+    guard let i = index(of: decision.variant, operatingPoint: decision.operatingPoint), measuredMs.isFinite,
+      measuredMs > 0,
       decision.correction > 0, decision.predictedLatencyMs > 0
     else { return }
     let raw = decision.predictedLatencyMs / decision.correction
@@ -177,7 +189,7 @@ public struct VariantSelector: Sendable {
 
   private mutating func commit(_ i: Int, _ eval: Evaluation, reason: String, rule: Decision.Rule) -> Decision
   {
-    let previous = current.map { variants[$0].id }
+    let previous = current.map { variants[$0].label }
     let switched = current != nil && current != i
     current = i
     if switched {
@@ -187,7 +199,8 @@ public struct VariantSelector: Sendable {
       upgradeStreak = 0
     }
     return Decision(
-      variant: variants[i].id, reason: reason, predictedLatencyMs: eval.predicted[i], switched: switched,
+      variant: variants[i].id, operatingPoint: variants[i].operatingPoint, reason: reason,
+      predictedLatencyMs: eval.predicted[i], switched: switched,
       previous: previous, rule: rule, onTime: eval.onTime[i], fits: eval.fits[i], correction: correction(i),
       energyWeight: eval.weight, energyMj: eval.energy[i], accuracy: variants[i].accuracy)
   }

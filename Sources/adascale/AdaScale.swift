@@ -21,11 +21,13 @@ struct AdaScale {
         adascale train --model model.h5 --dataset fashion-mnist --epochs 2 --output tuned.h5
         adascale compress --recipe recipes/fmnist.yaml
         adascale simulate --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv
+        adascale exits --bundle bundles/fmnist
       """,
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
       ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
+      ExitsCommand.self,
     ])
 
   static func main() {

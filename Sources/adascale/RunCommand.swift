@@ -22,10 +22,19 @@ struct RunCommand: ParsableCommand {
       Without --slo-ms the SLO is 1.25 × the most accurate variant's measured latency at the
       batch size (it is on time on an idle machine).
 
+      Early exits (variants with an exit plan): each input leaves at the first exit whose
+      confidence reaches the threshold of the operating point in force, and is not run further.
+      --exits auto (the default) lets the selector pick an operating point as well as a variant:
+      under contention it moves to cheaper thresholds before smaller variants. --exits NAME
+      holds one operating point (e.g. drop-0.5); --exits off runs the static variants. The
+      report gives the exit histogram and the mean MACs and milliseconds per input.
+
       Examples:
         adascale run --bundle out/fmnist-bundle --input x.h5 --output y.h5 --slo-ms 2
         adascale run --bundle B --input x.h5 --output y.h5 --batch 32 --accuracy-floor 0.88 --json
         adascale run --bundle B --input x.h5 --output y.h5 --period-ms 20 --repeat 50   # a stream
+        adascale run --bundle B --input x.h5 --output y.h5 --exits drop-0.5
+        adascale run --bundle B --input x.h5 --output y.h5 --variant v08 --exits off   # one variant, static
       """)
 
   @Option(help: "Bundle directory (written by `adascale compress`).")
@@ -50,6 +59,18 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Load every variant (within the memory budget) before the first batch.")
   var eager = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Early exits: auto (the selector picks operating points too), off, or an operating point's name.",
+      valueName: "auto|off|name"))
+  var exits = "auto"
+
+  @Option(
+    help:
+      "Run only this variant (with its operating points, as --exits says), e.g. to time it with and without exits."
+  )
+  var variant: String?
+
   @Flag(help: "Print a JSON report instead of one line per batch.")
   var json = false
 
@@ -59,21 +80,29 @@ struct RunCommand: ParsableCommand {
     if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
     if let p = periodMs, !(p > 0) { throw ValidationError("--period-ms must be positive") }
     if let m = memoryBudgetMb, !(m > 0) { throw ValidationError("--memory-budget-mb must be positive") }
+    if exits.isEmpty { throw ValidationError("--exits needs auto, off or an operating point's name") }
   }
 
   func run() throws {
     let opened = try ModelBundle.open(bundle)
-    let profiles = try VariantProfile.profiles(from: opened, device: policyOptions.device)
+    let mode = ExitMode(parsing: exits)
+    let profiles = try VariantProfile.profiles(
+      from: opened, device: policyOptions.device, exits: mode, only: variant)
     let policy = policyOptions.policy(for: profiles, batch: batch)
     let model = try AdaptiveModel(
       bundle: opened, policy: policy, device: policyOptions.device, loading: eager ? .eager : .lazy,
-      memoryBudgetBytes: memoryBudgetMb.map { Int($0 * 1_048_576) })
+      memoryBudgetBytes: memoryBudgetMb.map { Int($0 * 1_048_576) }, exits: mode, only: variant)
     let x = try readInput()
     let n = x.shape[0]
     if !json {
+      let count = opened.manifest.variants.count
+      let variants = variant.map { "variant \($0) only (of \(count))" } ?? "\(count) variants"
+      let points = profiles.filter { $0.operatingPoint != nil }.count
+      let withExits = opened.manifest.variants.contains { $0.exits != nil }
+      let exitsText = withExits ? " (+\(points) operating points, exits \(mode))" : ""
       Self.say(
-        "bundle \(bundle): \(profiles.count) variants; SLO \(RunReport.ms(policy.sloMs!)) per batch of \(batch); "
-          + "accuracy floor \(policy.accuracyFloor)")
+        "bundle \(bundle): \(variants)\(exitsText); SLO \(RunReport.ms(policy.sloMs!)) per batch of "
+          + "\(batch); accuracy floor \(policy.accuracyFloor)")
       Self.say(RunReport.header)
     }
     var steps: [RunReport.Step] = []
@@ -104,7 +133,8 @@ struct RunCommand: ParsableCommand {
     }
     try writeOutputs(lastOutputs)
     let report = RunReport(
-      bundle: bundle, input: io.input, output: io.output, policy: policy, steps: steps,
+      bundle: bundle, input: io.input, output: io.output, policy: policy, exits: mode.description,
+      steps: steps,
       loadedVariants: model.loadedVariants)
     if json { return try Output.printJSON(report) }
     Self.say(report.summary)

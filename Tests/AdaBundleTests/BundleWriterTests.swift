@@ -276,9 +276,10 @@ final class BundleWriterExitsTests: XCTestCase {
     let multi = Model(graph: graph, parameters: parameters)
     try multi.validate()
     contents.variants[1].exitModel = multi
+    contents.variants[1].exitQuantized = contents.variants[1].quantized
     let id = contents.manifest.variants[1].id
     contents.manifest.variants[1].exits = Manifest.ExitPlan(
-      file: BundleWriter.exitsFile(id: id), confidence: .maxSoftmax,
+      file: BundleWriter.exitVariantFile(id: id), confidence: .maxSoftmax,
       exits: [
         Manifest.Exit(
           output: "conv1_exit", block: "conv1", node: "conv1", head: "gap", macs: 300, headMacs: 12,

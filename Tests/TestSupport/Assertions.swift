@@ -42,3 +42,20 @@ public func assertClose(
       file: file, line: line)
   }
 }
+
+/// The `AdaError` that `body` throws; a test failure (and nil) when it returns or throws
+/// something else.
+@discardableResult
+public func XCTAssertThrowsAdaError<T>(
+  _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line
+) -> AdaError? {
+  do {
+    _ = try body()
+    XCTFail("expected an AdaError, nothing was thrown", file: file, line: line)
+  } catch let error as AdaError {
+    return error
+  } catch {
+    XCTFail("expected an AdaError, got \(error)", file: file, line: line)
+  }
+  return nil
+}

@@ -1,0 +1,82 @@
+import AdaBundle
+import AdaIO
+import AdaNN
+import AdaTensor
+import Foundation
+import TestSupport
+import XCTest
+
+/// A bundle with an early-exit variant: the writer writes the multi-exit file and its plot, the
+/// reader gives the plan and the model back, and broken plans are located errors.
+final class BundleExitsTests: XCTestCase {
+  var dir: URL!
+
+  override func setUp() { dir = Fixtures.temporaryDirectory("adascale-exits") }
+  override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+  var bundle: String { dir.appendingPathComponent("bundle").path }
+
+  func testWritesAndReadsTheMultiExitFile() throws {
+    try BundleWriter.write(BundleFixtures.contentsWithExits(), to: bundle, overwrite: false)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: bundle + "/variants/v03_exits.h5"))
+    let svg = try String(contentsOfFile: bundle + "/exits-v03.svg", encoding: .utf8)
+    XCTAssertTrue(svg.contains("data-variant=\"drop-1\""), "one point per operating point")
+    XCTAssertTrue(svg.contains("MACs per input"))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "/exits-v01.svg"), "v01 has no exits")
+
+    let opened = try ModelBundle.open(bundle)
+    let (model, _, plan) = try opened.loadExitVariant("v03")
+    XCTAssertEqual(model.graph.outputs, ["conv1_exit", "fc"])
+    XCTAssertEqual(plan, BundleFixtures.exitPlan())
+    // The last output is the static variant's output, exactly.
+    let (staticModel, _) = try opened.loadVariant("v03")
+    var g = SeededGenerator(seed: 3)
+    let x = Tensor.uniform([5, 4, 4, 2], lo: -1, hi: 1, using: &g)
+    let multi = try Executor(graph: model.graph).predict(x, parameters: model.parameters)
+    let single = try Executor(graph: staticModel.graph).predict(x, parameters: staticModel.parameters)
+    XCTAssertEqual(multi[1], single[0])
+    XCTAssertEqual(try opened.operatingPoint("drop-1", variant: "v03").thresholds, [0.8])
+  }
+
+  func testAskingForExitsTheVariantLacksNamesWhatExists() throws {
+    try BundleWriter.write(BundleFixtures.contentsWithExits(), to: bundle, overwrite: false)
+    let opened = try ModelBundle.open(bundle)
+    let e = try XCTUnwrap(XCTAssertThrowsAdaError(try opened.exitPlan("v01")))
+    XCTAssertTrue(e.message.contains("variants with exits: v03"), e.message)
+    let p = try XCTUnwrap(XCTAssertThrowsAdaError(try opened.operatingPoint("budget-0.3", variant: "v03")))
+    XCTAssertTrue(p.message.contains("drop-0, drop-1"), p.message)
+  }
+
+  func testWriterRefusesAThresholdOutsideTheUnitInterval() {
+    let e = XCTAssertThrowsAdaError(
+      try BundleWriter.write(BundleFixtures.contentsWithExits(threshold: 1.5), to: bundle, overwrite: false))
+    XCTAssertEqual(e?.path, "variants[2].exits.operating_points[1].thresholds[0]")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: bundle), "nothing written")
+  }
+
+  func testReaderRefusesABrokenPlanNamingTheField() throws {
+    try BundleWriter.write(BundleFixtures.contentsWithExits(), to: bundle, overwrite: false)
+    let manifest = bundle + "/manifest.json"
+    let text = try String(contentsOfFile: manifest, encoding: .utf8)
+    let broken = text.replacingOccurrences(of: "0.8\n", with: "-0.25\n")
+    XCTAssertNotEqual(text, broken, "the threshold is in the manifest")
+    try broken.write(toFile: manifest, atomically: true, encoding: .utf8)
+    let e = XCTAssertThrowsAdaError(try ModelBundle.open(bundle))
+    XCTAssertEqual(e?.path, "variants[2].exits.operating_points[1].thresholds[0]")
+    XCTAssertEqual(e?.file, manifest)
+
+    try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+    try FileManager.default.removeItem(atPath: bundle + "/variants/v03_exits.h5")
+    let missing = XCTAssertThrowsAdaError(try ModelBundle.open(bundle))
+    XCTAssertEqual(missing?.kind, .fileNotFound)
+    XCTAssertTrue(missing?.path?.hasSuffix("variants[2].exits.file") == true, missing?.path ?? "")
+  }
+
+  func testReportHasAnEarlyExitSection() {
+    let md = Report.markdown(BundleFixtures.contentsWithExits())
+    XCTAssertTrue(md.contains("## Early exits"), md)
+    XCTAssertTrue(md.contains("`drop-1` | 0.800 | 48 / 52 | 674 | 33.1 %"), md)
+    XCTAssertTrue(md.contains("[exits-v03.svg](exits-v03.svg)"))
+    XCTAssertFalse(Report.markdown(BundleFixtures.contents()).contains("## Early exits"))
+  }
+}
