@@ -11,7 +11,9 @@ extension ExitStage {
   /// work directory under a key of everything they depend on (the `exits:` settings, the
   /// variant's id, graph and weights, the split sizes), so a rerun of a killed `compress` skips
   /// the variants whose exits were done. A variant that got no exits is recomputed.
-  func runResuming(_ input: Input, quantized: QuantizedWeights, work: WorkDirectory) throws(AdaError) -> Output {
+  func runResuming(_ input: Input, quantized: QuantizedWeights, work: WorkDirectory) throws(AdaError)
+    -> Output
+  {
     var h = StableHasher()
     h.combine(json: spec)
     h.combine(input.id)
