@@ -163,9 +163,8 @@ struct ExitStage {
     // 4. Calibrate on validation, measure on test.
     let trained = Date()
     let full = try ExitHeads(sites: chosen, weights: weights).apply(to: model)
-    let valObs = try observations(full, inputs: valX, labels: valY)
-    let testX = try input.test.examples(at: Array(0..<input.test.count))
-    let testObs = try observations(full, inputs: testX, labels: input.test.labels)
+    let valObs = try observations(full, on: input.validation)
+    let testObs = try observations(full, on: input.test)
     let macCosts = try exitCosts(full, sites: chosen, perNode: { macsByNodeOf(full)[$0] ?? 0 })
     var profileOptions = profiling
     profileOptions.measureEndToEnd = false
@@ -325,20 +324,33 @@ struct ExitStage {
   }
 
   /// Per input: each exit's confidence and correctness, and the final output's correctness.
-  func observations(_ multi: Model, inputs: Tensor, labels: [Int32]) throws(AdaError) -> ExitObservations {
-    let outs = try Executor(graph: multi.graph).predict(inputs, parameters: multi.parameters, batchSize: 256)
+  func observations(_ multi: Model, on data: LabeledDataset) throws(AdaError) -> ExitObservations {
+    let executor = try Executor(graph: multi.graph)
     // Every output ends as the variant's does (ExitHeads): probabilities iff it ends in softmax.
     let probability =
       try ExitHeads.classifier(
         of: Model(
           graph: multi.graph.keepingOnly(outputs: [multi.graph.outputs.last!]), parameters: multi.parameters)
       ).activation == .softmax
-    func correct(_ t: Tensor) -> [Bool] {
-      t.argmaxRows().enumerated().map { $0.element == Int(labels[$0.offset]) }
+    let exits = multi.graph.outputs.count - 1
+    var confidence = [[Float]](repeating: [], count: exits)
+    var correct = [[Bool]](repeating: [], count: exits)
+    var finalCorrect: [Bool] = []
+    // In chunks, so a large split (resized images) is never held whole.
+    for start in stride(from: 0, to: data.count, by: 1024) {
+      let indices = Array(start..<min(start + 1024, data.count))
+      let outs = executor.predict(
+        try data.examples(at: indices), parameters: multi.parameters, batchSize: 256)
+      func right(_ t: Tensor) -> [Bool] {
+        t.argmaxRows().enumerated().map { $0.element == Int(data.labels[indices[$0.offset]]) }
+      }
+      for k in 0..<exits {
+        confidence[k] += spec.confidence.scores(outs[k], isProbability: probability)
+        correct[k] += right(outs[k])
+      }
+      finalCorrect += right(outs[exits])
     }
-    return ExitObservations(
-      confidence: outs.dropLast().map { spec.confidence.scores($0, isProbability: probability) },
-      correct: outs.dropLast().map(correct), finalCorrect: correct(outs.last!))
+    return ExitObservations(confidence: confidence, correct: correct, finalCorrect: finalCorrect)
   }
 
   /// Calibration costs of a multi-exit model under a per-node cost: per exit, the backbone
