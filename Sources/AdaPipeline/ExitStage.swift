@@ -270,8 +270,10 @@ struct ExitStage {
       * Double(exitsPerVariant)
   }
 
-  /// Measured: a Dense-only head form, 3 epochs over 10 000 cached examples (docs/exits.md).
-  static let headSeconds = 0.5
+  /// Measured: a Dense-only head form, 3 epochs over 10 000 cached examples, 0.05–0.15 s on
+  /// 2 shared cores (docs/exits.md); the 15 heads of the MobileNet recipe, 6 of them `conv:`,
+  /// took 7–10 s, which 0.15 × (9 + 6 × 8) ≈ 8.6 s matches.
+  static let headSeconds = 0.15
 
   /// The ids of the emitted variants `variants` names.
   static func selected(
