@@ -23,11 +23,15 @@ extension Manifest {
     public var finalPredictedLatencyMs: Double
     /// The calibrated thresholds, one set per target (accuracy drops, then budgets).
     public var operatingPoints: [OperatingPoint]
+    /// Mean measured batch-1 latency per input of the variant without early exiting, on the
+    /// same test sample and in the same rounds as the operating points' `measuredLatencyMs`,
+    /// ms; nil when not measured.
+    public var measuredStaticLatencyMs: Double?
 
     public init(
       file: String, confidence: ExitConfidence, exits: [Exit], finalMacs: Int,
       finalPredictedLatencyMs: Double,
-      operatingPoints: [OperatingPoint]
+      operatingPoints: [OperatingPoint], measuredStaticLatencyMs: Double? = nil
     ) {
       self.file = file
       self.confidence = confidence
@@ -35,6 +39,7 @@ extension Manifest {
       self.finalMacs = finalMacs
       self.finalPredictedLatencyMs = finalPredictedLatencyMs
       self.operatingPoints = operatingPoints
+      self.measuredStaticLatencyMs = measuredStaticLatencyMs
     }
 
     /// The operating point named `name`, if the plan has it.
@@ -45,6 +50,7 @@ extension Manifest {
     enum CodingKeys: String, CodingKey {
       case file, confidence, exits, finalMacs = "final_macs"
       case finalPredictedLatencyMs = "final_predicted_latency_ms", operatingPoints = "operating_points"
+      case measuredStaticLatencyMs = "measured_static_latency_ms"
     }
   }
 

@@ -34,7 +34,9 @@ extension Report {
           percent(p.testAccuracy), points(p.testAccuracy - v.accuracy),
           points(p.validationAccuracy - p.testAccuracy),
           p.measuredLatencyMs.map(ms) ?? "–",
-          p.measuredLatencyMs.map { $0 > 0 ? String(format: "%.2f×", v.latencyMs / $0) : "–" } ?? "–",
+          p.measuredLatencyMs.map {
+            $0 > 0 ? String(format: "%.2f×", (plan.measuredStaticLatencyMs ?? v.latencyMs) / $0) : "–"
+          } ?? "–",
         ]
       }
       out += table(
@@ -44,7 +46,10 @@ extension Report {
         ], numeric: Set(3...9), rows)
       out += [
         "",
-        "Static `\(v.id)`: \(percent(v.accuracy)), \(grouped(v.macs)) MACs, \(ms(v.latencyMs)) ms. "
+        "Static `\(v.id)`: \(percent(v.accuracy)), \(grouped(v.macs)) MACs, \(ms(v.latencyMs)) ms"
+          + (plan.measuredStaticLatencyMs.map {
+            " (\(ms($0)) ms per input in the loop that timed the operating points: the speed-ups are against it)"
+          } ?? "") + ". "
           + "Plot: [\(BundleWriter.exitPlotFileName(id: v.id))](\(BundleWriter.exitPlotFileName(id: v.id))).",
         "",
       ]

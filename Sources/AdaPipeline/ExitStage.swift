@@ -241,10 +241,20 @@ struct ExitStage {
           predictedLatencyMs: lCosts.backbone[j] + headsMs, headPredictedLatencyMs: lCosts.head[j],
           validationAccuracy: headAccuracy[site.node] ?? 0))
     }
-    let plan = Manifest.ExitPlan(
+    var plan = Manifest.ExitPlan(
       file: BundleWriter.exitVariantFile(id: input.id), confidence: spec.confidence, exits: exits,
       finalMacs: Int(mCosts.final + headsMacs), finalPredictedLatencyMs: lCosts.final + headsMs,
       operatingPoints: points)
+    // 6. Measured batch-1 latency per input, against the static variant in the same rounds.
+    let measured = try ExitLatencyProbe().measure(variant: model, multi: multi, plan: plan, test: input.test)
+    plan.measuredStaticLatencyMs = measured.staticMs
+    for k in plan.operatingPoints.indices { plan.operatingPoints[k].measuredLatencyMs = measured.pointMs[k] }
+    log.detail(
+      "\(input.id): measured per input at batch 1: static "
+        + String(format: "%.4f ms", measured.staticMs) + "; "
+        + zip(plan.operatingPoints, measured.pointMs).map { p, ms in
+          String(format: "%@ %.4f ms (%.2f×)", p.name, ms, measured.staticMs / max(ms, 1e-12))
+        }.joined(separator: ", "))
     return Output(plan: plan, model: multi, trials: trials)
   }
 

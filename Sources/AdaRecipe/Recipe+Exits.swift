@@ -45,7 +45,7 @@ extension Recipe {
     /// Forms `head: auto` compares. `conv:` forms are left out: on both models measured they
     /// trained below `grid:2` at 40–160× its MACs and took most of the stage's time
     /// (docs/exits.md "Measured"); list them to try them.
-    public static let autoHeads: [ExitHead] = [.gap, .grid(2), .grid(4)]
+    public static let autoHeads: [ExitHead] = [.gap, .grid(2), .grid(4), .grid(7)]
     /// Accuracy (0–1) a cheaper head may lose against the best at its exit under `head: auto`.
     public static let autoTolerance = 0.005
 

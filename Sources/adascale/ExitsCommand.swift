@@ -65,14 +65,15 @@ struct ExitsCommand: ParsableCommand {
           p.testExitRates.map { String(format: "%.0f", $0 * 100) }.joined(separator: "/"),
           String(Int(p.testExpectedMacs.rounded())), String(format: "%.1f", p.macsSaved * 100),
           pct(p.testAccuracy), String(format: "%+.2f", p.pointsVsStatic),
-          pct(p.validationAccuracy), p.measuredLatencyMs.map { String(format: "%.3f", $0) } ?? "-",
+          pct(p.validationAccuracy), p.measuredLatencyMs.map { String(format: "%.4f", $0) } ?? "-",
+          p.speedup.map { String(format: "%.2fx", $0) } ?? "-",
         ]
       }
       print(
         Output.table(
           header: [
             "point", "thresholds", "exit %", "MACs/input", "saved %", "test acc", "Δ pts", "val acc",
-            "ms/input",
+            "ms/input", "speed-up",
           ], rows: rows))
       print("")
     }
@@ -96,12 +97,14 @@ struct ExitsCommand: ParsableCommand {
       /// Test accuracy minus the static variant's, in points.
       var pointsVsStatic: Double
       var measuredLatencyMs: Double?
+      /// The static variant's measured ms per input over this point's, in the same loop.
+      var speedup: Double?
 
       enum CodingKeys: String, CodingKey {
         case name, kind, target, thresholds, testExitRates = "test_exit_rates"
         case testExpectedMacs = "test_expected_macs", macsSaved = "macs_saved", testAccuracy = "test_accuracy"
         case validationAccuracy = "validation_accuracy", pointsVsStatic = "points_vs_static"
-        case measuredLatencyMs = "measured_latency_ms"
+        case measuredLatencyMs = "measured_latency_ms", speedup
       }
     }
     var variant: String
@@ -128,7 +131,8 @@ struct ExitsCommand: ParsableCommand {
           testExitRates: p.testExitRates, testExpectedMacs: p.testExpectedMacs,
           macsSaved: v.macs > 0 ? 1 - p.testExpectedMacs / Double(v.macs) : 0, testAccuracy: p.testAccuracy,
           validationAccuracy: p.validationAccuracy, pointsVsStatic: (p.testAccuracy - v.accuracy) * 100,
-          measuredLatencyMs: p.measuredLatencyMs)
+          measuredLatencyMs: p.measuredLatencyMs,
+          speedup: p.measuredLatencyMs.flatMap { ms in plan.measuredStaticLatencyMs.map { $0 / ms } })
       }
     }
 
