@@ -1,0 +1,198 @@
+import AdaTensor
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// What happened to one admitted task.
+public struct TaskRecord: Sendable {
+  /// Seconds since the run started.
+  public var admittedAt: Double
+  public var answeredAt: Double?
+  public var answer: TaskAnswer?
+  /// Why the task failed (a failure frame, a closed connection, or the timeout).
+  public var failure: String?
+}
+
+/// The source of the chain (`adascale mdi run`): admits inputs one task each (at a rate, or as
+/// fast as the window of tasks in flight allows), runs the first segment, answers tasks that
+/// exit there, forwards the rest to the first worker, and collects the answers coming back.
+/// Every admitted task ends answered or failed exactly once: a failure frame, the first
+/// worker's connection closing, or the run's timeout fails what is still in flight.
+public final class MDISource: @unchecked Sendable {
+  public struct Config: Sendable {
+    public var next: Endpoint?
+    public var link: Link?
+    public var pacingMs: Double?
+    public var encoding: FeatureEncoding = .float32
+    /// Inputs per second; nil: as fast as the window allows.
+    public var rate: Double?
+    /// Most tasks in flight at once (admitted, not answered).
+    public var window = 8
+    /// Seconds to wait for the last answers after the last admission.
+    public var timeout = 30.0
+    public var connectTimeout = 10.0
+
+    public init(
+      next: Endpoint? = nil, link: Link? = nil, pacingMs: Double? = nil, encoding: FeatureEncoding = .float32,
+      rate: Double? = nil, window: Int = 8, timeout: Double = 30
+    ) {
+      self.next = next
+      self.link = link
+      self.pacingMs = pacingMs
+      self.encoding = encoding
+      self.rate = rate
+      self.window = window
+      self.timeout = timeout
+    }
+  }
+
+  public let step: SegmentStep
+  public let config: Config
+  let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+  let compute = DispatchQueue(label: "adascale.mdi.source.compute")
+  let lock = NSLock()
+  var records: [TaskRecord] = []
+  var open = 0
+  var slots: DispatchSemaphore
+  let finished = DispatchSemaphore(value: 0)
+  var started = DispatchTime.now().uptimeNanoseconds
+  var link: ShapedLink?
+  var channel: Channel?
+  var receivedBytes = 0
+
+  /// For each graph output, the segment that holds it (for the exit histogram).
+  public let outputSegments: [Int: Int]
+
+  public init(step: SegmentStep, config: Config, outputSegments: [Int: Int]) {
+    self.step = step
+    self.config = config
+    self.outputSegments = outputSegments
+    slots = DispatchSemaphore(value: max(1, config.window))
+  }
+
+  /// Bytes the source sent to and received from the first worker.
+  public var linkBytes: (sent: Int, received: Int) { lock.withLock { (link?.bytesSent ?? 0, receivedBytes) } }
+
+  func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+
+  /// Runs every example of `inputs` (`[N] + input shape`) as one task; returns one record per
+  /// example, in order.
+  public func run(inputs: Tensor) throws(AdaError) -> [TaskRecord] {
+    let n = inputs.shape[0]
+    if let next = config.next {
+      let channel = try Connector.connect(to: next, group: group, timeout: config.connectTimeout) {
+        FrameReader(
+          onFrame: { [weak self] in self?.received($0) }, onError: { [weak self] in self?.failAll("\($0)") },
+          onClose: { [weak self] in self?.failAll("the first worker closed its connection") })
+      }
+      self.channel = channel
+      link = ShapedLink(channel: channel, link: config.link, label: "source")
+    }
+    defer {
+      try? channel?.close().wait()
+      try? group.syncShutdownGracefully()
+    }
+    lock.withLock {
+      records = []
+      open = n
+      started = DispatchTime.now().uptimeNanoseconds
+    }
+    if n == 0 { return [] }
+    for i in 0..<n {
+      if slots.wait(timeout: .now() + config.timeout) == .timedOut {
+        failAll("no answer within \(config.timeout) s while \(config.window) tasks were in flight")
+        slots.wait()
+      }
+      if let rate = config.rate {
+        let due = Double(i) / rate
+        let wait = due - now()
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+      }
+      let x = inputs.slice(batch: i..<(i + 1))
+      lock.withLock { records.append(TaskRecord(admittedAt: now())) }
+      compute.async { [self] in process(task: i, x) }
+    }
+    if finished.wait(timeout: .now() + config.timeout) == .timedOut {
+      failAll("no answer within \(config.timeout) s of the last admission")
+    }
+    return lock.withLock { records }
+  }
+
+  func process(task i: Int, _ x: Tensor) {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let outcome: SegmentOutcome
+    do {
+      outcome = try step.process(input: x, received: [])
+    } catch {
+      settle(UInt64(i), answer: nil, failure: "segment 0: \(error)")
+      return
+    }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    if let target = config.pacingMs, target / 1e3 > elapsed {
+      Thread.sleep(forTimeInterval: target / 1e3 - elapsed)
+    }
+    switch outcome {
+    case .answered(let o, let output):
+      settle(UInt64(i), answer: TaskAnswer(outputIndex: o, segment: 0, output: output), failure: nil)
+    case .forward(let tensors):
+      guard let link, link.channel.isActive else {
+        settle(
+          UInt64(i), answer: nil,
+          failure: link == nil
+            ? "the chain has more segments but no --next worker" : "the first worker is gone")
+        return
+      }
+      link.send(
+        Frame(kind: .features, taskId: UInt64(i), tag: 1, encoding: config.encoding, tensors: tensors))
+    }
+  }
+
+  func received(_ frame: Frame) {
+    lock.withLock { receivedBytes += frame.encoded().count }
+    switch frame.kind {
+    case .result:
+      guard let output = frame.tensors.first else {
+        settle(frame.taskId, answer: nil, failure: "a result frame without a tensor")
+        return
+      }
+      let o = Int(frame.tag)
+      let segment = segmentHolding(output: o)
+      settle(frame.taskId, answer: TaskAnswer(outputIndex: o, segment: segment, output: output), failure: nil)
+    case .failure:
+      settle(frame.taskId, answer: nil, failure: frame.message)
+    case .features:
+      settle(frame.taskId, answer: nil, failure: "the first worker sent features back")
+    }
+  }
+
+  func segmentHolding(output o: Int) -> Int { outputSegments[o] ?? -1 }
+
+  /// Records the end of task `id` once; later news of the same task is ignored.
+  func settle(_ id: UInt64, answer: TaskAnswer?, failure: String?) {
+    let done: Bool = lock.withLock {
+      guard id < UInt64(records.count), records[Int(id)].answeredAt == nil, records[Int(id)].failure == nil
+      else { return false }
+      let i = Int(id)
+      if let answer {
+        records[i].answer = answer
+        records[i].answeredAt = now()
+      } else {
+        records[i].failure = failure
+      }
+      open -= 1
+      return true
+    }
+    guard done else { return }
+    slots.signal()
+    if lock.withLock({ open == 0 }) { finished.signal() }
+  }
+
+  /// Fails every admitted task still in flight (and, through `open`, ends the run).
+  func failAll(_ reason: String) {
+    let ids: [Int] = lock.withLock {
+      records.indices.filter { records[$0].answeredAt == nil && records[$0].failure == nil }
+    }
+    for id in ids { settle(UInt64(id), answer: nil, failure: reason) }
+    // Tasks not admitted yet will fail as they are forwarded (no connection): unblock admission.
+  }
+}

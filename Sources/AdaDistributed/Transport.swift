@@ -1,0 +1,168 @@
+import AdaTensor
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Reads frames off a TCP stream: bytes accumulate until a whole frame has arrived, then it is
+/// decoded (`Frame.decode`) and handed on. A malformed frame closes the connection after
+/// reporting the reason: nothing after it can be trusted.
+final class FrameReader: ChannelInboundHandler {
+  typealias InboundIn = ByteBuffer
+
+  private var buffer: [UInt8] = []
+  private var start = 0
+  let onFrame: @Sendable (Frame) -> Void
+  let onError: @Sendable (AdaError) -> Void
+  let onClose: @Sendable () -> Void
+
+  init(
+    onFrame: @escaping @Sendable (Frame) -> Void, onError: @escaping @Sendable (AdaError) -> Void,
+    onClose: @escaping @Sendable () -> Void
+  ) {
+    self.onFrame = onFrame
+    self.onError = onError
+    self.onClose = onClose
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    var bytes = unwrapInboundIn(data)
+    if let more = bytes.readBytes(length: bytes.readableBytes) { buffer += more }
+    do {
+      while let (frame, used) = try Frame.decode(buffer[start...]) {
+        start += used
+        onFrame(frame)
+      }
+    } catch {
+      onError(error)
+      context.close(promise: nil)
+      return
+    }
+    if start > 0 && start * 2 >= buffer.count {
+      buffer.removeFirst(start)
+      start = 0
+    }
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    onClose()
+    context.fireChannelInactive()
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: Error) {
+    onError(AdaError(.internalError, path: "connection", "\(error)"))
+    context.close(promise: nil)
+  }
+}
+
+/// The sending side of one direction of a link, shaped to emulate a slower network (docs/mdi.md,
+/// "Emulation"): a token bucket of `mbps` holds each frame back for its serialisation time
+/// (`bytes · 8 / bandwidth`, frames queued behind one another), then the frame is written after
+/// the link's one-way latency (frames in flight overlap, as on a real link). Unshaped (`link`
+/// nil) it writes at once. Counts bytes and frames sent.
+public final class ShapedLink: @unchecked Sendable {
+  let channel: Channel
+  let link: Link?
+  private let queue: DispatchQueue
+  private let lock = NSLock()
+  private var tokens = 0.0
+  private var refilledAt = DispatchTime.now().uptimeNanoseconds
+  private var sentBytes = 0
+  private var sentFrames = 0
+  /// Largest burst the bucket holds, bytes.
+  static let burstBytes = 16_384.0
+
+  init(channel: Channel, link: Link?, label: String) {
+    self.channel = channel
+    self.link = link
+    queue = DispatchQueue(label: "adascale.mdi.link.\(label)")
+  }
+
+  public var bytesSent: Int { lock.withLock { sentBytes } }
+  public var framesSent: Int { lock.withLock { sentFrames } }
+
+  public func send(_ frame: Frame) {
+    let bytes = frame.encoded()
+    lock.withLock {
+      sentBytes += bytes.count
+      sentFrames += 1
+    }
+    queue.async { [self] in
+      let buffer = channel.allocator.buffer(bytes: bytes)
+      guard let link else {
+        channel.writeAndFlush(buffer, promise: nil)
+        return
+      }
+      let rate = link.mbps * 1e6 / 8  // bytes per second
+      let now = DispatchTime.now().uptimeNanoseconds
+      tokens = min(Self.burstBytes, tokens + Double(now - refilledAt) / 1e9 * rate)
+      refilledAt = now
+      tokens -= Double(bytes.count)
+      if tokens < 0 {
+        Thread.sleep(forTimeInterval: -tokens / rate)
+        tokens = 0
+        refilledAt = DispatchTime.now().uptimeNanoseconds
+      }
+      let channel = channel
+      if link.latencyMs > 0 {
+        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(link.latencyMs * 1e6))) {
+          channel.writeAndFlush(buffer, promise: nil)
+        }
+      } else {
+        channel.writeAndFlush(buffer, promise: nil)
+      }
+    }
+  }
+}
+
+/// `host:port`.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+  public var host: String
+  public var port: Int
+
+  public init(host: String, port: Int) {
+    self.host = host
+    self.port = port
+  }
+
+  /// Parses `host:port`; the error names `option`.
+  public static func parse(_ text: String, option: String) throws(AdaError) -> Endpoint {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+      (1...65535).contains(port), colon > text.startIndex
+    else {
+      throw AdaError(
+        .invalidValue, path: option, "expected host:port with a port in 1...65535, found '\(text)'")
+    }
+    return Endpoint(host: String(text[..<colon]), port: port)
+  }
+
+  public var description: String { "\(host):\(port)" }
+}
+
+enum Connector {
+  /// Connects to `endpoint` with a `FrameReader`, retrying every 100 ms until `timeout` seconds
+  /// have passed (a neighbour may still be starting).
+  static func connect(
+    to endpoint: Endpoint, group: EventLoopGroup, timeout: Double,
+    reader: @escaping @Sendable () -> FrameReader
+  ) throws(AdaError) -> Channel {
+    let deadline = Date().addingTimeInterval(timeout)
+    var lastError: Error?
+    repeat {
+      do {
+        return try ClientBootstrap(group: group)
+          .channelOption(.socketOption(.tcp_nodelay), value: 1)
+          .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader()) }
+          }
+          .connect(host: endpoint.host, port: endpoint.port).wait()
+      } catch {
+        lastError = error
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+    } while Date() < deadline
+    throw AdaError(
+      .invalidValue, path: "--next",
+      "cannot connect to \(endpoint) within \(timeout) s: \(lastError.map { "\($0)" } ?? "timed out")",
+      hint: "start the worker of the next segment first (`adascale mdi serve`)")
+  }
+}
