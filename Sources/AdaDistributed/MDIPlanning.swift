@@ -115,7 +115,13 @@ public enum MDIPlanning {
 
   public static func plan(bundle: ModelBundle, request: MDIPlanRequest) throws(AdaError) -> MDIPlanReport {
     try request.validate()
-    let profiles = try request.devices.map { (d) throws(AdaError) in try DeviceCatalog.resolve(d) }
+    let profiles = try request.devices.map { (d) throws(AdaError) in
+      do throws(AdaError) {
+        return try DeviceCatalog.resolve(d)
+      } catch {
+        throw AdaError(error.kind, file: error.file, path: "--devices", error.message, hint: error.hint)
+      }
+    }
     let tablePath = ModelBundle.path(bundle.directory, "ops-lut.json")
     guard FileManager.default.fileExists(atPath: tablePath) else {
       throw AdaError(

@@ -51,7 +51,9 @@ struct MDIPlanCommand: ParsableCommand {
     guard let encoding = FeatureEncoding(rawValue: features) else {
       throw AdaError(.invalidValue, path: "--features", "expected float32 or int8, found '\(features)'")
     }
-    let names = devices.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let names = devices.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
     guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
       throw AdaError(
         .invalidValue, path: "--devices", "expected comma-separated device names, found '\(devices)'")
@@ -110,7 +112,11 @@ struct MDIPlanCommand: ParsableCommand {
           }))
     }
     print("")
-    print("serve and run this plan with --cut-after \(report.plan.cutAfter.joined(separator: ","))")
+    if report.plan.cutAfter.isEmpty {
+      print("one device: nothing to cut")
+    } else {
+      print("serve and run this plan with --cut-after \(report.plan.cutAfter.joined(separator: ","))")
+    }
   }
 
   func printPlan(_ plan: PartitionPlan, title: String) {
