@@ -16,6 +16,8 @@ public struct MDIPlanRequest: Sendable {
   public var encoding: FeatureEncoding
   /// Cuts with more tensors crossing are not considered.
   public var maxCrossingTensors: Int
+  /// Charge senders the serialisation time only, not the link latency (`Link.busyMs`).
+  public var pipelinedLinks = false
 
   public init(
     variant: String, devices: [String], link: Link, operatingPoint: String? = nil,
@@ -60,6 +62,7 @@ public struct MDIPlanReport: Codable, Sendable {
   public var graph: String
   public var devices: [String]
   public var link: Link
+  public var pipelinedLinks: Bool
   public var encoding: FeatureEncoding
   public var operatingPoint: String?
   /// Share of admitted inputs leaving at each kept exit (the operating point's validation rates).
@@ -76,7 +79,8 @@ public struct MDIPlanReport: Codable, Sendable {
   public var fallbackNodes: [String]
 
   enum CodingKeys: String, CodingKey {
-    case variant, graph, devices, link, encoding, operatingPoint = "operating_point"
+    case variant, graph, devices, link, pipelinedLinks = "pipelined_links", encoding, operatingPoint =
+      "operating_point"
     case exitRates = "exit_rates", cutPoints = "cut_points", plan, noExitPlan = "no_exit_plan", baselines
     case fallbackNodes = "fallback_nodes"
   }
@@ -138,7 +142,8 @@ public enum MDIPlanning {
       try NodeCosts.estimate(graph: graph, table: table, device: p)
     }
     let plan = try PartitionPlanner.plan(
-      problem: problem, costs: costs, link: request.link, encoding: request.encoding)
+      problem: problem, costs: costs, link: request.link, encoding: request.encoding,
+      pipelined: request.pipelinedLinks)
 
     var noExit: PartitionPlan? = nil
     let staticGraph = graph.keepingOnly(outputs: [graph.outputs.last!])
@@ -149,7 +154,8 @@ public enum MDIPlanning {
     }
     if request.operatingPoint != nil {
       noExit = try PartitionPlanner.plan(
-        problem: staticProblem, costs: staticCosts, link: request.link, encoding: request.encoding)
+        problem: staticProblem, costs: staticCosts, link: request.link, encoding: request.encoding,
+        pipelined: request.pipelinedLinks)
     }
     let single = staticCosts[0].nodeMs.reduce(0, +) + staticCosts[0].segmentStartMs
     var baselines = [
@@ -168,6 +174,7 @@ public enum MDIPlanning {
     }
     return MDIPlanReport(
       variant: request.variant, graph: graph.name, devices: profiles.map(\.name), link: request.link,
+      pipelinedLinks: request.pipelinedLinks,
       encoding: request.encoding, operatingPoint: request.operatingPoint,
       exitRates: Dictionary(uniqueKeysWithValues: zip(loaded.exitNames, loaded.rates)),
       cutPoints: problem.cuts, plan: plan, noExitPlan: noExit, baselines: baselines,

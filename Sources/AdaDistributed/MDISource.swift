@@ -59,6 +59,7 @@ public final class MDISource: @unchecked Sendable {
   var link: ShapedLink?
   var channel: Channel?
   var receivedBytes = 0
+  let pacer: Pacer?
 
   /// For each graph output, the segment that holds it (for the exit histogram).
   public let outputSegments: [Int: Int]
@@ -68,6 +69,7 @@ public final class MDISource: @unchecked Sendable {
     self.config = config
     self.outputSegments = outputSegments
     slots = DispatchSemaphore(value: max(1, config.window))
+    pacer = config.pacingMs.map(Pacer.init)
   }
 
   /// Bytes the source sent to and received from the first worker.
@@ -110,7 +112,8 @@ public final class MDISource: @unchecked Sendable {
       }
       let x = inputs.slice(batch: i..<(i + 1))
       lock.withLock { records.append(TaskRecord(admittedAt: now())) }
-      compute.async { [self] in process(task: i, x) }
+      let admitted = DispatchTime.now().uptimeNanoseconds
+      compute.async { [self] in process(task: i, x, admitted: admitted) }
     }
     if finished.wait(timeout: .now() + config.timeout) == .timedOut {
       failAll("no answer within \(config.timeout) s of the last admission")
@@ -118,8 +121,7 @@ public final class MDISource: @unchecked Sendable {
     return lock.withLock { records }
   }
 
-  func process(task i: Int, _ x: Tensor) {
-    let t0 = DispatchTime.now().uptimeNanoseconds
+  func process(task i: Int, _ x: Tensor, admitted: UInt64) {
     let outcome: SegmentOutcome
     do {
       outcome = try step.process(input: x, received: [])
@@ -127,10 +129,7 @@ public final class MDISource: @unchecked Sendable {
       settle(UInt64(i), answer: nil, failure: "segment 0: \(error)")
       return
     }
-    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-    if let target = config.pacingMs, target / 1e3 > elapsed {
-      Thread.sleep(forTimeInterval: target / 1e3 - elapsed)
-    }
+    pacer?.finish(arrivedAt: admitted)
     switch outcome {
     case .answered(let o, let output):
       settle(UInt64(i), answer: TaskAnswer(outputIndex: o, segment: 0, output: output), failure: nil)

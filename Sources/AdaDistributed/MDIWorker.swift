@@ -54,9 +54,12 @@ public final class MDIWorker: @unchecked Sendable {
   var computeSeconds = 0.0
   public private(set) var port = 0
 
+  let pacer: Pacer?
+
   public init(step: SegmentStep, config: Config) {
     self.step = step
     self.config = config
+    pacer = config.pacingMs.map(Pacer.init)
   }
 
   /// Tasks processed and the host compute time they took, seconds (pacing not included).
@@ -130,6 +133,7 @@ public final class MDIWorker: @unchecked Sendable {
           "features for segment \(frame.tag) reached the worker of segment \(step.segment.index)"))
       return
     }
+    let arrived = DispatchTime.now().uptimeNanoseconds
     compute.async { [self] in
       let started = DispatchTime.now().uptimeNanoseconds
       let outcome: SegmentOutcome
@@ -144,9 +148,7 @@ public final class MDIWorker: @unchecked Sendable {
         tasksSeen += 1
         computeSeconds += elapsed
       }
-      if let target = config.pacingMs, target / 1e3 > elapsed {
-        Thread.sleep(forTimeInterval: target / 1e3 - elapsed)
-      }
+      pacer?.finish(arrivedAt: arrived)
       switch outcome {
       case .answered(let o, let output):
         reply.send(Frame(kind: .result, taskId: frame.taskId, tag: UInt16(o), tensors: [output]))

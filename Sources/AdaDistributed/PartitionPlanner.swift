@@ -16,6 +16,13 @@ public struct Link: Codable, Hashable, Sendable {
   /// Time to send `bytes` in one message: `bytes · 8 / bandwidth + latency`, ms.
   public func ms(bytes: Int) -> Double { Double(bytes) * 8 / (mbps * 1e3) + latencyMs }
 
+  /// How long the sender is busy with one message: all of `ms(bytes:)` for a sender that waits
+  /// for each message to arrive (`pipelined` false), the serialisation `bytes · 8 / bandwidth`
+  /// alone when messages in flight overlap (`pipelined`, as `ShapedLink` emulates).
+  public func busyMs(bytes: Int, pipelined: Bool) -> Double {
+    pipelined ? Double(bytes) * 8 / (mbps * 1e3) : ms(bytes: bytes)
+  }
+
   enum CodingKeys: String, CodingKey {
     case mbps, latencyMs = "latency_ms"
   }
@@ -85,7 +92,8 @@ public struct StagePlan: Codable, Hashable, Sendable {
   public var forwarded: Double
   /// Link time for one forwarded input, ms.
   public var linkMs: Double
-  /// Busy time of this stage per admitted input: `arriving · compute + forwarded · link`, ms.
+  /// Busy time of this stage per admitted input: `arriving · compute + forwarded · link`, ms
+  /// (with pipelined links, the link's serialisation time only).
   public var stageMs: Double
 
   enum CodingKeys: String, CodingKey {
@@ -125,12 +133,15 @@ public struct PartitionPlan: Codable, Hashable, Sendable {
 ///
 /// where `arriving_i` is the share of inputs that did not leave at an exit in an earlier segment
 /// and `forwarded_i` the share still going after segment `i` (exits are decided at the end of
-/// the segment holding them). The sender is busy while it sends (no overlap of compute and
-/// transmission). Throughput is `1 / max_i stage_i`; ties go to the smaller Σ stage_i. Every
+/// the segment holding them). The sender is busy while it sends, latency included (it waits for
+/// each message to arrive); with `pipelined` only for the serialisation time (messages in flight
+/// overlap, as `ShapedLink` emulates: latency then adds to each input's latency, not to the
+/// stage). Throughput is `1 / max_i stage_i`; ties go to the smaller Σ stage_i. Every
 /// combination of valid cuts is tried (with pruning): exact.
 public enum PartitionPlanner {
   public static func plan(
-    problem: PlanningProblem, costs: [NodeCosts], link: Link, encoding: FeatureEncoding
+    problem: PlanningProblem, costs: [NodeCosts], link: Link, encoding: FeatureEncoding,
+    pipelined: Bool = false
   ) throws(AdaError) -> PartitionPlan {
     let k = costs.count
     precondition(k >= 1, "PartitionPlanner: no devices")
@@ -148,7 +159,8 @@ public enum PartitionPlanner {
       guard let cutIndex else { return arriving * compute }
       let cut = problem.cuts[cutIndex]
       let bytes = encoding.bytes(elementCounts: cut.shapes.map(\.elementCount))
-      return arriving * compute + problem.remaining(after: b) * link.ms(bytes: bytes)
+      return arriving * compute + problem.remaining(after: b)
+        * link.busyMs(bytes: bytes, pipelined: pipelined)
     }
     var best: (max: Double, sum: Double, cuts: [Int])? = nil
     var chosen: [Int] = []
@@ -174,12 +186,15 @@ public enum PartitionPlanner {
       }
     }
     search(0, from: -1, minCut: 0, max: 0, sum: 0)
-    return describe(problem: problem, costs: costs, link: link, encoding: encoding, cutIndices: best!.cuts)
+    return describe(
+      problem: problem, costs: costs, link: link, encoding: encoding, cutIndices: best!.cuts,
+      pipelined: pipelined)
   }
 
   /// The plan for given cuts (indices into `problem.cuts`), stage by stage.
   public static func describe(
-    problem: PlanningProblem, costs: [NodeCosts], link: Link, encoding: FeatureEncoding, cutIndices: [Int]
+    problem: PlanningProblem, costs: [NodeCosts], link: Link, encoding: FeatureEncoding, cutIndices: [Int],
+    pipelined: Bool = false
   ) -> PartitionPlan {
     let bounds = [-1] + cutIndices.map { problem.cuts[$0].position } + [problem.nodeNames.count - 1]
     var stages: [StagePlan] = []
@@ -194,12 +209,14 @@ public enum PartitionPlanner {
       var bytes = 0
       var forwarded = 0.0
       var linkMs = 0.0
+      var busyMs = 0.0
       if i < cutIndices.count {
         let cut = problem.cuts[cutIndices[i]]
         sends = cut.crossing
         bytes = encoding.bytes(elementCounts: cut.shapes.map(\.elementCount))
         forwarded = problem.remaining(after: b)
         linkMs = link.ms(bytes: bytes)
+        busyMs = link.busyMs(bytes: bytes, pipelined: pipelined)
       }
       latency += compute + linkMs
       stages.append(
@@ -207,7 +224,7 @@ public enum PartitionPlanner {
           device: costs[i].device, firstNode: problem.nodeNames[a + 1], lastNode: problem.nodeNames[b],
           nodeCount: b - a, arriving: arriving, computeMs: compute, exits: held.map(\.name),
           exitRates: held.map(\.rate), sends: sends, sendBytes: bytes, forwarded: forwarded,
-          linkMs: linkMs, stageMs: arriving * compute + forwarded * linkMs))
+          linkMs: linkMs, stageMs: arriving * compute + forwarded * busyMs))
     }
     let slowest = stages.indices.max { stages[$0].stageMs < stages[$1].stageMs }!
     let bottleneck = stages[slowest].stageMs

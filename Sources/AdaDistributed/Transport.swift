@@ -166,3 +166,22 @@ enum Connector {
       hint: "start the worker of the next segment first (`adascale mdi serve`)")
   }
 }
+
+/// Stretches a device's compute to a modelled time per task (docs/mdi.md, "Emulation"). The
+/// emulated device is free again `targetMs` after it could start the task: after the task
+/// arrived and after the previous task's emulated end. Sleeping until that instant (not for
+/// `targetMs` after the real start) keeps the oversleeping of one task out of the next one's
+/// time, so a busy device runs at `1 / targetMs` on average.
+final class Pacer: @unchecked Sendable {
+  let targetNs: UInt64
+  private var freeAt: UInt64 = 0
+
+  init(targetMs: Double) { targetNs = UInt64(max(0, targetMs) * 1e6) }
+
+  /// Call on the compute queue when a task's compute is done; sleeps until its emulated end.
+  func finish(arrivedAt: UInt64) {
+    let now = DispatchTime.now().uptimeNanoseconds
+    freeAt = max(max(arrivedAt, freeAt) + targetNs, now)
+    if freeAt > now { Thread.sleep(forTimeInterval: Double(freeAt - now) / 1e9) }
+  }
+}

@@ -41,6 +41,12 @@ struct MDIPlanCommand: ParsableCommand {
   @Option(help: "Largest number of tensors crossing a cut (residual connections cross with the trunk).")
   var maxCrossing = 2
 
+  @Flag(
+    help:
+      "Charge a sender only the serialisation time (bytes / bandwidth): link latency delays inputs without occupying the sender, as `mdi serve`/`mdi run` emulate."
+  )
+  var pipelinedLinks = false
+
   @Flag(help: "Also list every candidate cut point.")
   var cuts = false
 
@@ -59,9 +65,10 @@ struct MDIPlanCommand: ParsableCommand {
         .invalidValue, path: "--devices", "expected comma-separated device names, found '\(devices)'")
     }
     let bundle = try ModelBundle.open(variantOptions.bundle)
-    let request = MDIPlanRequest(
+    var request = MDIPlanRequest(
       variant: variantOptions.variant, devices: names, link: linkOptions.link,
       operatingPoint: variantOptions.operatingPoint, encoding: encoding, maxCrossingTensors: maxCrossing)
+    request.pipelinedLinks = pipelinedLinks
     let report = try MDIPlanning.plan(bundle: bundle, request: request)
     if json {
       try Output.printJSON(report)
@@ -69,7 +76,8 @@ struct MDIPlanCommand: ParsableCommand {
     }
     print(
       "variant \(report.variant) over \(report.devices.joined(separator: " → ")), link "
-        + "\(fmt(report.link.mbps)) Mbit/s + \(fmt(report.link.latencyMs)) ms, features \(report.encoding.rawValue)"
+        + "\(fmt(report.link.mbps)) Mbit/s + \(fmt(report.link.latencyMs)) ms"
+        + (report.pipelinedLinks ? " (pipelined)" : "") + ", features \(report.encoding.rawValue)"
         + (report.operatingPoint.map { ", exits at '\($0)'" } ?? ", no early exits"))
     if !report.exitRates.isEmpty {
       print(

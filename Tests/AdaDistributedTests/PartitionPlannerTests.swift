@@ -62,6 +62,22 @@ final class PartitionPlannerTests: XCTestCase {
     XCTAssertEqual(plan.stages[0].linkMs, link.ms(bytes: 64), accuracy: 1e-12)
   }
 
+  func testPipelinedLinksChargeTheSenderSerialisationOnly() throws {
+    let problem = try PlanningProblem(graph: chain(4), exitRates: [], maxCrossingTensors: 1)
+    let c = [costs([1, 1, 1, 1]), costs([1, 1, 1, 1])]
+    let link = Link(mbps: 0.512, latencyMs: 5)  // 64 bytes: 1 ms on the wire + 5 ms latency
+    let plan = try PartitionPlanner.plan(
+      problem: problem, costs: c, link: link, encoding: .float32, pipelined: true)
+    // After d0 or d1 the slowest stage takes 3 ms (2 + 1 on the wire, or 3 on device 1).
+    XCTAssertEqual(plan.bottleneckMs, 3, accuracy: 1e-9)
+    XCTAssertEqual(plan.stages[0].linkMs, 6, accuracy: 1e-9)
+    XCTAssertEqual(plan.fullPathLatencyMs, 10, accuracy: 1e-9)
+    // Charging the latency too, the least bad plan sends the raw input: 6 ms.
+    let waiting = try PartitionPlanner.plan(problem: problem, costs: c, link: link, encoding: .float32)
+    XCTAssertEqual(waiting.bottleneckMs, 6, accuracy: 1e-9)
+    XCTAssertEqual(waiting.cutAfter, ["in"])
+  }
+
   func testExitsShrinkLaterStagesAndMoveTheSplit() throws {
     let model = MDIModels.model()
     let none = try PlanningProblem(graph: model.graph, exitRates: [0, 0], maxCrossingTensors: 1)
