@@ -88,7 +88,7 @@ public final class MDISource: @unchecked Sendable {
           onClose: { [weak self] in self?.failAll("the first worker closed its connection") })
       }
       self.channel = channel
-      link = ShapedLink(channel: channel, link: config.link, label: "source")
+      link = ShapedLink(channel: channel, link: config.link)
     }
     defer {
       try? channel?.close().wait()
@@ -141,8 +141,10 @@ public final class MDISource: @unchecked Sendable {
             ? "the chain has more segments but no --next worker" : "the first worker is gone")
         return
       }
-      link.send(
-        Frame(kind: .features, taskId: UInt64(i), tag: 1, encoding: config.encoding, tensors: tensors))
+      let leftAt = link.send(
+        Frame(kind: .features, taskId: UInt64(i), tag: 1, encoding: config.encoding, tensors: tensors),
+        blocking: true)
+      pacer?.sent(until: leftAt)
     }
   }
 

@@ -75,7 +75,7 @@ public final class MDIWorker: @unchecked Sendable {
           onClose: { [weak self] in self?.downstreamClosed() })
       }
       downstreamChannel = channel
-      downstream = ShapedLink(channel: channel, link: config.link, label: "down")
+      downstream = ShapedLink(channel: channel, link: config.link)
     }
     let link = config.link
     do {
@@ -84,7 +84,7 @@ public final class MDIWorker: @unchecked Sendable {
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
         .childChannelInitializer { channel in
-          let up = ShapedLink(channel: channel, link: link, label: "up")
+          let up = ShapedLink(channel: channel, link: link)
           return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(
               FrameReader(
@@ -149,9 +149,11 @@ public final class MDIWorker: @unchecked Sendable {
         computeSeconds += elapsed
       }
       pacer?.finish(arrivedAt: arrived)
+      let leftAt: UInt64
       switch outcome {
       case .answered(let o, let output):
-        reply.send(Frame(kind: .result, taskId: frame.taskId, tag: UInt16(o), tensors: [output]))
+        leftAt = reply.send(
+          Frame(kind: .result, taskId: frame.taskId, tag: UInt16(o), tensors: [output]), blocking: true)
       case .forward(let tensors):
         guard let downstream, downstream.channel.isActive else {
           reply.send(
@@ -166,12 +168,13 @@ public final class MDIWorker: @unchecked Sendable {
           routes[frame.taskId] = reply
           pending.insert(frame.taskId)
         }
-        downstream.send(
+        leftAt = downstream.send(
           Frame(
             kind: .features, taskId: frame.taskId, tag: UInt16(step.segment.index + 1),
-            encoding: config.encoding,
-            tensors: tensors))
+            encoding: config.encoding, tensors: tensors),
+          blocking: true)
       }
+      pacer?.sent(until: leftAt)
     }
   }
 

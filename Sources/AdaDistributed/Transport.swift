@@ -55,62 +55,66 @@ final class FrameReader: ChannelInboundHandler {
 }
 
 /// The sending side of one direction of a link, shaped to emulate a slower network (docs/mdi.md,
-/// "Emulation"): a token bucket of `mbps` holds each frame back for its serialisation time
-/// (`bytes · 8 / bandwidth`, frames queued behind one another), then the frame is written after
-/// the link's one-way latency (frames in flight overlap, as on a real link). Unshaped (`link`
-/// nil) it writes at once. Counts bytes and frames sent.
+/// "Emulation"). A token bucket of `mbps` with room for `burstBytes` (kept as the instant the
+/// link is free again, GCRA style) gives each frame the instant its last byte has left. The
+/// default depth 0 makes every frame hold the link for its own serialisation time
+/// (`bytes · 8 / bandwidth`), as the planner charges it; a deeper bucket would let frames
+/// through at once while the link is under its rate (a rate limit, not a wire). The frame
+/// is written to the socket one link latency after that (frames in flight overlap, as on a real
+/// link). A `blocking` send also holds the caller until the frame has left: a device is busy
+/// while it transmits (the planner's `compute + bytes / bandwidth`). Unshaped (`link` nil) it
+/// writes at once. Counts bytes and frames sent.
 public final class ShapedLink: @unchecked Sendable {
   let channel: Channel
   let link: Link?
-  private let queue: DispatchQueue
   private let lock = NSLock()
-  private var tokens = 0.0
-  private var refilledAt = DispatchTime.now().uptimeNanoseconds
+  private var freeAt: UInt64 = 0
   private var sentBytes = 0
   private var sentFrames = 0
-  /// Largest burst the bucket holds, bytes.
-  static let burstBytes = 16_384.0
+  /// Bytes the bucket lets through back to back after an idle spell.
+  public static let burstBytes = 0.0
 
-  init(channel: Channel, link: Link?, label: String) {
+  init(channel: Channel, link: Link?) {
     self.channel = channel
     self.link = link
-    queue = DispatchQueue(label: "adascale.mdi.link.\(label)")
   }
 
   public var bytesSent: Int { lock.withLock { sentBytes } }
   public var framesSent: Int { lock.withLock { sentFrames } }
 
-  public func send(_ frame: Frame) {
+  /// Sends `frame`; returns the instant (uptime ns) its last byte has left.
+  @discardableResult
+  public func send(_ frame: Frame, blocking: Bool = false) -> UInt64 {
     let bytes = frame.encoded()
-    lock.withLock {
+    let channel = channel
+    let buffer = channel.allocator.buffer(bytes: bytes)
+    guard let link else {
+      lock.withLock {
+        sentBytes += bytes.count
+        sentFrames += 1
+      }
+      channel.writeAndFlush(buffer, promise: nil)
+      return DispatchTime.now().uptimeNanoseconds
+    }
+    let nsPerByte = 8e3 / link.mbps  // 8 bits per byte / (mbps · 10⁶ bit/s), in ns
+    let now = DispatchTime.now().uptimeNanoseconds
+    let leftAt: UInt64 = lock.withLock {
       sentBytes += bytes.count
       sentFrames += 1
+      let burst = UInt64(Self.burstBytes * nsPerByte)
+      freeAt = max(now > burst ? now - burst : 0, freeAt) + UInt64(Double(bytes.count) * nsPerByte)
+      return freeAt
     }
-    queue.async { [self] in
-      let buffer = channel.allocator.buffer(bytes: bytes)
-      guard let link else {
-        channel.writeAndFlush(buffer, promise: nil)
-        return
-      }
-      let rate = link.mbps * 1e6 / 8  // bytes per second
-      let now = DispatchTime.now().uptimeNanoseconds
-      tokens = min(Self.burstBytes, tokens + Double(now - refilledAt) / 1e9 * rate)
-      refilledAt = now
-      tokens -= Double(bytes.count)
-      if tokens < 0 {
-        Thread.sleep(forTimeInterval: -tokens / rate)
-        tokens = 0
-        refilledAt = DispatchTime.now().uptimeNanoseconds
-      }
-      let channel = channel
-      if link.latencyMs > 0 {
-        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(link.latencyMs * 1e6))) {
-          channel.writeAndFlush(buffer, promise: nil)
-        }
-      } else {
+    if blocking && leftAt > now { Thread.sleep(forTimeInterval: Double(leftAt - now) / 1e9) }
+    let arrival = leftAt + UInt64(link.latencyMs * 1e6)
+    if arrival <= now {
+      channel.writeAndFlush(buffer, promise: nil)
+    } else {
+      channel.eventLoop.scheduleTask(deadline: .uptimeNanoseconds(arrival)) {
         channel.writeAndFlush(buffer, promise: nil)
       }
     }
+    return leftAt
   }
 }
 
@@ -184,4 +188,8 @@ final class Pacer: @unchecked Sendable {
     freeAt = max(max(arrivedAt, freeAt) + targetNs, now)
     if freeAt > now { Thread.sleep(forTimeInterval: Double(freeAt - now) / 1e9) }
   }
+
+  /// Call when the device has sent the task's results: it was busy until their last byte left
+  /// (`ShapedLink.send`'s answer; the emulated instant, so oversleeping does not accumulate).
+  func sent(until leftAt: UInt64) { freeAt = max(freeAt, leftAt) }
 }
