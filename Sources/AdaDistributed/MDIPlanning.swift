@@ -65,8 +65,14 @@ public struct MDIPlanReport: Codable, Sendable {
   public var pipelinedLinks: Bool
   public var encoding: FeatureEncoding
   public var operatingPoint: String?
-  /// Share of admitted inputs leaving at each kept exit (the operating point's validation rates).
-  public var exitRates: [String: Double]
+  /// One kept exit and the share of admitted inputs leaving there (the operating point's
+  /// validation rate).
+  public struct ExitRate: Codable, Hashable, Sendable {
+    public var output: String
+    public var rate: Double
+  }
+  /// The kept exits in depth order.
+  public var exitRates: [ExitRate]
   /// Every valid cut point: position, node, crossing tensors, bytes per input.
   public var cutPoints: [CutPoint]
   /// The best split with early exits (or without, when no operating point was given).
@@ -110,7 +116,7 @@ public enum MDIPlanning {
         rates.append(point.exitRates[j])
       }
     }
-    let graph = model.graph.keepingOnly(outputs: keep + [model.graph.outputs.last!])
+    let graph = model.graph.keepingOnly(outputs: keep + [model.graph.outputs.last!]).orderedForEarlyOutputs()
     let names = Set(graph.nodes.map(\.name))
     let params = Parameters(
       model.parameters.tensors.filter { names.contains(String($0.key[..<$0.key.lastIndex(of: "/")!])) })
@@ -176,7 +182,7 @@ public enum MDIPlanning {
       variant: request.variant, graph: graph.name, devices: profiles.map(\.name), link: request.link,
       pipelinedLinks: request.pipelinedLinks,
       encoding: request.encoding, operatingPoint: request.operatingPoint,
-      exitRates: Dictionary(uniqueKeysWithValues: zip(loaded.exitNames, loaded.rates)),
+      exitRates: zip(loaded.exitNames, loaded.rates).map { MDIPlanReport.ExitRate(output: $0, rate: $1) },
       cutPoints: problem.cuts, plan: plan, noExitPlan: noExit, baselines: baselines,
       fallbackNodes: Array(Set(costs.flatMap(\.fallbackNodes))).sorted())
   }

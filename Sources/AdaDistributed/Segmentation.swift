@@ -141,3 +141,36 @@ public struct SegmentChain: Codable, Hashable, Sendable {
     return outputs.map { $0! }
   }
 }
+
+extension Graph {
+  /// The same graph with its nodes in a topological order that computes each output as early
+  /// as possible: every node goes with the first output (in `outputs` order) it feeds, and
+  /// nodes are emitted by that output, then by their old position. A multi-exit file may list
+  /// the exit heads after the whole backbone; here each head follows the backbone nodes it
+  /// needs, so a cut can fall right after an exit. Same nodes and edges, so the same values.
+  public func orderedForEarlyOutputs() -> Graph {
+    let index = indexByName
+    var firstOutput = [Int](repeating: outputs.count, count: nodes.count)
+    for (o, name) in outputs.enumerated().reversed() {
+      for a in CutPoint.ancestors(of: name, in: self) { firstOutput[index[a]!] = o }
+    }
+    var waiting = nodes.map { Set($0.inputs).count }
+    var readers = [[Int]](repeating: [], count: nodes.count)
+    for (i, node) in nodes.enumerated() { for input in Set(node.inputs) { readers[index[input]!].append(i) } }
+    var ready = nodes.indices.filter { waiting[$0] == 0 }
+    var order: [Int] = []
+    while !ready.isEmpty {
+      let pick = ready.indices.min {
+        (firstOutput[ready[$0]], ready[$0]) < (firstOutput[ready[$1]], ready[$1])
+      }!
+      let i = ready.remove(at: pick)
+      order.append(i)
+      for r in readers[i] {
+        waiting[r] -= 1
+        if waiting[r] == 0 { ready.append(r) }
+      }
+    }
+    precondition(order.count == nodes.count, "orderedForEarlyOutputs: the graph has a cycle")
+    return Graph(name: name, nodes: order.map { nodes[$0] }, outputs: outputs)
+  }
+}

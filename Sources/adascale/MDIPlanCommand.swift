@@ -82,7 +82,7 @@ struct MDIPlanCommand: ParsableCommand {
     if !report.exitRates.isEmpty {
       print(
         "exit rates (validation): "
-          + report.exitRates.sorted { $0.key < $1.key }.map { "\($0.key) \(pct($0.value))" }.joined(
+          + report.exitRates.map { "\($0.output) \(pct($0.rate))" }.joined(
             separator: ", "))
     }
     print("")

