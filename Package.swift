@@ -52,7 +52,7 @@ let package = Package(
     .target(
       name: "AdaDistributed",
       dependencies: [
-        "AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle",
+        "AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle", "CGzip",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
       ]),
     .target(

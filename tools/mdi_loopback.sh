@@ -6,6 +6,7 @@
 #   tools/mdi_loopback.sh BUNDLE VARIANT DEVICES MBPS MS [N] [EXTRA `mdi run` ARGS…]
 #   tools/mdi_loopback.sh bundles/mobilenetv2-fmnist v08 raspberry-pi-4,raspberry-pi-4 100 0.2 2000
 #
+# EXITS=drop-1 runs with that early-exit operating point, FEATURES=int8 sends 8-bit features.
 # ADASCALE (default: the release build) names the binary. Every worker started here is ended by
 # its pid on exit.
 set -euo pipefail
@@ -20,12 +21,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+opts=(--features "${FEATURES:-float32}")
+[ -n "${EXITS:-}" ] && opts+=(--exits "$EXITS")
 "$A" mdi plan --bundle "$bundle" --variant "$variant" --devices "$devices" --link-mbps "$mbps" --link-ms "$ms" \
-  --pipelined-links --json > "$work/plan.json"
+  --pipelined-links --json "${opts[@]}" > "$work/plan.json"
 cuts=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["plan"]["cut_after"]))' "$work/plan.json")
 predicted=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["plan"]; print("%.1f/s (stages %s ms)" % (p["throughput"], ", ".join("%.3f" % s["stage_ms"] for s in p["stages"])))' "$work/plan.json")
 IFS=, read -r -a devs <<< "$devices"
-common=(--bundle "$bundle" --variant "$variant" --cut-after "$cuts" --link-mbps "$mbps" --link-ms "$ms")
+common=(--bundle "$bundle" --variant "$variant" --cut-after "$cuts" --link-mbps "$mbps" --link-ms "$ms" "${opts[@]}")
 next=""
 for (( k=${#devs[@]}-1; k>=1; k-- )); do
   log="$work/w$k.log"

@@ -1,5 +1,9 @@
 import AdaTensor
 
+#if _endian(big)
+  #error("the MDI wire format copies Float32 bits as the host stores them: little-endian hosts only")
+#endif
+
 extension Frame {
   /// The frame's bytes.
   public func encoded() -> [UInt8] {
@@ -13,8 +17,8 @@ extension Frame {
         for d in t.shape { payload.appendLE(UInt32(d)) }
         switch encoding {
         case .float32:
-          payload.reserveCapacity(payload.count + 4 * t.count)
-          for v in t.scalars { payload.appendLE(v.bitPattern) }
+          // Float32 bits in little-endian order: the host's own on every platform adascale runs on.
+          t.scalars.withUnsafeBytes { payload.append(contentsOf: $0) }
         case .int8:
           let (scale, values) = FeatureQuantizer.quantize(t)
           payload.appendLE(scale.bitPattern)
@@ -32,7 +36,7 @@ extension Frame {
     out.appendLE(UInt16(0))
     out.appendLE(UInt32(payload.count))
     out += payload
-    out.appendLE(CRC32.checksum(out))
+    out.appendLE(CRC32.checksum(out[...]))
     return out
   }
 
@@ -120,7 +124,10 @@ extension Frame {
       case .float32:
         guard p.remaining(to: end) >= 4 * elements else { throw Self.short(at, "data of shape \(shape)") }
         var scalars = [Float](repeating: 0, count: elements)
-        for i in 0..<elements { scalars[i] = Float(bitPattern: p.u32()) }
+        scalars.withUnsafeMutableBytes { dst in
+          bytes[p.offset..<(p.offset + 4 * elements)].withUnsafeBytes { dst.copyMemory(from: $0) }
+        }
+        p.offset += 4 * elements
         frame.tensors.append(Tensor(shape: shape, scalars: scalars))
       case .int8:
         guard p.remaining(to: end) >= 4 + elements else { throw Self.short(at, "data of shape \(shape)") }

@@ -1,4 +1,5 @@
 import AdaTensor
+import CGzip
 
 /// One message between the source and the workers of a chain (docs/mdi.md, "Wire format").
 ///
@@ -85,15 +86,34 @@ public enum FeatureQuantizer {
   }
 }
 
-/// CRC-32 (IEEE 802.3 polynomial, reflected; the value zlib's `crc32` gives).
+/// CRC-32 (IEEE 802.3 polynomial, reflected): zlib's `crc32`, with a plain table-driven
+/// reference beside it (`reference`, held equal by a test).
 public enum CRC32 {
+  public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    bytes.withUnsafeBufferPointer { p in
+      var c = crc32(0, nil, 0)
+      var base = p.baseAddress
+      var left = p.count
+      while left > 0, let b = base {
+        let n = min(left, Int(UInt32.max))
+        c = crc32(c, b, uInt(n))
+        base = b + n
+        left -= n
+      }
+      return UInt32(c)
+    }
+  }
+
+  public static func checksum(_ bytes: [UInt8]) -> UInt32 { checksum(bytes[...]) }
+
   static let table: [UInt32] = (0..<256).map { n in
     var c = UInt32(n)
     for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
     return c
   }
 
-  public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+  /// Byte at a time, the textbook way.
+  public static func reference<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
     var c: UInt32 = 0xFFFF_FFFF
     for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
     return c ^ 0xFFFF_FFFF

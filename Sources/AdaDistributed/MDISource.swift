@@ -84,7 +84,8 @@ public final class MDISource: @unchecked Sendable {
     if let next = config.next {
       let channel = try Connector.connect(to: next, group: group, timeout: config.connectTimeout) {
         FrameReader(
-          onFrame: { [weak self] in self?.received($0) }, onError: { [weak self] in self?.failAll("\($0)") },
+          onFrame: { [weak self] frame, bytes in self?.received(frame, bytes: bytes) },
+          onError: { [weak self] in self?.failAll("\($0)") },
           onClose: { [weak self] in self?.failAll("the first worker closed its connection") })
       }
       self.channel = channel
@@ -148,8 +149,8 @@ public final class MDISource: @unchecked Sendable {
     }
   }
 
-  func received(_ frame: Frame) {
-    lock.withLock { receivedBytes += frame.encoded().count }
+  func received(_ frame: Frame, bytes: Int) {
+    lock.withLock { receivedBytes += bytes }
     switch frame.kind {
     case .result:
       guard let output = frame.tensors.first else {

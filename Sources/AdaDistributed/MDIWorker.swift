@@ -71,7 +71,7 @@ public final class MDIWorker: @unchecked Sendable {
     if let next = config.next {
       let channel = try Connector.connect(to: next, group: group, timeout: config.connectTimeout) {
         FrameReader(
-          onFrame: { [weak self] in self?.fromDownstream($0) }, onError: { _ in },
+          onFrame: { [weak self] frame, _ in self?.fromDownstream(frame) }, onError: { _ in },
           onClose: { [weak self] in self?.downstreamClosed() })
       }
       downstreamChannel = channel
@@ -88,7 +88,7 @@ public final class MDIWorker: @unchecked Sendable {
           return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(
               FrameReader(
-                onFrame: { self.fromUpstream($0, reply: up) },
+                onFrame: { frame, _ in self.fromUpstream(frame, reply: up) },
                 onError: { error in up.send(.failure(taskId: UInt64.max, "rejected a frame: \(error)")) },
                 onClose: {}))
           }

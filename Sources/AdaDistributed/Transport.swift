@@ -11,12 +11,13 @@ final class FrameReader: ChannelInboundHandler {
 
   private var buffer: [UInt8] = []
   private var start = 0
-  let onFrame: @Sendable (Frame) -> Void
+  /// A decoded frame and the bytes it took on the wire.
+  let onFrame: @Sendable (Frame, Int) -> Void
   let onError: @Sendable (AdaError) -> Void
   let onClose: @Sendable () -> Void
 
   init(
-    onFrame: @escaping @Sendable (Frame) -> Void, onError: @escaping @Sendable (AdaError) -> Void,
+    onFrame: @escaping @Sendable (Frame, Int) -> Void, onError: @escaping @Sendable (AdaError) -> Void,
     onClose: @escaping @Sendable () -> Void
   ) {
     self.onFrame = onFrame
@@ -30,7 +31,7 @@ final class FrameReader: ChannelInboundHandler {
     do {
       while let (frame, used) = try Frame.decode(buffer[start...]) {
         start += used
-        onFrame(frame)
+        onFrame(frame, used)
       }
     } catch {
       onError(error)

@@ -38,6 +38,13 @@ final class FrameTests: XCTestCase {
   func testCRCIsZlibs() {
     // zlib.crc32(b"123456789") == 0xCBF43926, the standard check value.
     XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
+    XCTAssertEqual(CRC32.reference(Array("123456789".utf8)), 0xCBF4_3926)
+    var g = SeededGenerator(seed: 8)
+    for n in [0, 1, 7, 64, 1000, 70_000] {
+      let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+      XCTAssertEqual(CRC32.checksum(bytes), CRC32.reference(bytes), "\(n) bytes")
+      XCTAssertEqual(CRC32.checksum(bytes[(n / 3)...]), CRC32.reference(bytes[(n / 3)...]), "slice of \(n)")
+    }
   }
 
   func testInt8FramesRoundTripWithinHalfAStep() throws {
