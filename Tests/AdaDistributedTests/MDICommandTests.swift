@@ -137,6 +137,44 @@ final class MDICommandTests: XCTestCase {
     }
   }
 
+  func testAKilledWorkerProcessFailsItsTasks() throws {
+    let x = MDIModels.input(batch: 60, seed: 22)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
+    let last = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "2"], log: dir.appendingPathComponent("w2.log"))
+    defer { last.kill(SIGTERM) }
+    let lastPort = try XCTUnwrap(port(of: last), last.log)
+    let first = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "1", "--next", "127.0.0.1:\(lastPort)"],
+      log: dir.appendingPathComponent("w1.log"))
+    defer { first.kill(SIGTERM) }
+    let firstPort = try XCTUnwrap(port(of: first), first.log)
+    // 60 inputs at 40/s take 1.5 s; the last worker is killed (SIGKILL) after 0.5 s.
+    let pid = last.process.processIdentifier
+    let killer = Thread {
+      Thread.sleep(forTimeInterval: 0.5)
+      _ = kill(pid, SIGKILL)  // this test's own worker, by its pid
+    }
+    killer.start()
+    let started = Date()
+    let r = try CLI.run(
+      ["mdi", "run"] + common + [
+        "--next", "127.0.0.1:\(firstPort)", "--input", inputs, "--rate", "40", "--timeout", "20", "--json",
+      ], timeout: 60)
+    let seconds = Date().timeIntervalSince(started)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertLessThan(seconds, 10, "the failures must come from the closed connection, not the 20 s timeout")
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let answered = report["answered"] as! Int
+    let failed = report["failed"] as! Int
+    XCTAssertEqual(answered + failed, 60)
+    XCTAssertGreaterThan(answered, 0, r.stdout)
+    XCTAssertGreaterThan(failed, 0, r.stdout)
+    XCTAssertTrue((report["failures"] as! [String]).contains { $0.contains("segment 2") }, r.stdout)
+  }
+
   func testServeRejectsABadSegmentAndAMissingNext() throws {
     let common: [String] = [
       "mdi", "serve", "--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3",
