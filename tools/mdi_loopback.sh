@@ -22,9 +22,15 @@ cleanup() {
 trap cleanup EXIT
 
 opts=(--features "${FEATURES:-float32}")
+# The simulation admits as the run does: --rate or --window from the run's arguments.
+sim=(--simulate "$n")
+args=("$@")
+for (( i=0; i<${#args[@]}; i++ )); do
+  case "${args[$i]}" in --rate|--window) sim+=("${args[$i]}" "${args[$((i+1))]}");; esac
+done
 [ -n "${EXITS:-}" ] && opts+=(--exits "$EXITS")
 "$A" mdi plan --bundle "$bundle" --variant "$variant" --devices "$devices" --link-mbps "$mbps" --link-ms "$ms" \
-  --pipelined-links --json "${opts[@]}" > "$work/plan.json"
+  --pipelined-links --json "${opts[@]}" "${sim[@]}" > "$work/plan.json"
 cuts=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["plan"]["cut_after"]))' "$work/plan.json")
 predicted=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["plan"]; print("%.1f/s (stages %s ms)" % (p["throughput"], ", ".join("%.3f" % s["stage_ms"] for s in p["stages"])))' "$work/plan.json")
 IFS=, read -r -a devs <<< "$devices"
@@ -40,4 +46,5 @@ for (( k=${#devs[@]}-1; k>=1; k-- )); do
 done
 echo "cut after: $cuts"
 echo "predicted: $predicted"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["simulated"]; l=r["latency_ms"]; print("simulated: %.1f/s, latency ms p50 %.3f p90 %.3f p99 %.3f" % (r["throughput"], l["p50"], l["p90"], l["p99"]))' "$work/plan.json"
 "$A" mdi run "${common[@]}" --next "$next" --devices "$devices" --dataset fashion-mnist --limit "$n" "$@"

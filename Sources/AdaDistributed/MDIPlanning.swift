@@ -83,12 +83,14 @@ public struct MDIPlanReport: Codable, Sendable {
   public var baselines: [Baseline]
   /// Nodes timed by the roofline fallback on some device (no table row).
   public var fallbackNodes: [String]
+  /// The chosen plan as the discrete-event simulator takes it (whole frames, headers included).
+  public var simulation: ChainSimulator.Config
 
   enum CodingKeys: String, CodingKey {
     case variant, graph, devices, link, pipelinedLinks = "pipelined_links", encoding, operatingPoint =
       "operating_point"
     case exitRates = "exit_rates", cutPoints = "cut_points", plan, noExitPlan = "no_exit_plan", baselines
-    case fallbackNodes = "fallback_nodes"
+    case fallbackNodes = "fallback_nodes", simulation
   }
 }
 
@@ -178,12 +180,21 @@ public enum MDIPlanning {
         .init(
           name: "\(profiles[0].name) alone, with exits", bottleneckMs: perInput, throughput: 1000 / perInput))
     }
+    let shapes = try graph.inferShapes()
+    let simulation = ChainSimulator.Config(
+      computeMs: plan.stages.map(\.computeMs),
+      featureBytes: plan.cuts.map { p in
+        MDIRunReport.frameBytes(
+          shapes: problem.cuts.first { $0.position == p }!.shapes, encoding: request.encoding)
+      },
+      resultBytes: MDIRunReport.frameBytes(shapes: [shapes[graph.outputs.last!]!], encoding: .float32),
+      link: request.link, answerRates: plan.stages.map { $0.exitRates.reduce(0, +) })
     return MDIPlanReport(
       variant: request.variant, graph: graph.name, devices: profiles.map(\.name), link: request.link,
       pipelinedLinks: request.pipelinedLinks,
       encoding: request.encoding, operatingPoint: request.operatingPoint,
       exitRates: zip(loaded.exitNames, loaded.rates).map { MDIPlanReport.ExitRate(output: $0, rate: $1) },
       cutPoints: problem.cuts, plan: plan, noExitPlan: noExit, baselines: baselines,
-      fallbackNodes: Array(Set(costs.flatMap(\.fallbackNodes))).sorted())
+      fallbackNodes: Array(Set(costs.flatMap(\.fallbackNodes))).sorted(), simulation: simulation)
   }
 }

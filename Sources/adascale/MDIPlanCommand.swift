@@ -20,11 +20,16 @@ struct MDIPlanCommand: ParsableCommand {
       variant on the first device alone and, with --exits, the best split without early exits.
       Only cuts on the backbone with at most --max-crossing tensors crossing are considered.
 
+      --simulate N runs N inputs through the chosen plan in a discrete-event simulation of the
+      chain as `mdi serve`/`mdi run` emulate it (queues, links, exits drawn at their rates).
+
       Examples:
         adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4,raspberry-pi-4 \\
           --link-mbps 20 --link-ms 2
         adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,jetson-nano-cpu --exits drop-1 --json
         adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --features int8
+        adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --pipelined-links \\
+          --simulate 5000 --window 32
       """)
 
   @OptionGroup var variantOptions: VariantOptions
@@ -46,6 +51,18 @@ struct MDIPlanCommand: ParsableCommand {
       "Charge a sender only the serialisation time (bytes / bandwidth): link latency delays inputs without occupying the sender, as `mdi serve`/`mdi run` emulate."
   )
   var pipelinedLinks = false
+
+  @Option(help: "Also simulate this many inputs through the plan (discrete-event, docs/mdi.md).")
+  var simulate: Int?
+
+  @Option(help: "Simulated admission: inputs per second (default: as fast as --window allows).")
+  var rate: Double?
+
+  @Option(help: "Simulated admission: most tasks in flight.")
+  var window = 8
+
+  @Option(help: "Seed of the simulated exit draws.")
+  var seed: UInt64 = 1
 
   @Flag(help: "Also list every candidate cut point.")
   var cuts = false
@@ -70,8 +87,33 @@ struct MDIPlanCommand: ParsableCommand {
       operatingPoint: variantOptions.operatingPoint, encoding: encoding, maxCrossingTensors: maxCrossing)
     request.pipelinedLinks = pipelinedLinks
     let report = try MDIPlanning.plan(bundle: bundle, request: request)
+    var simulated: ChainSimulator.Result?
+    if let n = simulate {
+      guard n >= 1 else {
+        throw AdaError(.invalidValue, path: "--simulate", "expected at least 1 input, found \(n)")
+      }
+      guard rate.map({ $0.isFinite && $0 > 0 }) ?? true else {
+        throw AdaError(.invalidValue, path: "--rate", "expected inputs per second > 0, found \(rate!)")
+      }
+      guard window >= 1 else {
+        throw AdaError(.invalidValue, path: "--window", "expected at least 1, found \(window)")
+      }
+      let sim = ChainSimulator(config: report.simulation)
+      simulated = sim.run(
+        answers: sim.drawAnswers(n, seed: seed), admission: rate.map { .rate($0) } ?? .window(window))
+    }
     if json {
-      try Output.printJSON(report)
+      struct WithSimulation: Encodable {
+        var report: MDIPlanReport
+        var simulated: ChainSimulator.Result?
+        func encode(to encoder: Encoder) throws {
+          try report.encode(to: encoder)
+          var c = encoder.container(keyedBy: Key.self)
+          try c.encodeIfPresent(simulated, forKey: .simulated)
+        }
+        enum Key: String, CodingKey { case simulated }
+      }
+      try Output.printJSON(WithSimulation(report: report, simulated: simulated))
       return
     }
     print(
@@ -106,6 +148,14 @@ struct MDIPlanCommand: ParsableCommand {
         "note: \(report.fallbackNodes.count) node(s) had no row in ops-lut.json and were estimated from the "
           + "roofline: \(report.fallbackNodes.prefix(6).joined(separator: ", "))"
           + (report.fallbackNodes.count > 6 ? ", …" : ""))
+    }
+    if let r = simulated {
+      let l = r.latencyMs
+      print(
+        "simulated \(r.tasks) inputs (\(rate.map { "\(fmt($0))/s" } ?? "window \(window)")): \(fmt(r.throughput)) inputs/s, "
+          + "latency ms p50 \(fmt(l["p50"]!)) p90 \(fmt(l["p90"]!)) p99 \(fmt(l["p99"]!)), answered per stage "
+          + r.answeredPerSegment.map(String.init).joined(separator: "/") + ", longest queue per stage "
+          + r.maxQueue.map(String.init).joined(separator: "/"))
     }
     if cuts {
       print("")
