@@ -33,7 +33,7 @@ extension Frame {
     out.append(UInt8(kind == .failure ? 0 : tensors.count))
     out.appendLE(taskId)
     out.appendLE(tag)
-    out.appendLE(UInt16(0))
+    out.appendLE(point)
     out.appendLE(UInt32(payload.count))
     out += payload
     out.appendLE(CRC32.checksum(out[...]))
@@ -70,10 +70,7 @@ extension Frame {
     let count = Int(r.u8())
     let taskId = r.u64()
     let tag = r.u16()
-    let reserved = r.u16()
-    guard reserved == 0 else {
-      throw AdaError(.badFormat, path: "frame.reserved", "expected 0, found \(reserved)")
-    }
+    let point = r.u16()
     let length = Int(r.u32())
     guard length <= maxPayloadBytes else {
       throw AdaError(
@@ -91,7 +88,7 @@ extension Frame {
         "CRC-32 \(String(computed, radix: 16)) of the frame does not match the stored \(String(stored, radix: 16))"
       )
     }
-    var frame = Frame(kind: kind, taskId: taskId, tag: tag, encoding: encoding)
+    var frame = Frame(kind: kind, taskId: taskId, tag: tag, point: point, encoding: encoding)
     var p = ByteReader(bytes: bytes, offset: base + headerBytes)
     if kind == .failure {
       guard count == 0 else {

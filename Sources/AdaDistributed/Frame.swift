@@ -14,7 +14,8 @@ import CGzip
 ///          8     8  task id
 ///         16     2  tag: features → index of the segment that reads them; result → index of the
 ///                   graph output (exit) that answered; failure → 0
-///         18     2  reserved, 0
+///         18     2  operating point: which of the chain's threshold sets applies to the task
+///                   (features); 0 otherwise
 ///         20     4  payload length L
 ///         24     L  payload: per tensor `rank u8, dims u32 × rank, [scale f32 if int8], data`
 ///                   (f32 × count or i8 × count); failure: the reason as UTF-8
@@ -38,18 +39,21 @@ public struct Frame: Equatable, Sendable {
   public var kind: Kind
   public var taskId: UInt64
   public var tag: UInt16
+  /// Features: the index of the operating point (threshold set) the task runs with.
+  public var point: UInt16 = 0
   public var encoding: FeatureEncoding
   public var tensors: [Tensor]
   /// Failure frames: why the task failed.
   public var message: String
 
   public init(
-    kind: Kind, taskId: UInt64, tag: UInt16 = 0, encoding: FeatureEncoding = .float32, tensors: [Tensor] = [],
-    message: String = ""
+    kind: Kind, taskId: UInt64, tag: UInt16 = 0, point: UInt16 = 0, encoding: FeatureEncoding = .float32,
+    tensors: [Tensor] = [], message: String = ""
   ) {
     self.kind = kind
     self.taskId = taskId
     self.tag = tag
+    self.point = point
     self.encoding = encoding
     self.tensors = tensors
     self.message = message

@@ -101,28 +101,34 @@ public enum MDIPlanning {
   public static func loadGraph(bundle: ModelBundle, variant: String, operatingPoint: String?)
     throws(AdaError) -> (model: Model, thresholds: [Float], rates: [Double], exitNames: [String])
   {
+    let loaded = try loadGraph(
+      bundle: bundle, variant: variant, operatingPoints: operatingPoint.map { [$0] } ?? [])
+    return (loaded.model, loaded.thresholds.first?.compactMap { $0 } ?? [], loaded.rates, loaded.exitNames)
+  }
+
+  /// The graph for several operating points (queue-aware threshold adaptation): the exits any
+  /// of them uses, in depth order, and per point one threshold per kept exit (nil: that point
+  /// does not use it). `rates` are the first point's.
+  public static func loadGraph(bundle: ModelBundle, variant: String, operatingPoints names: [String])
+    throws(AdaError) -> (model: Model, thresholds: [[Float?]], rates: [Double], exitNames: [String])
+  {
     _ = try bundle.variant(variant)
-    guard let name = operatingPoint else {
+    guard !names.isEmpty else {
       let (model, _) = try bundle.loadVariant(variant)
       return (model, [], [], [])
     }
-    let point = try bundle.operatingPoint(name, variant: variant)
+    let points = try names.map { (n) throws(AdaError) in try bundle.operatingPoint(n, variant: variant) }
     let (model, _, plan) = try bundle.loadExitVariant(variant)
-    var keep: [String] = []
-    var thresholds: [Float] = []
-    var rates: [Double] = []
-    for (j, exit) in plan.exits.enumerated() {
-      if let t = point.thresholds[j] {
-        keep.append(exit.output)
-        thresholds.append(t)
-        rates.append(point.exitRates[j])
-      }
-    }
+    let kept = plan.exits.indices.filter { j in points.contains { $0.thresholds[j] != nil } }
+    let keep = kept.map { plan.exits[$0].output }
     let graph = model.graph.keepingOnly(outputs: keep + [model.graph.outputs.last!]).orderedForEarlyOutputs()
-    let names = Set(graph.nodes.map(\.name))
+    let nodeNames = Set(graph.nodes.map(\.name))
     let params = Parameters(
-      model.parameters.tensors.filter { names.contains(String($0.key[..<$0.key.lastIndex(of: "/")!])) })
-    return (Model(graph: graph, parameters: params), thresholds, rates, keep)
+      model.parameters.tensors.filter { nodeNames.contains(String($0.key[..<$0.key.lastIndex(of: "/")!])) })
+    return (
+      Model(graph: graph, parameters: params), points.map { p in kept.map { p.thresholds[$0] } },
+      kept.map { points[0].exitRates[$0] }, keep
+    )
   }
 
   public static func plan(bundle: ModelBundle, request: MDIPlanRequest) throws(AdaError) -> MDIPlanReport {

@@ -12,6 +12,12 @@ public struct MDIRunReport: Codable, Sendable {
     public var share: Double
   }
 
+  public struct PointCount: Codable, Hashable, Sendable {
+    public var point: Int
+    public var admitted: Int
+    public var accuracy: Double?
+  }
+
   public struct LinkBytes: Codable, Hashable, Sendable {
     /// Between segment `link` and segment `link + 1`.
     public var link: Int
@@ -26,6 +32,11 @@ public struct MDIRunReport: Codable, Sendable {
   public var tasks: Int
   public var answered: Int
   public var failed: Int
+  /// Inputs not admitted because the window was full (`--drop-when-full`).
+  public var rejected: Int
+  /// Admitted tasks per operating point index (threshold adaptation), and the answered share
+  /// of each that was right (nil without labels).
+  public var perPoint: [PointCount]
   /// First failure reasons (at most 5), for the human output.
   public var failures: [String]
   /// Seconds from the first admission to the last answer.
@@ -44,7 +55,8 @@ public struct MDIRunReport: Codable, Sendable {
   public var sourceBytesReceived: Int
 
   enum CodingKeys: String, CodingKey {
-    case tasks, answered, failed, failures, wallSeconds = "wall_seconds", throughput, latencyMs = "latency_ms"
+    case tasks, answered, failed, rejected, perPoint = "per_point", failures, wallSeconds = "wall_seconds",
+      throughput, latencyMs = "latency_ms"
     case accuracy, exits, links, sourceBytesSent = "source_bytes_sent", sourceBytesReceived =
       "source_bytes_received"
   }
@@ -56,9 +68,11 @@ public struct MDIRunReport: Codable, Sendable {
     tasks = records.count
     let done = records.compactMap { r in r.answer.map { (r, $0) } }
     answered = done.count
-    failed = records.count - answered
+    rejected = records.filter(\.rejected).count
+    failed = records.count - answered - rejected
     failures = Array(records.compactMap(\.failure).prefix(5))
-    let first = records.map(\.admittedAt).min() ?? 0
+    let admitted = records.filter { !$0.rejected }
+    let first = admitted.map(\.admittedAt).min() ?? 0
     let last = records.compactMap(\.answeredAt).max() ?? first
     wallSeconds = last - first
     throughput = wallSeconds > 0 ? Double(answered) / wallSeconds : 0
@@ -71,6 +85,24 @@ public struct MDIRunReport: Codable, Sendable {
       "p50": percentile(0.5), "p90": percentile(0.9), "p99": percentile(0.99), "max": latencies.last ?? 0,
       "mean": latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count),
     ]
+    func right(_ i: Int) -> Bool {
+      guard let labels, let a = records[i].answer else { return false }
+      let s = a.output.scalars
+      return s.indices.max(by: { s[$0] < s[$1] }) == labels[i]
+    }
+    if let labels, labels.count != records.count {
+      throw AdaError(
+        .badShape, path: "--labels", "expected one label per input (\(records.count)), found \(labels.count)")
+    }
+    perPoint = Dictionary(grouping: records.indices.filter { !records[$0].rejected }) { records[$0].point }
+      .sorted { $0.key < $1.key }
+      .map { point, tasks in
+        let answeredHere = tasks.filter { records[$0].answer != nil }
+        return PointCount(
+          point: point, admitted: tasks.count,
+          accuracy: labels == nil || answeredHere.isEmpty
+            ? nil : Double(answeredHere.filter(right).count) / Double(answeredHere.count))
+      }
     if let labels {
       guard labels.count == records.count else {
         throw AdaError(

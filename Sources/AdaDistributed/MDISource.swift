@@ -11,6 +11,10 @@ public struct TaskRecord: Sendable {
   public var answer: TaskAnswer?
   /// Why the task failed (a failure frame, a closed connection, or the timeout).
   public var failure: String?
+  /// The operating point (threshold set) the task ran with.
+  public var point = 0
+  /// Not admitted: it arrived while the window was full (`Config.dropWhenFull`).
+  public var rejected = false
 }
 
 /// The source of the chain (`adascale mdi run`): admits inputs one task each (at a rate, or as
@@ -31,6 +35,14 @@ public final class MDISource: @unchecked Sendable {
     /// Seconds to wait for the last answers after the last admission.
     public var timeout = 30.0
     public var connectTimeout = 10.0
+    /// Rate adaptation by admission control: with `rate`, an input arriving while `window` tasks
+    /// are in flight is not admitted (recorded as rejected) instead of waiting.
+    public var dropWhenFull = false
+    /// Threshold adaptation: each task runs with operating point `min(points − 1, in flight /
+    /// pointStep)`, so longer queues make inputs leave earlier; nil: always point 0.
+    public var pointStep: Int?
+    /// Operating points the chain holds (`ExitRules.points.count`).
+    public var points = 1
 
     public init(
       next: Endpoint? = nil, link: Link? = nil, pacingMs: Double? = nil, encoding: FeatureEncoding = .float32,
@@ -59,6 +71,7 @@ public final class MDISource: @unchecked Sendable {
   var link: ShapedLink?
   var channel: Channel?
   var receivedBytes = 0
+  var inFlight = 0
   let pacer: Pacer?
 
   /// For each graph output, the segment that holds it (for the exit histogram).
@@ -97,24 +110,37 @@ public final class MDISource: @unchecked Sendable {
     }
     lock.withLock {
       records = []
+      inFlight = 0
       open = n
       started = DispatchTime.now().uptimeNanoseconds
     }
     if n == 0 { return [] }
     for i in 0..<n {
-      if slots.wait(timeout: .now() + config.timeout) == .timedOut {
-        failAll("no answer within \(config.timeout) s while \(config.window) tasks were in flight")
-        slots.wait()
-      }
       if let rate = config.rate {
         let due = Double(i) / rate
         let wait = due - now()
         if wait > 0 { Thread.sleep(forTimeInterval: wait) }
       }
+      if config.dropWhenFull && config.rate != nil {
+        if slots.wait(timeout: .now()) == .timedOut {
+          reject(i)
+          continue
+        }
+      } else if slots.wait(timeout: .now() + config.timeout) == .timedOut {
+        failAll("no answer within \(config.timeout) s while \(config.window) tasks were in flight")
+        slots.wait()
+      }
       let x = inputs.slice(batch: i..<(i + 1))
-      lock.withLock { records.append(TaskRecord(admittedAt: now())) }
+      let point: Int = lock.withLock {
+        let p = config.pointStep.map { min(config.points - 1, inFlight / max(1, $0)) } ?? 0
+        inFlight += 1
+        var r = TaskRecord(admittedAt: now())
+        r.point = p
+        records.append(r)
+        return p
+      }
       let admitted = DispatchTime.now().uptimeNanoseconds
-      compute.async { [self] in process(task: i, x, admitted: admitted) }
+      compute.async { [self] in process(task: i, x, admitted: admitted, point: point) }
     }
     if finished.wait(timeout: .now() + config.timeout) == .timedOut {
       failAll("no answer within \(config.timeout) s of the last admission")
@@ -122,10 +148,22 @@ public final class MDISource: @unchecked Sendable {
     return lock.withLock { records }
   }
 
-  func process(task i: Int, _ x: Tensor, admitted: UInt64) {
+  /// Records input `i` as not admitted.
+  func reject(_ i: Int) {
+    let done: Bool = lock.withLock {
+      var r = TaskRecord(admittedAt: now())
+      r.rejected = true
+      records.append(r)
+      open -= 1
+      return open == 0
+    }
+    if done { finished.signal() }
+  }
+
+  func process(task i: Int, _ x: Tensor, admitted: UInt64, point: Int) {
     let outcome: SegmentOutcome
     do {
-      outcome = try step.process(input: x, received: [])
+      outcome = try step.process(input: x, received: [], point: point)
     } catch {
       settle(UInt64(i), answer: nil, failure: "segment 0: \(error)")
       return
@@ -143,7 +181,9 @@ public final class MDISource: @unchecked Sendable {
         return
       }
       let leftAt = link.send(
-        Frame(kind: .features, taskId: UInt64(i), tag: 1, encoding: config.encoding, tensors: tensors),
+        Frame(
+          kind: .features, taskId: UInt64(i), tag: 1, point: UInt16(point), encoding: config.encoding,
+          tensors: tensors),
         blocking: true)
       pacer?.sent(until: leftAt)
     }
@@ -172,9 +212,11 @@ public final class MDISource: @unchecked Sendable {
   /// Records the end of task `id` once; later news of the same task is ignored.
   func settle(_ id: UInt64, answer: TaskAnswer?, failure: String?) {
     let done: Bool = lock.withLock {
-      guard id < UInt64(records.count), records[Int(id)].answeredAt == nil, records[Int(id)].failure == nil
+      guard id < UInt64(records.count), records[Int(id)].answeredAt == nil, records[Int(id)].failure == nil,
+        !records[Int(id)].rejected
       else { return false }
       let i = Int(id)
+      inFlight -= 1
       if let answer {
         records[i].answer = answer
         records[i].answeredAt = now()
@@ -192,7 +234,9 @@ public final class MDISource: @unchecked Sendable {
   /// Fails every admitted task still in flight (and, through `open`, ends the run).
   func failAll(_ reason: String) {
     let ids: [Int] = lock.withLock {
-      records.indices.filter { records[$0].answeredAt == nil && records[$0].failure == nil }
+      records.indices.filter {
+        records[$0].answeredAt == nil && records[$0].failure == nil && !records[$0].rejected
+      }
     }
     for id in ids { settle(UInt64(id), answer: nil, failure: reason) }
     // Tasks not admitted yet will fail as they are forwarded (no connection): unblock admission.

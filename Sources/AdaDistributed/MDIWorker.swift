@@ -138,7 +138,7 @@ public final class MDIWorker: @unchecked Sendable {
       let started = DispatchTime.now().uptimeNanoseconds
       let outcome: SegmentOutcome
       do {
-        outcome = try step.process(input: nil, received: frame.tensors)
+        outcome = try step.process(input: nil, received: frame.tensors, point: Int(frame.point))
       } catch {
         reply.send(.failure(taskId: frame.taskId, "segment \(step.segment.index): \(error)"))
         return
@@ -170,7 +170,7 @@ public final class MDIWorker: @unchecked Sendable {
         }
         leftAt = downstream.send(
           Frame(
-            kind: .features, taskId: frame.taskId, tag: UInt16(step.segment.index + 1),
+            kind: .features, taskId: frame.taskId, tag: UInt16(step.segment.index + 1), point: frame.point,
             encoding: config.encoding, tensors: tensors),
           blocking: true)
       }

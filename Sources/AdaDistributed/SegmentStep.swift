@@ -9,15 +9,27 @@ import Foundation
 /// as the bundle's exit plan says (`ExitConfidence`).
 public struct ExitRules: Codable, Hashable, Sendable {
   public var confidence: ExitConfidence
-  /// One per graph output, in `graph.outputs` order; the final output's is nil.
-  public var thresholds: [Float?]
+  /// Per operating point (the frame's `point` field picks one per task), one threshold per graph
+  /// output in `graph.outputs` order; the final output's is nil.
+  public var points: [[Float?]]
   /// Whether each output is already a probability vector (a softmax ends it).
   public var isProbability: [Bool]
 
-  public init(confidence: ExitConfidence, thresholds: [Float?], isProbability: [Bool]) {
+  public init(confidence: ExitConfidence, points: [[Float?]], isProbability: [Bool]) {
+    precondition(!points.isEmpty, "ExitRules: at least one operating point")
     self.confidence = confidence
-    self.thresholds = thresholds
+    self.points = points
     self.isProbability = isProbability
+  }
+
+  public init(confidence: ExitConfidence, thresholds: [Float?], isProbability: [Bool]) {
+    self.init(confidence: confidence, points: [thresholds], isProbability: isProbability)
+  }
+
+  /// The first operating point's thresholds.
+  public var thresholds: [Float?] {
+    get { points[0] }
+    set { points[0] = newValue }
   }
 
   /// No early exits: every input reaches the final output.
@@ -68,7 +80,12 @@ public struct SegmentStep: Sendable {
   /// `segment.inputs` order otherwise) and decides: the first exit held here whose confidence
   /// reaches its threshold answers; the final output answers; otherwise the crossing tensors
   /// go on. Received tensors are checked (names, shapes, one batch); errors name the tensor.
-  public func process(input: Tensor?, received: [Tensor]) throws(AdaError) -> SegmentOutcome {
+  public func process(input: Tensor?, received: [Tensor], point: Int = 0) throws(AdaError) -> SegmentOutcome {
+    guard rules.points.indices.contains(point) else {
+      throw AdaError(
+        .invalidValue, path: "frame.point",
+        "operating point \(point) is not one of the \(rules.points.count) this chain was started with")
+    }
     guard received.count == segment.inputs.count else {
       throw AdaError(
         .badShape, path: "segment \(segment.index)",
@@ -80,7 +97,7 @@ public struct SegmentStep: Sendable {
     let (sends, outputs) = runner.run(input: input, received: named, parameters: parameters)
     for (o, output) in zip(segment.outputIndices, outputs) {
       if o == finalOutput { return .answered(outputIndex: o, output: output) }
-      if let t = rules.thresholds[o],
+      if let t = rules.points[point][o],
         rules.confidence.scores(output, isProbability: rules.isProbability[o]).allSatisfy({ $0 >= t })
       {
         return .answered(outputIndex: o, output: output)
@@ -110,7 +127,16 @@ public struct MDIDeployment: Sendable {
   public static func load(bundle: ModelBundle, variant: String, operatingPoint: String?, cutAfter: [String])
     throws(AdaError) -> MDIDeployment
   {
-    let loaded = try MDIPlanning.loadGraph(bundle: bundle, variant: variant, operatingPoint: operatingPoint)
+    try load(
+      bundle: bundle, variant: variant, operatingPoints: operatingPoint.map { [$0] } ?? [], cutAfter: cutAfter
+    )
+  }
+
+  /// The same with several operating points, in the order tasks select them by index.
+  public static func load(bundle: ModelBundle, variant: String, operatingPoints: [String], cutAfter: [String])
+    throws(AdaError) -> MDIDeployment
+  {
+    let loaded = try MDIPlanning.loadGraph(bundle: bundle, variant: variant, operatingPoints: operatingPoints)
     let graph = loaded.model.graph
     let index = graph.indexByName
     var cuts: [Int] = []
@@ -124,12 +150,15 @@ public struct MDIDeployment: Sendable {
       cuts.append(i)
     }
     let chain = try SegmentChain(graph: graph, cuts: cuts)
-    var thresholds = [Float?](repeating: nil, count: graph.outputs.count)
-    for (j, t) in loaded.thresholds.enumerated() { thresholds[j] = t }
+    let points = (loaded.thresholds.isEmpty ? [[]] : loaded.thresholds).map { point in
+      var thresholds = [Float?](repeating: nil, count: graph.outputs.count)
+      for (j, t) in point.enumerated() { thresholds[j] = t }
+      return thresholds
+    }
     let confidence =
-      operatingPoint == nil ? ExitConfidence.maxSoftmax : try bundle.exitPlan(variant).confidence
+      operatingPoints.isEmpty ? ExitConfidence.maxSoftmax : try bundle.exitPlan(variant).confidence
     let rules = ExitRules(
-      confidence: confidence, thresholds: thresholds,
+      confidence: confidence, points: points,
       isProbability: graph.outputs.map { ExitRules.endsInSoftmax(graph.node(named: $0)!) })
     let tablePath = ModelBundle.path(bundle.directory, "ops-lut.json")
     let table = FileManager.default.fileExists(atPath: tablePath) ? try OpTable.load(path: tablePath) : nil
@@ -178,13 +207,17 @@ public struct TaskAnswer: Equatable, Sendable {
 /// The single-process reference: every task through the segments in turn, one example per task,
 /// no network. The distributed run with float32 features must give exactly these answers.
 public enum MDILocal {
-  public static func run(_ deployment: MDIDeployment, inputs: Tensor) throws(AdaError) -> [TaskAnswer] {
+  /// `points[i]`: the operating point of task i (all 0 when nil).
+  public static func run(_ deployment: MDIDeployment, inputs: Tensor, points: [Int]? = nil) throws(AdaError)
+    -> [TaskAnswer]
+  {
     let steps = try deployment.chain.segments.indices.map { (k) throws(AdaError) in try deployment.step(k) }
     var answers: [TaskAnswer] = []
     for i in 0..<inputs.shape[0] {
       var received: [Tensor] = []
       for (k, step) in steps.enumerated() {
-        switch try step.process(input: k == 0 ? inputs.slice(batch: i..<(i + 1)) : nil, received: received) {
+        let input = k == 0 ? inputs.slice(batch: i..<(i + 1)) : nil
+        switch try step.process(input: input, received: received, point: points?[i] ?? 0) {
         case .answered(let o, let output):
           answers.append(TaskAnswer(outputIndex: o, segment: k, output: output))
         case .forward(let tensors):

@@ -42,6 +42,16 @@ struct VariantOptions: ParsableArguments {
 
   @Option(
     name: .customLong("exits"),
-    help: "Early-exit operating point of the variant (see `adascale exits`); default: no early exits.")
+    help: """
+      Early-exit operating point of the variant (see `adascale exits`); default: no early exits. \
+      serve and run take a comma-separated list for threshold adaptation (every process the same list).
+      """)
   var operatingPoint: String?
+
+  /// The operating points named by `--exits`, in order.
+  var points: [String] {
+    operatingPoint?.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    } ?? []
+  }
 }

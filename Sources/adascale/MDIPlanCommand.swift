@@ -81,6 +81,11 @@ struct MDIPlanCommand: ParsableCommand {
       throw AdaError(
         .invalidValue, path: "--devices", "expected comma-separated device names, found '\(devices)'")
     }
+    guard variantOptions.points.count <= 1 else {
+      throw AdaError(
+        .invalidValue, path: "--exits",
+        "plan takes one operating point, found \(variantOptions.points.count) (a list is for serve and run)")
+    }
     let bundle = try ModelBundle.open(variantOptions.bundle)
     var request = MDIPlanRequest(
       variant: variantOptions.variant, devices: names, link: linkOptions.link,

@@ -60,6 +60,17 @@ struct MDIRunCommand: ParsableCommand {
   @Option(help: "Most tasks in flight at once.")
   var window = 8
 
+  @Option(
+    help:
+      "Threshold adaptation (with several --exits): a task runs with the k-th operating point when k × this many tasks are in flight (default: window / points)."
+  )
+  var adaptStep: Int?
+
+  @Flag(
+    help:
+      "Rate adaptation (with --rate): drop inputs that arrive while the window is full instead of waiting.")
+  var dropWhenFull = false
+
   @Option(help: "Seconds to wait for answers before failing what is in flight.")
   var timeout = 30.0
 
@@ -89,7 +100,7 @@ struct MDIRunCommand: ParsableCommand {
     }
     let bundle = try ModelBundle.open(variantOptions.bundle)
     let deployment = try MDIDeployment.load(
-      bundle: bundle, variant: variantOptions.variant, operatingPoint: variantOptions.operatingPoint,
+      bundle: bundle, variant: variantOptions.variant, operatingPoints: variantOptions.points,
       cutAfter: chainOptions.cuts)
     let chain = deployment.chain
     let names = devices?.split(separator: ",").map(String.init) ?? []
@@ -111,11 +122,23 @@ struct MDIRunCommand: ParsableCommand {
     var outputSegments: [Int: Int] = [:]
     for s in chain.segments { for o in s.outputIndices { outputSegments[o] = s.index } }
     let encoding = try chainOptions.encoding()
+    let points = variantOptions.points.count
+    if let adaptStep, adaptStep < 1 {
+      throw AdaError(.invalidValue, path: "--adapt-step", "expected at least 1 task, found \(adaptStep)")
+    }
+    if dropWhenFull && rate == nil {
+      throw AdaError(
+        .missing, path: "--rate", "--drop-when-full drops inputs arriving at --rate: give a rate")
+    }
+    var sourceConfig = MDISource.Config(
+      next: nextEndpoint, link: try chainOptions.link(), pacingMs: pacing, encoding: encoding, rate: rate,
+      window: window, timeout: timeout)
+    sourceConfig.dropWhenFull = dropWhenFull
+    sourceConfig.points = max(1, points)
+    if points > 1 { sourceConfig.pointStep = adaptStep ?? max(1, window / points) }
     let source = MDISource(
       step: try deployment.step(0),
-      config: .init(
-        next: nextEndpoint, link: try chainOptions.link(), pacingMs: pacing, encoding: encoding, rate: rate,
-        window: window, timeout: timeout),
+      config: sourceConfig,
       outputSegments: outputSegments)
     let records = try source.run(inputs: x)
     let deviceNames =
@@ -129,13 +152,24 @@ struct MDIRunCommand: ParsableCommand {
       return
     }
     print(
-      "\(report.answered) of \(report.tasks) answered, \(report.failed) failed, in \(String(format: "%.3f", report.wallSeconds)) s: "
+      "\(report.answered) of \(report.tasks) answered, \(report.failed) failed"
+        + (report.rejected > 0 ? ", \(report.rejected) not admitted (window full)" : "")
+        + ", in \(String(format: "%.3f", report.wallSeconds)) s: "
         + "\(String(format: "%.1f", report.throughput)) inputs/s")
     let l = report.latencyMs
     print(
       "latency ms: p50 \(f(l["p50"]!)), p90 \(f(l["p90"]!)), p99 \(f(l["p99"]!)), max \(f(l["max"]!)), mean \(f(l["mean"]!))"
     )
     if let a = report.accuracy { print("accuracy: \(String(format: "%.2f%%", a * 100)) of answered") }
+    if points > 1 {
+      let names = variantOptions.points
+      print(
+        "operating points (threshold adaptation): "
+          + report.perPoint.map { p in
+            "\(names[p.point]) \(p.admitted)"
+              + (p.accuracy.map { String(format: " (%.2f%%)", $0 * 100) } ?? "")
+          }.joined(separator: ", "))
+    }
     print("")
     print(
       Output.table(

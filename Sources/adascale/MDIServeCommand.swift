@@ -81,7 +81,7 @@ struct MDIServeCommand: ParsableCommand {
   func run() throws {
     let bundle = try ModelBundle.open(variantOptions.bundle)
     let deployment = try MDIDeployment.load(
-      bundle: bundle, variant: variantOptions.variant, operatingPoint: variantOptions.operatingPoint,
+      bundle: bundle, variant: variantOptions.variant, operatingPoints: variantOptions.points,
       cutAfter: chainOptions.cuts)
     let count = deployment.chain.segments.count
     guard segment >= 1, segment < count else {

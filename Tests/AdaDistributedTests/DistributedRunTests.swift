@@ -36,12 +36,13 @@ final class DistributedRunTests: XCTestCase {
   }
 
   /// Starts workers for segments 1… (last first), returns the first worker's endpoint.
-  func startWorkers(_ d: MDIDeployment, link: Link? = nil, encoding: FeatureEncoding = .float32) throws
-    -> Endpoint
-  {
+  func startWorkers(
+    _ d: MDIDeployment, link: Link? = nil, encoding: FeatureEncoding = .float32, pacingMs: Double? = nil
+  ) throws -> Endpoint {
     var next: Endpoint? = nil
     for k in stride(from: d.chain.segments.count - 1, through: 1, by: -1) {
-      let w = MDIWorker(step: try d.step(k), config: .init(next: next, link: link, encoding: encoding))
+      let w = MDIWorker(
+        step: try d.step(k), config: .init(next: next, link: link, pacingMs: pacingMs, encoding: encoding))
       let port = try w.start()
       workers.append(w)
       next = Endpoint(host: "127.0.0.1", port: port)
@@ -121,5 +122,50 @@ final class DistributedRunTests: XCTestCase {
         XCTAssertEqual(r.answer?.output.scalars, e.output.scalars)
       }
     }
+  }
+
+  func testThresholdAdaptationCarriesEachTasksPointAndMatchesTheLocalRun() throws {
+    let x = MDIModels.input(batch: 40, seed: 12)
+    var d = try deployment(x)
+    // Point 0: nobody leaves early; point 1: the median thresholds.
+    var rules = d.rules
+    rules.points = [Array(repeating: nil, count: 3), rules.points[0]]
+    d = MDIDeployment(chain: d.chain, model: MDIBundle.model, rules: rules)
+    let first = try startWorkers(d, pacingMs: 2)
+    var config = MDISource.Config(next: first, window: 8, timeout: 20)
+    config.points = 2
+    config.pointStep = 2
+    let source = MDISource(step: try d.step(0), config: config, outputSegments: outputSegments(d))
+    let records = try source.run(inputs: x)
+    let points = records.map(\.point)
+    XCTAssertEqual(points[0], 0, "the first task finds the chain empty")
+    XCTAssertTrue(points.contains(1), "a queue of 8 must move tasks to point 1: \(points)")
+    let expected = try MDILocal.run(d, inputs: x, points: points)
+    for (i, (r, e)) in zip(records, expected).enumerated() {
+      XCTAssertEqual(r.answer?.outputIndex, e.outputIndex, "task \(i)")
+      XCTAssertTrue(r.answer?.output.scalars == e.output.scalars, "task \(i)")
+      if points[i] == 0 { XCTAssertEqual(e.outputIndex, 2, "point 0 has no early exits") }
+    }
+  }
+
+  func testDropWhenFullRejectsInputsInsteadOfQueueingThem() throws {
+    let x = MDIModels.input(batch: 30, seed: 13)
+    let d = try deployment(x)
+    let first = try startWorkers(d, pacingMs: 20)  // 20 ms per task per worker: 50/s at most
+    var config = MDISource.Config(next: first, rate: 500, window: 2, timeout: 20)
+    config.dropWhenFull = true
+    let source = MDISource(step: try d.step(0), config: config, outputSegments: outputSegments(d))
+    let records = try source.run(inputs: x)
+    XCTAssertEqual(records.count, 30)
+    let rejected = records.filter(\.rejected).count
+    let answered = records.filter { $0.answer != nil }.count
+    XCTAssertGreaterThan(rejected, 0)
+    XCTAssertGreaterThan(answered, 0)
+    XCTAssertEqual(rejected + answered, 30, "no failures: \(records.compactMap(\.failure))")
+    let report = try MDIRunReport(
+      records: records, chain: d.chain, devices: ["a", "b", "c"], encoding: .float32, labels: nil,
+      sourceBytes: source.linkBytes)
+    XCTAssertEqual(report.rejected, rejected)
+    XCTAssertEqual(report.failed, 0)
   }
 }

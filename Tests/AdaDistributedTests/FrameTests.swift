@@ -8,7 +8,8 @@ final class FrameTests: XCTestCase {
   ]
 
   func features(_ encoding: FeatureEncoding = .float32) -> Frame {
-    Frame(kind: .features, taskId: 0x0102_0304_0506_0708, tag: 2, encoding: encoding, tensors: tensors)
+    Frame(
+      kind: .features, taskId: 0x0102_0304_0506_0708, tag: 2, point: 3, encoding: encoding, tensors: tensors)
   }
 
   /// Re-seals a frame whose bytes were edited, so the edit reaches the field checks.
@@ -98,9 +99,6 @@ final class FrameTests: XCTestCase {
     b = good
     b[6] = 4
     assertRejected(resealed(b), naming: "frame.encoding")
-    b = good
-    b[18] = 1
-    assertRejected(resealed(b), naming: "frame.reserved")
     b = good
     b[23] = 0x7F  // length ≈ 2 GB
     assertRejected(b, naming: "frame.length")
