@@ -6,7 +6,8 @@
 #   tools/mdi_loopback.sh BUNDLE VARIANT DEVICES MBPS MS [N] [EXTRA `mdi run` ARGS…]
 #   tools/mdi_loopback.sh bundles/mobilenetv2-fmnist v08 raspberry-pi-4,raspberry-pi-4 100 0.2 2000
 #
-# EXITS=drop-1 runs with that early-exit operating point, FEATURES=int8 sends 8-bit features.
+# EXITS=drop-1 runs with that early-exit operating point (EXITS=drop-0,drop-1,drop-2: plan with
+# the first, serve and run with all for threshold adaptation); FEATURES=int8 sends 8-bit features.
 # ADASCALE (default: the release build) names the binary. Every worker started here is ended by
 # its pid on exit.
 set -euo pipefail
@@ -22,6 +23,8 @@ cleanup() {
 trap cleanup EXIT
 
 opts=(--features "${FEATURES:-float32}")
+planopts=("${opts[@]}")
+[ -n "${EXITS:-}" ] && planopts+=(--exits "${EXITS%%,*}")
 # The simulation admits as the run does: --rate or --window from the run's arguments.
 sim=(--simulate "$n")
 args=("$@")
@@ -30,7 +33,7 @@ for (( i=0; i<${#args[@]}; i++ )); do
 done
 [ -n "${EXITS:-}" ] && opts+=(--exits "$EXITS")
 "$A" mdi plan --bundle "$bundle" --variant "$variant" --devices "$devices" --link-mbps "$mbps" --link-ms "$ms" \
-  --pipelined-links --json "${opts[@]}" "${sim[@]}" > "$work/plan.json"
+  --pipelined-links --json "${planopts[@]}" "${sim[@]}" > "$work/plan.json"
 cuts=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["plan"]["cut_after"]))' "$work/plan.json")
 predicted=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["plan"]; print("%.1f/s (stages %s ms)" % (p["throughput"], ", ".join("%.3f" % s["stage_ms"] for s in p["stages"])))' "$work/plan.json")
 IFS=, read -r -a devs <<< "$devices"
