@@ -70,6 +70,8 @@ final class MDICommandTests: XCTestCase {
       (["--devices", "raspberry-pi-4", "--link-ms=-1"], "--link-ms"),
       (["--devices", "raspberry-pi-4", "--features", "fp16"], "--features"),
       (["--devices", "raspberry-pi-4,"], "--devices"),
+      (["--devices", "raspberry-pi-4", "--exits", "drop-1,late"], "--exits"),
+      (["--devices", "raspberry-pi-4", "--simulate", "0"], "--simulate"),
     ]
     for (args, field) in cases {
       let r = try plan(args)
@@ -173,6 +175,27 @@ final class MDICommandTests: XCTestCase {
     XCTAssertGreaterThan(answered, 0, r.stdout)
     XCTAssertGreaterThan(failed, 0, r.stdout)
     XCTAssertTrue((report["failures"] as! [String]).contains { $0.contains("segment 2") }, r.stdout)
+  }
+
+  func testRunRejectsBadAdmissionOptions() throws {
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", MDIModels.input(batch: 2))], to: inputs)
+    let common: [String] = [
+      "mdi", "run", "--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3", "--next",
+      "127.0.0.1:9",
+      "--input", inputs,
+    ]
+    let cases: [([String], String)] = [
+      (["--drop-when-full"], "--rate"), (["--rate=-5"], "--rate"), (["--window", "0"], "--window"),
+      (["--adapt-step", "0"], "--adapt-step"), (["--limit", "0"], "--limit"),
+      (["--features", "fp8"], "--features"),
+      (["--link-mbps", "0"], "--link-mbps"), (["--next", "nowhere"], "--next"),
+    ]
+    for (args, field) in cases {
+      let r = try CLI.run(common + args)
+      XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains(field), "\(args): expected \(field) in \(r.stderr)")
+    }
   }
 
   func testServeRejectsABadSegmentAndAMissingNext() throws {
