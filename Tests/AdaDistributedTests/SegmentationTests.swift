@@ -88,4 +88,36 @@ final class SegmentationTests: XCTestCase {
     XCTAssertThrowsError(try runner.check(input: nil, received: ["relu1": Tensor(shape: [2, 4, 4, 8])]))
     XCTAssertNoThrow(try runner.check(input: nil, received: ["relu1": Tensor(shape: [2, 8, 8, 8])]))
   }
+
+  /// The chain's exit rule (first exit whose confidence reaches its threshold, decided at the end
+  /// of the segment holding it) gives the same answer as main's per-input `ExitExecutor`,
+  /// wherever the cuts fall: computing more of a segment does not change an exit's output.
+  func testChainsAnswerLikeTheExitExecutorWhereverTheCuts() throws {
+    let x = MDIModels.input(batch: 12, seed: 31)
+    let graph = model.graph
+    let outs = try Executor(graph: graph).predict(x, parameters: model.parameters)
+    let thresholds: [Float?] = (0..<2).map { j in
+      let c = ExitConfidence.maxSoftmax.scores(outs[j], isProbability: true).sorted()
+      return c[c.count / 2]
+    }
+    let exec = try ExitExecutor(graph: graph, exits: ["exit1", "exit2"], confidence: .maxSoftmax)
+    let expected = try (0..<12).map { i in
+      try exec.predict(x.slice(batch: i..<(i + 1)), parameters: model.parameters, thresholds: thresholds)
+    }
+    XCTAssertEqual(Set(expected.map { $0.exitIndices[0] }), [0, 1, 2])
+    let rules = ExitRules(
+      confidence: .maxSoftmax, thresholds: thresholds + [nil], isProbability: [true, true, true])
+    let positions = try CutPoint.all(in: graph).filter { $0.isValid(maxTensors: 2) }.map(\.position)
+    for a in positions {
+      for b in positions where b > a {
+        let d = MDIDeployment(
+          chain: try SegmentChain(graph: graph, cuts: [a, b]), model: model, rules: rules)
+        let answers = try MDILocal.run(d, inputs: x)
+        for (i, (got, want)) in zip(answers, expected).enumerated() {
+          XCTAssertEqual(got.outputIndex, want.exitIndices[0], "cuts \([a, b]), input \(i)")
+          XCTAssertEqual(got.output.scalars, want.output.scalars, "cuts \([a, b]), input \(i)")
+        }
+      }
+    }
+  }
 }
