@@ -43,6 +43,9 @@ public final class MDISource: @unchecked Sendable {
     public var pointStep: Int?
     /// Operating points the chain holds (`ExitRules.points.count`).
     public var points = 1
+    /// Fail a task not answered this many seconds after its admission (a hung worker is noticed
+    /// this way; a closed one at once); nil: only the run's `timeout` applies.
+    public var taskTimeout: Double?
 
     public init(
       next: Endpoint? = nil, link: Link? = nil, pacingMs: Double? = nil, encoding: FeatureEncoding = .float32,
@@ -115,6 +118,15 @@ public final class MDISource: @unchecked Sendable {
       started = DispatchTime.now().uptimeNanoseconds
     }
     if n == 0 { return [] }
+    let sweeper = config.taskTimeout.map { limit in
+      let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "adascale.mdi.source.sweep"))
+      let period = max(0.01, min(0.1, limit / 4))
+      timer.schedule(deadline: .now() + period, repeating: period)
+      timer.setEventHandler { [weak self] in self?.expire(olderThan: limit) }
+      timer.resume()
+      return timer
+    }
+    defer { sweeper?.cancel() }
     for i in 0..<n {
       if let rate = config.rate {
         let due = Double(i) / rate
@@ -229,6 +241,18 @@ public final class MDISource: @unchecked Sendable {
     guard done else { return }
     slots.signal()
     if lock.withLock({ open == 0 }) { finished.signal() }
+  }
+
+  /// Fails the tasks in flight admitted more than `limit` seconds ago.
+  func expire(olderThan limit: Double) {
+    let ids: [Int] = lock.withLock {
+      let t = now()
+      return records.indices.filter {
+        records[$0].answeredAt == nil && records[$0].failure == nil && !records[$0].rejected
+          && t - records[$0].admittedAt > limit
+      }
+    }
+    for id in ids { settle(UInt64(id), answer: nil, failure: "no answer within \(limit) s of admission") }
   }
 
   /// Fails every admitted task still in flight (and, through `open`, ends the run).

@@ -74,6 +74,9 @@ struct MDIRunCommand: ParsableCommand {
   @Option(help: "Seconds to wait for answers before failing what is in flight.")
   var timeout = 30.0
 
+  @Option(help: "Fail a task not answered this many seconds after its admission (notices a hung worker).")
+  var taskTimeout: Double?
+
   @Option(
     help: "Comma-separated devices of the chain, source first: the source paces segment 0 to the first.")
   var devices: String?
@@ -134,6 +137,12 @@ struct MDIRunCommand: ParsableCommand {
       next: nextEndpoint, link: try chainOptions.link(), pacingMs: pacing, encoding: encoding, rate: rate,
       window: window, timeout: timeout)
     sourceConfig.dropWhenFull = dropWhenFull
+    if let taskTimeout {
+      guard taskTimeout.isFinite, taskTimeout > 0 else {
+        throw AdaError(.invalidValue, path: "--task-timeout", "expected seconds > 0, found \(taskTimeout)")
+      }
+      sourceConfig.taskTimeout = taskTimeout
+    }
     sourceConfig.points = max(1, points)
     if points > 1 { sourceConfig.pointStep = adaptStep ?? max(1, window / points) }
     let source = MDISource(

@@ -177,6 +177,33 @@ final class MDICommandTests: XCTestCase {
     XCTAssertTrue((report["failures"] as! [String]).contains { $0.contains("segment 2") }, r.stdout)
   }
 
+  func testAHungWorkerIsNoticedByTheTaskTimeout() throws {
+    let x = MDIModels.input(batch: 20, seed: 23)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1"]
+    let worker = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "1"], log: dir.appendingPathComponent("w.log"))
+    let pid = worker.process.processIdentifier
+    defer {
+      _ = kill(pid, SIGCONT)
+      worker.kill(SIGTERM)
+    }
+    let port = try XCTUnwrap(port(of: worker), worker.log)
+    _ = kill(pid, SIGSTOP)  // alive, connected, silent
+    let started = Date()
+    let r = try CLI.run(
+      ["mdi", "run"] + common + [
+        "--next", "127.0.0.1:\(port)", "--input", inputs, "--task-timeout", "0.5", "--timeout", "20",
+        "--json",
+      ], timeout: 60)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertLessThan(Date().timeIntervalSince(started), 10, "noticed by the task timeout, not the run's")
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    XCTAssertEqual(report["failed"] as? Int, 20, r.stdout)
+    XCTAssertTrue((report["failures"] as! [String]).allSatisfy { $0.contains("within 0.5 s") }, r.stdout)
+  }
+
   func testRunRejectsBadAdmissionOptions() throws {
     let inputs = dir.appendingPathComponent("x.h5").path
     try TensorFile.write([("x", MDIModels.input(batch: 2))], to: inputs)
@@ -190,6 +217,7 @@ final class MDICommandTests: XCTestCase {
       (["--adapt-step", "0"], "--adapt-step"), (["--limit", "0"], "--limit"),
       (["--features", "fp8"], "--features"),
       (["--link-mbps", "0"], "--link-mbps"), (["--next", "nowhere"], "--next"),
+      (["--task-timeout", "0"], "--task-timeout"),
     ]
     for (args, field) in cases {
       let r = try CLI.run(common + args)
