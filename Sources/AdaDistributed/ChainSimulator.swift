@@ -84,7 +84,7 @@ public struct ChainSimulator: Sendable {
   public func run(answers: [Int], admission: Admission) -> Result {
     let n = answers.count
     let devices = config.computeMs.count
-    let serNsPerByte = 8e-3 / config.link.mbps  // ms per byte
+    let msPerByte = 8e-3 / config.link.mbps  // 8 bits / (mbps · 10³ bits per ms)
     var queue = EventQueue()
     var waiting = [[Int]](repeating: [], count: devices)
     var busy = [Bool](repeating: false, count: devices)
@@ -99,7 +99,7 @@ public struct ChainSimulator: Sendable {
 
     func sendUp(_ from: Int, at t: Double, task: Int) -> Double {
       // The result leaves `from` over link from − 1; returns when its last byte has left.
-      let left = max(t, upFree[from - 1]) + Double(config.resultBytes) * serNsPerByte
+      let left = max(t, upFree[from - 1]) + Double(config.resultBytes) * msPerByte
       upFree[from - 1] = left
       queue.push(left + config.link.latencyMs, .relay(task: task, device: from - 1))
       return left
@@ -118,7 +118,7 @@ public struct ChainSimulator: Sendable {
           freeAt = sendUp(k, at: done, task: task)
         }
       } else {
-        let left = max(done, downFree[k]) + Double(config.featureBytes[k]) * serNsPerByte
+        let left = max(done, downFree[k]) + Double(config.featureBytes[k]) * msPerByte
         downFree[k] = left
         freeAt = left
         queue.push(left + config.link.latencyMs, .arrive(task: task, device: k + 1))

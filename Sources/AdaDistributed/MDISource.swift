@@ -223,10 +223,11 @@ public final class MDISource: @unchecked Sendable {
 
   /// Records the end of task `id` once; later news of the same task is ignored.
   func settle(_ id: UInt64, answer: TaskAnswer?, failure: String?) {
-    let done: Bool = lock.withLock {
+    // (settled now, the last one to settle)
+    let (settled, last): (Bool, Bool) = lock.withLock {
       guard id < UInt64(records.count), records[Int(id)].answeredAt == nil, records[Int(id)].failure == nil,
         !records[Int(id)].rejected
-      else { return false }
+      else { return (false, false) }
       let i = Int(id)
       inFlight -= 1
       if let answer {
@@ -236,11 +237,11 @@ public final class MDISource: @unchecked Sendable {
         records[i].failure = failure
       }
       open -= 1
-      return true
+      return (true, open == 0)
     }
-    guard done else { return }
+    guard settled else { return }
     slots.signal()
-    if lock.withLock({ open == 0 }) { finished.signal() }
+    if last { finished.signal() }
   }
 
   /// Fails the tasks in flight admitted more than `limit` seconds ago.
