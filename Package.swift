@@ -19,11 +19,13 @@ let package = Package(
     .library(name: "AdaBundle", targets: ["AdaBundle"]),
     .library(name: "AdaPipeline", targets: ["AdaPipeline"]),
     .library(name: "AdaRuntime", targets: ["AdaRuntime"]),
+    .library(name: "AdaDistributed", targets: ["AdaDistributed"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -48,6 +50,12 @@ let package = Package(
       ]),
     .target(name: "AdaRuntime", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle"]),
     .target(
+      name: "AdaDistributed",
+      dependencies: [
+        "AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle", "CGzip",
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
+    .target(
       name: "AdaIO",
       dependencies: ["AdaTensor", "AdaNN", "CHDF5", "CGzip", "ZIPFoundation", "Yams"]),
     .executableTarget(
@@ -57,7 +65,7 @@ let package = Package(
       name: "adascale",
       dependencies: [
         "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch", "AdaRecipe",
-        "AdaBundle", "AdaPipeline", "AdaRuntime",
+        "AdaBundle", "AdaPipeline", "AdaRuntime", "AdaDistributed",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -84,6 +92,12 @@ let package = Package(
     .testTarget(
       name: "AdaRuntimeTests",
       dependencies: ["AdaRuntime", "AdaBundle", "AdaProfile", "AdaNN", "AdaTensor", "TestSupport"]),
+    .testTarget(
+      name: "AdaDistributedTests",
+      dependencies: [
+        "AdaDistributed", "AdaBundle", "AdaCompress", "AdaProfile", "AdaNN", "AdaTensor", "AdaIO",
+        "TestSupport",
+      ]),
     .testTarget(
       name: "adascaleTests",
       dependencies: ["adascale", "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),

@@ -22,12 +22,13 @@ struct AdaScale {
         adascale compress --recipe recipes/fmnist.yaml
         adascale simulate --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv
         adascale exits --bundle bundles/fmnist
+        adascale mdi plan --bundle bundles/fmnist --variant v03 --devices raspberry-pi-4,raspberry-pi-4
       """,
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
       ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
-      ExitsCommand.self,
+      ExitsCommand.self, MDICommand.self,
     ])
 
   static func main() {

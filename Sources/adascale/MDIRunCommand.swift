@@ -1,0 +1,259 @@
+import AdaBundle
+import AdaDistributed
+import AdaIO
+import AdaNN
+import AdaProfile
+import AdaTensor
+import ArgumentParser
+import Foundation
+
+/// `adascale mdi run`: the source of a chain.
+struct MDIRunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Run inputs through a model-distributed chain as its source, and report what it measured.",
+    discussion: """
+      Reads the inputs (an HDF5 dataset, [N] + the variant's input shape), admits them one task
+      each at --rate inputs/s (or as fast as --window tasks in flight allow), runs segment 0,
+      answers tasks confident at its exits, forwards the rest to --next (the worker of segment
+      1, `adascale mdi serve`), and collects the answers. Reports throughput, latency
+      percentiles (admission to answer), accuracy with --labels, the exit histogram per device
+      and the frames and bytes on each link. A task that fails (a worker gone, a rejected
+      frame, no answer within --timeout) is reported failed, once.
+
+      Examples:
+        adascale mdi run --bundle B --variant v03 --cut-after block_3_add --next 127.0.0.1:7001 --input x.h5
+        adascale mdi run --bundle B --variant v03 --exits drop-1 --cut-after block_3_add,block_9_add \\
+          --next 127.0.0.1:7001 --input test.h5 --labels test.h5 --labels-dataset y --rate 50 --json
+      """)
+
+  @OptionGroup var variantOptions: VariantOptions
+  @OptionGroup var chainOptions: ChainOptions
+
+  @Option(help: "host:port of the worker of segment 1 (not needed when there is no cut).")
+  var next: String?
+
+  @Option(help: "HDF5 file holding the inputs (or give --dataset).")
+  var input: String?
+
+  @Option(
+    help:
+      "Instead of --input: a dataset's test split (fashion-mnist or an .h5 file), prepared as the bundle's manifest says."
+  )
+  var dataset: String?
+
+  @Option(help: "Only the first N inputs.")
+  var limit: Int?
+
+  @Option(help: "Dataset name of the inputs inside --input.")
+  var inputDataset = "x"
+
+  @Option(help: "HDF5 file holding one integer label per input (accuracy).")
+  var labels: String?
+
+  @Option(help: "Dataset name of the labels inside --labels.")
+  var labelsDataset = "y"
+
+  @Option(help: "Inputs admitted per second (default: as fast as the window allows).")
+  var rate: Double?
+
+  @Option(help: "Most tasks in flight at once.")
+  var window = 8
+
+  @Option(
+    help:
+      "Threshold adaptation (with several --exits): a task runs with the k-th operating point when k × this many tasks are in flight (default: window / points)."
+  )
+  var adaptStep: Int?
+
+  @Flag(
+    help:
+      "Rate adaptation (with --rate): drop inputs that arrive while the window is full instead of waiting.")
+  var dropWhenFull = false
+
+  @Option(help: "Seconds to wait for answers before failing what is in flight.")
+  var timeout = 30.0
+
+  @Option(help: "Fail a task not answered this many seconds after its admission (notices a hung worker).")
+  var taskTimeout: Double?
+
+  @Option(
+    help: "Comma-separated devices of the chain, source first: the source paces segment 0 to the first.")
+  var devices: String?
+
+  @Option(
+    help: "HDF5 file to write: y (one answer per input, in order) and exit (the output index, -1 if failed).")
+  var output: String?
+
+  @Flag(help: "Print the report as JSON.")
+  var json = false
+
+  func run() throws {
+    guard rate.map({ $0.isFinite && $0 > 0 }) ?? true else {
+      throw AdaError(.invalidValue, path: "--rate", "expected inputs per second > 0, found \(rate!)")
+    }
+    guard window >= 1 else {
+      throw AdaError(.invalidValue, path: "--window", "expected at least 1, found \(window)")
+    }
+    if let limit, limit < 1 {
+      throw AdaError(.invalidValue, path: "--limit", "expected at least 1, found \(limit)")
+    }
+    guard timeout > 0 else {
+      throw AdaError(.invalidValue, path: "--timeout", "expected seconds > 0, found \(timeout)")
+    }
+    let bundle = try ModelBundle.open(variantOptions.bundle)
+    let deployment = try MDIDeployment.load(
+      bundle: bundle, variant: variantOptions.variant, operatingPoints: variantOptions.points,
+      cutAfter: chainOptions.cuts)
+    let chain = deployment.chain
+    let names = devices?.split(separator: ",").map(String.init) ?? []
+    let profiles = try names.map { (d) throws(AdaError) in try DeviceCatalog.resolve(d) }
+    let pacing = try profiles.first.map { (p) throws(AdaError) in
+      try deployment.modelledMs(segment: 0, device: p)
+    }
+    let nextEndpoint = try next.map { (n) throws(AdaError) in try Endpoint.parse(n, option: "--next") }
+    if chain.segments.count > 1 && nextEndpoint == nil {
+      throw AdaError(
+        .missing, path: "--next", "the chain has \(chain.segments.count) segments: give segment 1's host:port"
+      )
+    }
+    var (x, labelList) = try readInputs(bundle: bundle, inputShape: chain.graph.inputShape)
+    if let limit, limit < x.shape[0] {
+      x = x.slice(batch: 0..<limit)
+      labelList = labelList.map { Array($0.prefix(limit)) }
+    }
+    var outputSegments: [Int: Int] = [:]
+    for s in chain.segments { for o in s.outputIndices { outputSegments[o] = s.index } }
+    let encoding = try chainOptions.encoding()
+    let points = variantOptions.points.count
+    if let adaptStep, adaptStep < 1 {
+      throw AdaError(.invalidValue, path: "--adapt-step", "expected at least 1 task, found \(adaptStep)")
+    }
+    if dropWhenFull && rate == nil {
+      throw AdaError(
+        .missing, path: "--rate", "--drop-when-full drops inputs arriving at --rate: give a rate")
+    }
+    var sourceConfig = MDISource.Config(
+      next: nextEndpoint, link: try chainOptions.link(), pacingMs: pacing, encoding: encoding, rate: rate,
+      window: window, timeout: timeout)
+    sourceConfig.dropWhenFull = dropWhenFull
+    if let taskTimeout {
+      guard taskTimeout.isFinite, taskTimeout > 0 else {
+        throw AdaError(.invalidValue, path: "--task-timeout", "expected seconds > 0, found \(taskTimeout)")
+      }
+      sourceConfig.taskTimeout = taskTimeout
+    }
+    sourceConfig.points = max(1, points)
+    if points > 1 { sourceConfig.pointStep = adaptStep ?? max(1, window / points) }
+    let source = MDISource(
+      step: try deployment.step(0),
+      config: sourceConfig,
+      outputSegments: outputSegments)
+    let records = try source.run(inputs: x)
+    let deviceNames =
+      names.isEmpty ? chain.segments.map { $0.index == 0 ? "source" : "worker \($0.index)" } : names
+    let report = try MDIRunReport(
+      records: records, chain: chain, devices: deviceNames, encoding: encoding, labels: labelList,
+      sourceBytes: source.linkBytes)
+    if let output { try write(records, to: output) }
+    if json {
+      try Output.printJSON(report)
+      return
+    }
+    print(
+      "\(report.answered) of \(report.tasks) answered, \(report.failed) failed"
+        + (report.rejected > 0 ? ", \(report.rejected) not admitted (window full)" : "")
+        + ", in \(String(format: "%.3f", report.wallSeconds)) s: "
+        + "\(String(format: "%.1f", report.throughput)) inputs/s")
+    let l = report.latencyMs
+    print(
+      "latency ms: p50 \(f(l["p50"]!)), p90 \(f(l["p90"]!)), p99 \(f(l["p99"]!)), max \(f(l["max"]!)), mean \(f(l["mean"]!))"
+    )
+    if let a = report.accuracy { print("accuracy: \(String(format: "%.2f%%", a * 100)) of answered") }
+    if points > 1 {
+      let names = variantOptions.points
+      print(
+        "operating points (threshold adaptation): "
+          + report.perPoint.map { p in
+            "\(names[p.point]) \(p.admitted)"
+              + (p.accuracy.map { String(format: " (%.2f%%)", $0 * 100) } ?? "")
+          }.joined(separator: ", "))
+    }
+    print("")
+    print(
+      Output.table(
+        header: ["segment", "device", "output", "answered", "share"],
+        rows: report.exits.map {
+          [
+            String($0.segment), $0.device, $0.output, String($0.count),
+            String(format: "%.1f%%", $0.share * 100),
+          ]
+        }))
+    if !report.links.isEmpty {
+      print("")
+      print(
+        Output.table(
+          header: ["link", "feature frames", "feature bytes", "result frames", "result bytes"],
+          rows: report.links.map {
+            [
+              "\($0.link) → \($0.link + 1)", String($0.featureFrames), Output.grouped($0.featureBytes),
+              String($0.resultFrames), Output.grouped($0.resultBytes),
+            ]
+          }))
+    }
+    for reason in report.failures { print("failed: \(reason)") }
+  }
+
+  /// The inputs and labels: `--input` (and `--labels`), or `--dataset`'s test split prepared with
+  /// the manifest's preprocessing.
+  func readInputs(bundle: ModelBundle, inputShape: [Int]) throws(AdaError) -> (Tensor, [Int]?) {
+    if let dataset {
+      guard input == nil else {
+        throw AdaError(.invalidValue, path: "--dataset", "give --input or --dataset, not both")
+      }
+      let n = limit
+      var data = try DatasetSource.resolve(dataset).load(.test, limit: n)
+      var preparation = ExamplePreparation()
+      if let p = bundle.manifest.preprocessing {
+        preparation = ExamplePreparation(
+          resize: p.resize.map {
+            ImageResize(
+              height: $0.height, width: $0.width, method: ImageResize.Method(rawValue: $0.method) ?? .bilinear
+            )
+          }, channels: p.channels, preprocess: PreprocessMode(rawValue: p.mode) ?? .unit)
+      }
+      data = try data.fitted(to: inputShape, preparation: preparation)
+      let x = try data.examples(at: Array(0..<data.count))
+      return (x, data.labels.map(Int.init))
+    }
+    guard let input else {
+      throw AdaError(.missing, path: "--input", "give the inputs with --input x.h5 or --dataset NAME")
+    }
+    let x = try TensorFile.read(path: input, dataset: inputDataset)
+    guard x.rank >= 1, Array(x.shape.dropFirst()) == inputShape else {
+      throw AdaError(
+        .badShape, file: input, path: inputDataset,
+        "inputs have shape \(x.shape), the variant expects [N] + \(inputShape)")
+    }
+    var labelList: [Int]?
+    if let labels {
+      let y = try TensorFile.read(path: labels, dataset: labelsDataset)
+      labelList = y.scalars.map { Int($0) }
+    }
+    return (x, labelList)
+  }
+
+  func f(_ x: Double) -> String { String(format: "%.3f", x) }
+
+  func write(_ records: [TaskRecord], to path: String) throws(AdaError) {
+    let classes = records.compactMap { $0.answer?.output.count }.max() ?? 1
+    var y = Tensor(shape: [records.count, classes])
+    var exit = Tensor(shape: [records.count], repeating: -1)
+    for (i, r) in records.enumerated() {
+      guard let a = r.answer else { continue }
+      for (j, v) in a.output.scalars.enumerated() { y.scalars[i * classes + j] = v }
+      exit.scalars[i] = Float(a.outputIndex)
+    }
+    try TensorFile.write([("y", y), ("exit", exit)], to: path)
+  }
+}

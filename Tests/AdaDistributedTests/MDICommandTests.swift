@@ -1,0 +1,243 @@
+import AdaBundle
+import AdaDistributed
+import AdaIO
+import AdaTensor
+import Foundation
+import TestSupport
+import XCTest
+
+/// `adascale mdi plan / serve / run` as a user runs them: help, errors and exit codes, and a
+/// chain of real processes on loopback (each ended by its pid).
+final class MDICommandTests: XCTestCase {
+  var bundle: String!
+  var dir: URL!
+
+  override func setUpWithError() throws {
+    bundle = try MDIBundle.write()
+    dir = Fixtures.temporaryDirectory("adascale-mdi-cli")
+  }
+
+  override func tearDown() {
+    try? FileManager.default.removeItem(atPath: bundle)
+    try? FileManager.default.removeItem(at: dir)
+  }
+
+  func plan(_ extra: [String]) throws -> CLI.Result {
+    try CLI.run(["mdi", "plan", "--bundle", bundle, "--variant", "v01"] + extra, timeout: 60)
+  }
+
+  func testPlanPrintsStagesAndBaselines() throws {
+    let r = try plan(["--devices", "raspberry-pi-4,raspberry-pi-4", "--exits", "drop-1", "--cuts"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    for text in [
+      "plan: cut after", "the same devices without early exits", "raspberry-pi-4 alone, no exits",
+      "raspberry-pi-4 alone, with exits", "exit rates (validation): exit1 30.0%, exit2 20.0%", "--cut-after",
+    ] {
+      XCTAssertTrue(r.stdout.contains(text), "missing '\(text)' in:\n\(r.stdout)")
+    }
+  }
+
+  func testPlanJSONHasOneStagePerDevice() throws {
+    let r = try plan([
+      "--devices", "raspberry-pi-4,jetson-nano-cpu,raspberry-pi-4", "--link-mbps", "50", "--json",
+    ])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let plan = json["plan"] as! [String: Any]
+    XCTAssertEqual(
+      (plan["stages"] as! [[String: Any]]).map { $0["device"] as! String },
+      ["raspberry-pi-4", "jetson-nano-cpu", "raspberry-pi-4"])
+    XCTAssertEqual((plan["cut_after"] as! [String]).count, 2)
+    XCTAssertNil(json["no_exit_plan"])
+    XCTAssertFalse((json["cut_points"] as! [Any]).isEmpty)
+  }
+
+  func testHelpShowsExamples() throws {
+    for sub in ["plan", "serve", "run"] {
+      let r = try CLI.run(["mdi", sub, "--help"])
+      XCTAssertEqual(r.status, 0)
+      XCTAssertTrue(r.stdout.contains("Examples:"), r.stdout)
+    }
+  }
+
+  func testBadInputNamesTheFieldAndExitsOne() throws {
+    let cases: [([String], String)] = [
+      (["--devices", "raspberry-pi-4,toaster"], "--devices"),
+      (["--devices", "raspberry-pi-4,toaster"], "toaster"),
+      (["--devices", "raspberry-pi-4", "--exits", "fastest"], "fastest"),
+      (["--devices", "raspberry-pi-4", "--link-mbps=0"], "--link-mbps"),
+      (["--devices", "raspberry-pi-4", "--link-mbps", "nan"], "--link-mbps"),
+      (["--devices", "raspberry-pi-4", "--link-ms=-1"], "--link-ms"),
+      (["--devices", "raspberry-pi-4", "--features", "fp16"], "--features"),
+      (["--devices", "raspberry-pi-4,"], "--devices"),
+      (["--devices", "raspberry-pi-4", "--exits", "drop-1,late"], "--exits"),
+      (["--devices", "raspberry-pi-4", "--simulate", "0"], "--simulate"),
+    ]
+    for (args, field) in cases {
+      let r = try plan(args)
+      XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains(field), "\(args): expected \(field) in \(r.stderr)")
+    }
+    let r = try CLI.run([
+      "mdi", "plan", "--bundle", bundle, "--variant", "v09", "--devices", "raspberry-pi-4",
+    ])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("v09"), r.stderr)
+  }
+
+  /// Polls a worker's log for its `listening on HOST:PORT` line.
+  func port(of worker: CLIBackgroundProcess, timeout: TimeInterval = 60) -> Int? {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline && worker.process.isRunning {
+      if let line = worker.log.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
+        let colon = line.split(separator: " ")[2].lastIndex(of: ":")
+      {
+        let address = line.split(separator: " ")[2]
+        return Int(address[address.index(after: colon)...])
+      }
+      usleep(20_000)
+    }
+    return nil
+  }
+
+  func testAChainOfProcessesAnswersLikeTheSingleProcessRun() throws {
+    let x = MDIModels.input(batch: 10, seed: 21)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let common: [String] = [
+      "--bundle", bundle!, "--variant", "v01", "--exits", "late", "--cut-after", "relu1,exit2",
+    ]
+    let last = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "2"], log: dir.appendingPathComponent("w2.log"))
+    defer { last.kill(SIGTERM) }
+    let lastPort = try XCTUnwrap(port(of: last), last.log)
+    let first = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "1", "--next", "127.0.0.1:\(lastPort)"],
+      log: dir.appendingPathComponent("w1.log"))
+    defer { first.kill(SIGTERM) }
+    let firstPort = try XCTUnwrap(port(of: first), first.log)
+    let out = dir.appendingPathComponent("y.h5").path
+    let r = try CLI.run(
+      ["mdi", "run"] + common + [
+        "--next", "127.0.0.1:\(firstPort)", "--input", inputs, "--output", out, "--json", "--timeout", "20",
+      ], timeout: 60)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    XCTAssertEqual(report["answered"] as? Int, 10, r.stdout)
+    XCTAssertEqual((report["links"] as! [Any]).count, 2)
+
+    let deployment = try MDIDeployment.load(
+      bundle: try ModelBundle.open(bundle), variant: "v01", operatingPoint: "late",
+      cutAfter: ["relu1", "exit2"])
+    let expected = try MDILocal.run(deployment, inputs: x)
+    let y = try TensorFile.read(path: out, dataset: "y")
+    let exit = try TensorFile.read(path: out, dataset: "exit")
+    for (i, e) in expected.enumerated() {
+      XCTAssertEqual(Int(exit.scalars[i]), e.outputIndex, "task \(i)")
+      let row = Array(y.scalars[(i * 4)..<(i * 4 + 4)])
+      XCTAssertEqual(row, e.output.scalars, "task \(i)")
+    }
+  }
+
+  func testAKilledWorkerProcessFailsItsTasks() throws {
+    let x = MDIModels.input(batch: 60, seed: 22)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
+    let last = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "2"], log: dir.appendingPathComponent("w2.log"))
+    defer { last.kill(SIGTERM) }
+    let lastPort = try XCTUnwrap(port(of: last), last.log)
+    let first = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "1", "--next", "127.0.0.1:\(lastPort)"],
+      log: dir.appendingPathComponent("w1.log"))
+    defer { first.kill(SIGTERM) }
+    let firstPort = try XCTUnwrap(port(of: first), first.log)
+    // 60 inputs at 40/s take 1.5 s; the last worker is killed (SIGKILL) after 0.5 s.
+    let pid = last.process.processIdentifier
+    let killer = Thread {
+      Thread.sleep(forTimeInterval: 0.5)
+      _ = kill(pid, SIGKILL)  // this test's own worker, by its pid
+    }
+    killer.start()
+    let started = Date()
+    let r = try CLI.run(
+      ["mdi", "run"] + common + [
+        "--next", "127.0.0.1:\(firstPort)", "--input", inputs, "--rate", "40", "--timeout", "20", "--json",
+      ], timeout: 60)
+    let seconds = Date().timeIntervalSince(started)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertLessThan(seconds, 10, "the failures must come from the closed connection, not the 20 s timeout")
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let answered = report["answered"] as! Int
+    let failed = report["failed"] as! Int
+    XCTAssertEqual(answered + failed, 60)
+    XCTAssertGreaterThan(answered, 0, r.stdout)
+    XCTAssertGreaterThan(failed, 0, r.stdout)
+    XCTAssertTrue((report["failures"] as! [String]).contains { $0.contains("segment 2") }, r.stdout)
+  }
+
+  func testAHungWorkerIsNoticedByTheTaskTimeout() throws {
+    let x = MDIModels.input(batch: 20, seed: 23)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1"]
+    let worker = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "1"], log: dir.appendingPathComponent("w.log"))
+    let pid = worker.process.processIdentifier
+    defer {
+      _ = kill(pid, SIGCONT)
+      worker.kill(SIGTERM)
+    }
+    let port = try XCTUnwrap(port(of: worker), worker.log)
+    _ = kill(pid, SIGSTOP)  // alive, connected, silent
+    let started = Date()
+    let r = try CLI.run(
+      ["mdi", "run"] + common + [
+        "--next", "127.0.0.1:\(port)", "--input", inputs, "--task-timeout", "0.5", "--timeout", "20",
+        "--json",
+      ], timeout: 60)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertLessThan(Date().timeIntervalSince(started), 10, "noticed by the task timeout, not the run's")
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    XCTAssertEqual(report["failed"] as? Int, 20, r.stdout)
+    XCTAssertTrue((report["failures"] as! [String]).allSatisfy { $0.contains("within 0.5 s") }, r.stdout)
+  }
+
+  func testRunRejectsBadAdmissionOptions() throws {
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", MDIModels.input(batch: 2))], to: inputs)
+    let common: [String] = [
+      "mdi", "run", "--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3", "--next",
+      "127.0.0.1:9",
+      "--input", inputs,
+    ]
+    let cases: [([String], String)] = [
+      (["--drop-when-full"], "--rate"), (["--rate=-5"], "--rate"), (["--window", "0"], "--window"),
+      (["--adapt-step", "0"], "--adapt-step"), (["--limit", "0"], "--limit"),
+      (["--features", "fp8"], "--features"),
+      (["--link-mbps", "0"], "--link-mbps"), (["--next", "nowhere"], "--next"),
+      (["--task-timeout", "0"], "--task-timeout"),
+    ]
+    for (args, field) in cases {
+      let r = try CLI.run(common + args)
+      XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains(field), "\(args): expected \(field) in \(r.stderr)")
+    }
+  }
+
+  func testServeRejectsABadSegmentAndAMissingNext() throws {
+    let common: [String] = [
+      "mdi", "serve", "--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3",
+    ]
+    var r = try CLI.run(common + ["--segment", "0"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("--segment"), r.stderr)
+    r = try CLI.run(common + ["--segment", "1"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("--next"), r.stderr)
+    r = try CLI.run(common.dropLast() + ["relu1,nowhere", "--segment", "1"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("nowhere"), r.stderr)
+  }
+}
