@@ -27,11 +27,15 @@ extension Manifest {
     /// same test sample and in the same rounds as the operating points' `measuredLatencyMs`,
     /// ms; nil when not measured.
     public var measuredStaticLatencyMs: Double?
+    /// Validation accuracy of the variant without early exiting (the calibration's reference),
+    /// 0–1; nil in bundles written before it was recorded.
+    public var staticValidationAccuracy: Double?
 
     public init(
       file: String, confidence: ExitConfidence, exits: [Exit], finalMacs: Int,
       finalPredictedLatencyMs: Double,
-      operatingPoints: [OperatingPoint], measuredStaticLatencyMs: Double? = nil
+      operatingPoints: [OperatingPoint], measuredStaticLatencyMs: Double? = nil,
+      staticValidationAccuracy: Double? = nil
     ) {
       self.file = file
       self.confidence = confidence
@@ -40,6 +44,7 @@ extension Manifest {
       self.finalPredictedLatencyMs = finalPredictedLatencyMs
       self.operatingPoints = operatingPoints
       self.measuredStaticLatencyMs = measuredStaticLatencyMs
+      self.staticValidationAccuracy = staticValidationAccuracy
     }
 
     /// The operating point named `name`, if the plan has it.
@@ -51,6 +56,7 @@ extension Manifest {
       case file, confidence, exits, finalMacs = "final_macs"
       case finalPredictedLatencyMs = "final_predicted_latency_ms", operatingPoints = "operating_points"
       case measuredStaticLatencyMs = "measured_static_latency_ms"
+      case staticValidationAccuracy = "static_validation_accuracy"
     }
   }
 

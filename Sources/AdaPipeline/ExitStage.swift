@@ -248,6 +248,8 @@ struct ExitStage {
     // 6. Measured batch-1 latency per input, against the static variant in the same rounds.
     let measured = try ExitLatencyProbe().measure(variant: model, multi: multi, plan: plan, test: input.test)
     plan.measuredStaticLatencyMs = measured.staticMs
+    plan.staticValidationAccuracy =
+      Double(valObs.finalCorrect.filter { $0 }.count) / Double(max(valObs.count, 1))
     for k in plan.operatingPoints.indices { plan.operatingPoints[k].measuredLatencyMs = measured.pointMs[k] }
     log.detail(
       "\(input.id): measured per input at batch 1: static "

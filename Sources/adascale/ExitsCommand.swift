@@ -65,7 +65,8 @@ struct ExitsCommand: ParsableCommand {
           p.testExitRates.map { String(format: "%.0f", $0 * 100) }.joined(separator: "/"),
           String(Int(p.testExpectedMacs.rounded())), String(format: "%.1f", p.macsSaved * 100),
           pct(p.testAccuracy), String(format: "%+.2f", p.pointsVsStatic),
-          pct(p.validationAccuracy), p.measuredLatencyMs.map { String(format: "%.4f", $0) } ?? "-",
+          pct(p.validationAccuracy), p.predictedTestAccuracy.map(pct) ?? "-",
+          p.measuredLatencyMs.map { String(format: "%.4f", $0) } ?? "-",
           p.speedup.map { String(format: "%.2fx", $0) } ?? "-",
         ]
       }
@@ -73,6 +74,7 @@ struct ExitsCommand: ParsableCommand {
         Output.table(
           header: [
             "point", "thresholds", "exit %", "MACs/input", "saved %", "test acc", "Δ pts", "val acc",
+            "predicted",
             "ms/input", "speed-up",
           ], rows: rows))
       print("")
@@ -99,12 +101,16 @@ struct ExitsCommand: ParsableCommand {
       var measuredLatencyMs: Double?
       /// The static variant's measured ms per input over this point's, in the same loop.
       var speedup: Double?
+      /// What validation predicts for the test accuracy: the static variant's test accuracy
+      /// moved by the change calibration saw on validation (nil without the static figure).
+      var predictedTestAccuracy: Double?
 
       enum CodingKeys: String, CodingKey {
         case name, kind, target, thresholds, testExitRates = "test_exit_rates"
         case testExpectedMacs = "test_expected_macs", macsSaved = "macs_saved", testAccuracy = "test_accuracy"
         case validationAccuracy = "validation_accuracy", pointsVsStatic = "points_vs_static"
         case measuredLatencyMs = "measured_latency_ms", speedup
+        case predictedTestAccuracy = "predicted_test_accuracy"
       }
     }
     var variant: String
@@ -132,7 +138,8 @@ struct ExitsCommand: ParsableCommand {
           macsSaved: v.macs > 0 ? 1 - p.testExpectedMacs / Double(v.macs) : 0, testAccuracy: p.testAccuracy,
           validationAccuracy: p.validationAccuracy, pointsVsStatic: (p.testAccuracy - v.accuracy) * 100,
           measuredLatencyMs: p.measuredLatencyMs,
-          speedup: p.measuredLatencyMs.flatMap { ms in plan.measuredStaticLatencyMs.map { $0 / ms } })
+          speedup: p.measuredLatencyMs.flatMap { ms in plan.measuredStaticLatencyMs.map { $0 / ms } },
+          predictedTestAccuracy: plan.staticValidationAccuracy.map { v.accuracy + p.validationAccuracy - $0 })
       }
     }
 
