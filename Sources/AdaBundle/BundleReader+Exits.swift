@@ -64,11 +64,11 @@ extension ModelBundle {
       throw AdaError(.missing, file: manifestPath, path: "\(at).exits.exits", "an exit plan lists no exits")
     }
     for (j, e) in plan.exits.enumerated() {
-      try checkExitValue(
+      try check(
         e.validationAccuracy, "\(at).exits.exits[\(j)].validation_accuracy", manifestPath,
         "an accuracy in [0, 1]"
       ) { $0 >= 0 && $0 <= 1 }
-      try checkExitValue(
+      try check(
         e.predictedLatencyMs, "\(at).exits.exits[\(j)].predicted_latency_ms", manifestPath, "≥ 0"
       ) {
         $0 >= 0
@@ -87,7 +87,7 @@ extension ModelBundle {
       }
       for (j, t) in p.thresholds.enumerated() {
         guard let t else { continue }
-        try checkExitValue(
+        try check(
           Double(t), "\(here).thresholds[\(j)]", manifestPath, "a threshold in [0, 1] or null"
         ) {
           $0 >= 0 && $0 <= 1
@@ -101,32 +101,21 @@ extension ModelBundle {
           )
         }
         for (j, r) in rates.enumerated() {
-          try checkExitValue(r, "\(here).\(key)[\(j)]", manifestPath, "a share in [0, 1]") {
+          try check(r, "\(here).\(key)[\(j)]", manifestPath, "a share in [0, 1]") {
             $0 >= 0 && $0 <= 1
           }
         }
       }
-      try checkExitValue(
+      try check(
         p.validationAccuracy, "\(here).validation_accuracy", manifestPath, "an accuracy in [0, 1]"
       ) {
         $0 >= 0 && $0 <= 1
       }
-      try checkExitValue(p.testAccuracy, "\(here).test_accuracy", manifestPath, "an accuracy in [0, 1]") {
+      try check(p.testAccuracy, "\(here).test_accuracy", manifestPath, "an accuracy in [0, 1]") {
         $0 >= 0 && $0 <= 1
       }
-      try checkExitValue(p.expectedMacs, "\(here).expected_macs", manifestPath, "≥ 0") { $0 >= 0 }
-      try checkExitValue(p.expectedLatencyMs, "\(here).expected_latency_ms", manifestPath, "≥ 0") { $0 >= 0 }
-    }
-  }
-
-  private func checkExitValue(
-    _ value: Double, _ path: String, _ file: String, _ expected: String, _ valid: (Double) -> Bool
-  ) throws(AdaError) {
-    guard value.isFinite else {
-      throw AdaError(.nonFinite, file: file, path: path, "expected \(expected), found \(value)")
-    }
-    guard valid(value) else {
-      throw AdaError(.invalidValue, file: file, path: path, "expected \(expected), found \(value)")
+      try check(p.expectedMacs, "\(here).expected_macs", manifestPath, "≥ 0") { $0 >= 0 }
+      try check(p.expectedLatencyMs, "\(here).expected_latency_ms", manifestPath, "≥ 0") { $0 >= 0 }
     }
   }
 }

@@ -163,7 +163,8 @@ extension ModelBundle {
     }
   }
 
-  private func check(
+  /// `value` must be finite and `valid`, else an error naming `path` in `file`.
+  func check(
     _ value: Double, _ path: String, _ file: String, _ expected: String, _ valid: (Double) -> Bool
   ) throws(AdaError) {
     guard value.isFinite else {
