@@ -39,19 +39,17 @@ extension ModelBundle {
     let plan = try exitPlan(id)
     let file = Self.path(directory, plan.file)
     let (model, quantized) = try KerasModelReader.loadWithQuantized(path: file)
-    let expected = plan.exits.map(\.output)
-    guard model.graph.outputs.count == expected.count + 1, Array(model.graph.outputs.dropLast()) == expected
-    else {
+    guard plan.matches(outputs: model.graph.outputs) else {
       throw AdaError(
         .badFormat, file: file, path: "outputs",
-        "the model's outputs \(model.graph.outputs) do not match the manifest's exits \(expected) "
+        "the model's outputs \(model.graph.outputs) do not match the manifest's exits \(plan.exits.map(\.output)) "
           + "followed by the variant's own output")
     }
     return (model, quantized, plan)
   }
 
   /// Checks a variant's exit plan: the file present, thresholds in [0, 1] (or null), one per
-  /// exit, rates and accuracies in range, unique operating point names.
+  /// exit (`ExitPlan.checkThresholds`), rates and accuracies in range, unique operating point names.
   func validateExits(_ plan: Manifest.ExitPlan, at: String, manifestPath: String) throws(AdaError) {
     let file = Self.path(directory, plan.file)
     guard FileManager.default.fileExists(atPath: file) else {
@@ -74,24 +72,12 @@ extension ModelBundle {
         $0 >= 0
       }
     }
+    try plan.checkThresholds(file: manifestPath, at: at)
     var names = Set<String>()
     for (k, p) in plan.operatingPoints.enumerated() {
       let here = "\(at).exits.operating_points[\(k)]"
       guard names.insert(p.name).inserted else {
         throw AdaError(.invalidValue, file: manifestPath, path: "\(here).name", "'\(p.name)' appears twice")
-      }
-      guard p.thresholds.count == plan.exits.count else {
-        throw AdaError(
-          .badShape, file: manifestPath, path: "\(here).thresholds",
-          "expected one threshold per exit (\(plan.exits.count)), found \(p.thresholds.count)")
-      }
-      for (j, t) in p.thresholds.enumerated() {
-        guard let t else { continue }
-        try check(
-          Double(t), "\(here).thresholds[\(j)]", manifestPath, "a threshold in [0, 1] or null"
-        ) {
-          $0 >= 0 && $0 <= 1
-        }
       }
       for (rates, key) in [(p.exitRates, "exit_rates"), (p.testExitRates, "test_exit_rates")] {
         guard rates.count == plan.exits.count + 1 else {

@@ -90,29 +90,15 @@ extension BundleWriter {
         .invalidValue, file: file, path: "\(at).exits",
         "variant '\(v.id)' has an exit plan but no multi-exit model")
     }
-    let expected = plan.exits.map(\.output)
-    guard model.graph.outputs.count == expected.count + 1, Array(model.graph.outputs.dropLast()) == expected
-    else {
+    guard plan.matches(outputs: model.graph.outputs) else {
       throw AdaError(
         .invalidValue, file: file, path: "\(at).exits.exits",
-        "the multi-exit model's outputs \(model.graph.outputs) are not the plan's exits \(expected) "
+        "the multi-exit model's outputs \(model.graph.outputs) are not the plan's exits \(plan.exits.map(\.output)) "
           + "followed by the variant's own output")
     }
+    try plan.checkThresholds(file: file, at: at)
     for (k, p) in plan.operatingPoints.enumerated() {
       let here = "\(at).exits.operating_points[\(k)]"
-      guard p.thresholds.count == plan.exits.count else {
-        throw AdaError(
-          .badShape, file: file, path: "\(here).thresholds",
-          "expected one threshold per exit (\(plan.exits.count)), found \(p.thresholds.count)")
-      }
-      for (j, t) in p.thresholds.enumerated() {
-        guard let t else { continue }
-        guard t.isFinite, t >= 0, t <= 1 else {
-          throw AdaError(
-            .invalidValue, file: file, path: "\(here).thresholds[\(j)]",
-            "expected a threshold in [0, 1], found \(t)")
-        }
-      }
       try checkAccuracy(p.testAccuracy, file: file, path: "\(here).test_accuracy")
       try checkAccuracy(p.validationAccuracy, file: file, path: "\(here).validation_accuracy")
     }

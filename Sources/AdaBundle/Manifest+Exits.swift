@@ -1,4 +1,5 @@
 import AdaNN
+import AdaTensor
 
 extension Manifest {
   /// A variant's early exits (docs/exits.md): the variant with exit heads added, as a
@@ -170,6 +171,38 @@ extension Manifest {
       case expectedLatencyMs = "expected_latency_ms", validationAccuracy = "validation_accuracy"
       case testAccuracy = "test_accuracy", testExitRates = "test_exit_rates"
       case testExpectedMacs = "test_expected_macs", measuredLatencyMs = "measured_latency_ms"
+    }
+  }
+}
+
+extension Manifest.ExitPlan {
+  /// Whether `outputs` (a multi-exit model's) are this plan's exits in order, then one more
+  /// (the variant's own output).
+  public func matches(outputs: [String]) -> Bool {
+    outputs.count == exits.count + 1 && Array(outputs.dropLast()) == exits.map(\.output)
+  }
+
+  /// Every operating point has one threshold per exit, each finite and in [0, 1] or null.
+  /// Errors name `<at>.exits.operating_points[k].thresholds[j]` in `file`.
+  public func checkThresholds(file: String, at: String) throws(AdaError) {
+    for (k, p) in operatingPoints.enumerated() {
+      let here = "\(at).exits.operating_points[\(k)].thresholds"
+      guard p.thresholds.count == exits.count else {
+        throw AdaError(
+          .badShape, file: file, path: here,
+          "expected one threshold per exit (\(exits.count)), found \(p.thresholds.count)")
+      }
+      for (j, t) in p.thresholds.enumerated() {
+        guard let t else { continue }
+        guard t.isFinite else {
+          throw AdaError(
+            .nonFinite, file: file, path: "\(here)[\(j)]", "expected a threshold in [0, 1], found \(t)")
+        }
+        guard t >= 0, t <= 1 else {
+          throw AdaError(
+            .invalidValue, file: file, path: "\(here)[\(j)]", "expected a threshold in [0, 1], found \(t)")
+        }
+      }
     }
   }
 }
