@@ -85,6 +85,41 @@ final class MDICommandTests: XCTestCase {
     XCTAssertTrue(r.stderr.contains("v09"), r.stderr)
   }
 
+  /// Two `mdi serve` workers on loopback: segment 2, then segment 1 sending to it; returns them
+  /// and the first one's port. The caller ends both by their pids (`kill`); a worker that does
+  /// not come up is ended here before the error.
+  func startChain(_ common: [String]) throws -> (
+    first: CLIBackgroundProcess, last: CLIBackgroundProcess, port: Int
+  ) {
+    let last = try CLI.start(
+      ["mdi", "serve"] + common + ["--segment", "2"], log: dir.appendingPathComponent("w2.log"))
+    guard let lastPort = port(of: last) else {
+      last.kill(SIGTERM)
+      throw WorkerDidNotStart(log: last.log)
+    }
+    let first: CLIBackgroundProcess
+    do {
+      first = try CLI.start(
+        ["mdi", "serve"] + common + ["--segment", "1", "--next", "127.0.0.1:\(lastPort)"],
+        log: dir.appendingPathComponent("w1.log"))
+    } catch {
+      last.kill(SIGTERM)
+      throw error
+    }
+    guard let firstPort = port(of: first) else {
+      first.kill(SIGTERM)
+      last.kill(SIGTERM)
+      throw WorkerDidNotStart(log: first.log)
+    }
+    return (first, last, firstPort)
+  }
+
+  /// A worker that ended or never printed its port; the error shows its log.
+  struct WorkerDidNotStart: Error, CustomStringConvertible {
+    var log: String
+    var description: String { "the worker did not start listening:\n\(log)" }
+  }
+
   /// Polls a worker's log for its `listening on HOST:PORT` line.
   func port(of worker: CLIBackgroundProcess, timeout: TimeInterval = 60) -> Int? {
     let deadline = Date().addingTimeInterval(timeout)
@@ -107,15 +142,11 @@ final class MDICommandTests: XCTestCase {
     let common: [String] = [
       "--bundle", bundle!, "--variant", "v01", "--exits", "late", "--cut-after", "relu1,exit2",
     ]
-    let last = try CLI.start(
-      ["mdi", "serve"] + common + ["--segment", "2"], log: dir.appendingPathComponent("w2.log"))
-    defer { last.kill(SIGTERM) }
-    let lastPort = try XCTUnwrap(port(of: last), last.log)
-    let first = try CLI.start(
-      ["mdi", "serve"] + common + ["--segment", "1", "--next", "127.0.0.1:\(lastPort)"],
-      log: dir.appendingPathComponent("w1.log"))
-    defer { first.kill(SIGTERM) }
-    let firstPort = try XCTUnwrap(port(of: first), first.log)
+    let (first, last, firstPort) = try startChain(common)
+    defer {
+      first.kill(SIGTERM)
+      last.kill(SIGTERM)
+    }
     let out = dir.appendingPathComponent("y.h5").path
     let r = try CLI.run(
       ["mdi", "run"] + common + [
@@ -144,15 +175,11 @@ final class MDICommandTests: XCTestCase {
     let inputs = dir.appendingPathComponent("x.h5").path
     try TensorFile.write([("x", x)], to: inputs)
     let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
-    let last = try CLI.start(
-      ["mdi", "serve"] + common + ["--segment", "2"], log: dir.appendingPathComponent("w2.log"))
-    defer { last.kill(SIGTERM) }
-    let lastPort = try XCTUnwrap(port(of: last), last.log)
-    let first = try CLI.start(
-      ["mdi", "serve"] + common + ["--segment", "1", "--next", "127.0.0.1:\(lastPort)"],
-      log: dir.appendingPathComponent("w1.log"))
-    defer { first.kill(SIGTERM) }
-    let firstPort = try XCTUnwrap(port(of: first), first.log)
+    let (first, last, firstPort) = try startChain(common)
+    defer {
+      first.kill(SIGTERM)
+      last.kill(SIGTERM)
+    }
     // 60 inputs at 40/s take 1.5 s; the last worker is killed (SIGKILL) after 0.5 s.
     let pid = last.process.processIdentifier
     let killer = Thread {

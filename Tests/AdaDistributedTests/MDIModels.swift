@@ -1,5 +1,6 @@
 import AdaNN
 import AdaTensor
+import TestSupport
 
 /// Small multi-exit models with random weights for the distributed-inference tests:
 ///
@@ -58,18 +59,7 @@ enum MDIModels {
 
   /// Every weight random (batch-norm variances in [0.5, 1.5)), so outputs depend on all of them.
   static func model(_ graph: Graph = multiExitGraph, seed: UInt64 = 7) -> Model {
-    var p = try! Parameters.initialize(for: graph, seed: seed)
-    var g = SeededGenerator(seed: seed &+ 1)
-    for key in p.keys {
-      let shape = p.tensors[key]!.shape
-      p.tensors[key] =
-        key.hasSuffix("/movingVariance")
-        ? Tensor.uniform(shape, lo: 0.5, hi: 1.5, using: &g)
-        : Tensor.normal(shape, std: 0.5, using: &g)
-    }
-    let model = Model(graph: graph, parameters: p)
-    try! model.validate()
-    return model
+    Fixtures.randomModel(graph, seed: seed)
   }
 
   static func input(batch: Int, seed: UInt64 = 42, shape: [Int] = [8, 8, 3]) -> Tensor {
