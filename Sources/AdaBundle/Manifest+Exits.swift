@@ -53,6 +53,14 @@ extension Manifest {
       operatingPoints.first { $0.name == name }
     }
 
+    /// The test accuracy validation predicts for `point`: the static variant's test accuracy
+    /// moved by the change calibration saw on validation (paired, so the two splits' difference
+    /// in difficulty cancels); nil without `staticValidationAccuracy` (docs/exits.md,
+    /// "Validation predicts test").
+    public func predictedTestAccuracy(of point: OperatingPoint, staticTestAccuracy: Double) -> Double? {
+      staticValidationAccuracy.map { staticTestAccuracy + point.validationAccuracy - $0 }
+    }
+
     enum CodingKeys: String, CodingKey {
       case file, confidence, exits, finalMacs = "final_macs"
       case finalPredictedLatencyMs = "final_predicted_latency_ms", operatingPoints = "operating_points"

@@ -118,16 +118,23 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var name: String
     public var trainExamples: Int
     public var validationExamples: Int
+    /// The validation examples that scored search candidates (the first ones), when fewer than
+    /// all; exit thresholds are calibrated on all `validationExamples`.
+    public var searchValidationExamples: Int?
     public var testExamples: Int
-    public init(name: String, trainExamples: Int, validationExamples: Int, testExamples: Int) {
+    public init(
+      name: String, trainExamples: Int, validationExamples: Int, searchValidationExamples: Int? = nil,
+      testExamples: Int
+    ) {
       self.name = name
       self.trainExamples = trainExamples
       self.validationExamples = validationExamples
+      self.searchValidationExamples = searchValidationExamples
       self.testExamples = testExamples
     }
     enum CodingKeys: String, CodingKey {
       case name, trainExamples = "train_examples", validationExamples = "validation_examples"
-      case testExamples = "test_examples"
+      case searchValidationExamples = "search_validation_examples", testExamples = "test_examples"
     }
   }
 

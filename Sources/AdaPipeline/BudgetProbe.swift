@@ -37,14 +37,14 @@ enum BudgetProbe {
       recipeSteps: recipeSteps, stepsPerEpoch: data.train.count / options.batchSize, steps: supernetSteps)
     let trainingStarted = ContinuousClock.now
     let r = try SupernetTrainer(options: options).train(
-      supernet, on: data.train, validation: data.validation, calibration: data.calibration,
+      supernet, on: data.train, validation: data.searchValidation, calibration: data.calibration,
       stopWhen: clock.stopWhen)
     let perStep = clock.secondsPerStep(orElse: seconds(since: trainingStarted), steps: r.position.globalStep)
     let evaluator = SubnetEvaluator(
       supernet: supernet, calibration: data.calibration, batchSize: options.batchSize,
       recalibrationBatches: options.recalibrationBatches)
     let started = ContinuousClock.now
-    _ = try evaluator.accuracy(of: supernet.largest, on: data.validation)
+    _ = try evaluator.accuracy(of: supernet.largest, on: data.searchValidation)
     return (perStep, 2 * seconds(since: started))
   }
 

@@ -144,7 +144,7 @@ public enum CompressPipeline {
         source.graph.name, sourceAccuracy * 100, sourceLatency))
 
     let sourceValidation = try Trainer.evaluate(
-      source, on: data.validation, batchSize: 256, objective: ClassificationObjective()
+      source, on: data.searchValidation, batchSize: 256, objective: ClassificationObjective()
     ).accuracy
     let constraints = try searchConstraints(recipe, sourceValidationAccuracy: sourceValidation)
 
@@ -170,7 +170,7 @@ public enum CompressPipeline {
     // 3. Search.
     let objectives = recipe.search.objectives.map { SearchStage.objective($0) }
     let problem = SupernetSearchProblem(
-      codec: GenomeCodec(supernet: supernet), evaluator: evaluator, validation: data.validation,
+      codec: GenomeCodec(supernet: supernet), evaluator: evaluator, validation: data.searchValidation,
       objectives: objectives, constraints: constraints, profiling: profiling, hostDevice: hostDevice,
       workers: recipe.search.workers, status: { _ in })
     let largestCost = try problem.cost(of: supernet.largest)
@@ -292,6 +292,8 @@ public enum CompressPipeline {
         blas: "OpenBLAS \(fingerprint.blasCore)", threads: 1),
       dataset: Manifest.DatasetInfo(
         name: data.name, trainExamples: data.train.count, validationExamples: data.validation.count,
+        searchValidationExamples: data.searchValidation.count < data.validation.count
+          ? data.searchValidation.count : nil,
         testExamples: data.test.count),
       timings: Manifest.Timings(
         baselineSeconds: baseline.trainingSeconds, supernetSeconds: supernetSeconds(trained),

@@ -7,7 +7,10 @@ import AdaTensor
 ///
 /// - `train`: the training split minus its last `validation` examples (supernet training and
 ///   the baseline's training);
-/// - `validation`: those last examples, never trained on, scoring search candidates;
+/// - `validation`: those last examples, never trained on, calibrating exit thresholds;
+/// - `searchValidation`: the first `dataset.search-examples` of them (all by default), scoring
+///   search candidates, the supernet's epochs and the source the accuracy constraints are
+///   relative to;
 /// - `calibration`: the first `calibration` examples of `train`, recalibrating batch-norm;
 /// - `test`: the test split, scoring what the bundle ships.
 ///
@@ -17,6 +20,7 @@ public struct PipelineData: Sendable {
   public var name: String
   public var train: LabeledDataset
   public var validation: LabeledDataset
+  public var searchValidation: LabeledDataset
   public var calibration: LabeledDataset
   public var test: LabeledDataset
 
@@ -62,9 +66,12 @@ public struct PipelineData: Sendable {
     }
     let trainCount = all.count - spec.validation
     let train = all.subset(Array(0..<trainCount), name: "\(all.name) train")
+    let validation = all.subset(Array(trainCount..<all.count), name: "\(all.name) validation")
+    let searchCount = min(spec.searchExamples ?? validation.count, validation.count)
     return PipelineData(
-      name: source.name, train: train,
-      validation: all.subset(Array(trainCount..<all.count), name: "\(all.name) validation"),
+      name: source.name, train: train, validation: validation,
+      searchValidation: searchCount == validation.count
+        ? validation : validation.subset(Array(0..<searchCount), name: "\(all.name) search validation"),
       calibration: train.subset(
         Array(0..<min(spec.calibration, trainCount)), name: "\(all.name) calibration"),
       test: test, preparation: spec.preparation)

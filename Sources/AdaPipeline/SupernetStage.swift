@@ -100,7 +100,7 @@ enum SupernetStage {
     let stepsPerEpoch = max(data.train.count / training.batchSize, 1)
     let epochs = training.plannedSteps.map { ($0 + stepsPerEpoch - 1) / stepsPerEpoch } ?? training.epochs
     return try SupernetTrainer(options: training).train(
-      supernet, on: data.train, validation: data.validation, calibration: data.calibration,
+      supernet, on: data.train, validation: data.searchValidation, calibration: data.calibration,
       checkpointDirectory: work.path(directory), resume: true,
       progress: { event in
         switch event {

@@ -6,13 +6,18 @@ import Foundation
 extension Recipe {
   /// The data the model is compressed for (`dataset:`). The training split is divided into the
   /// part that trains the supernet and the last `validation` examples, held out to score search
-  /// candidates; `calibration` training examples recalibrate batch-norm for each candidate.
+  /// candidates (the first `searchExamples` of them, when set) and to calibrate exit thresholds
+  /// (all of them); `calibration` training examples recalibrate batch-norm for each candidate.
   public struct DatasetSpec: Codable, Hashable, Sendable {
     /// `fashion-mnist` (also `fmnist`, `fashion_mnist`) or the path of an HDF5 dataset file, as
     /// written (see `Recipe.datasetSource()`).
     public var source: String
-    /// Training examples held out for search fitness.
+    /// Training examples held out for search fitness and exit-threshold calibration.
     public var validation: Int = 5000
+    /// How many of the validation examples (the first ones) score search candidates and the
+    /// supernet's epochs; nil = all. Exit thresholds are calibrated on every validation example,
+    /// so a large hold-out can calibrate them tightly without making each candidate dearer.
+    public var searchExamples: Int?
     /// Training examples used to recalibrate batch-norm statistics per configuration.
     public var calibration: Int = 2000
     /// Use only the first N training examples (fast runs and tests); nil = all.
@@ -37,7 +42,7 @@ extension Recipe {
     }
 
     static let keys = [
-      "source", "validation", "calibration", "train-limit", "test-limit", "resize", "channels", "preprocess",
+      "source", "validation", "search-examples", "calibration", "train-limit", "test-limit", "resize", "channels", "preprocess",
       "max-memory",
     ]
 
@@ -46,6 +51,11 @@ extension Recipe {
       var d = DatasetSpec(source: try v["source"].nonEmptyString())
       _ = try resolveSource(d.source, at: v["source"], context)
       d.validation = try v["validation"].int(atLeast: 1, default: d.validation)
+      d.searchExamples = try v["search-examples"].optionalInt(atLeast: 1)
+      if let n = d.searchExamples, n > d.validation {
+        throw v["search-examples"].error(
+          "\(n) search examples are more than the \(d.validation) validation examples they are drawn from")
+      }
       d.calibration = try v["calibration"].int(atLeast: 1, default: d.calibration)
       d.trainLimit = try v["train-limit"].optionalInt(atLeast: 1)
       d.testLimit = try v["test-limit"].optionalInt(atLeast: 1)

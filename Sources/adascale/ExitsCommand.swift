@@ -139,7 +139,7 @@ struct ExitsCommand: ParsableCommand {
           validationAccuracy: p.validationAccuracy, pointsVsStatic: (p.testAccuracy - v.accuracy) * 100,
           measuredLatencyMs: p.measuredLatencyMs,
           speedup: p.measuredLatencyMs.flatMap { ms in plan.measuredStaticLatencyMs.map { $0 / ms } },
-          predictedTestAccuracy: plan.staticValidationAccuracy.map { v.accuracy + p.validationAccuracy - $0 })
+          predictedTestAccuracy: plan.predictedTestAccuracy(of: p, staticTestAccuracy: v.accuracy))
       }
     }
 

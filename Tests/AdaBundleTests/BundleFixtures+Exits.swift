@@ -41,7 +41,7 @@ extension BundleFixtures {
           name: "drop-1", kind: .accuracyDrop, target: 0.01, thresholds: [threshold], exitRates: [0.5, 0.5],
           expectedMacs: 660, expectedLatencyMs: 0.44, validationAccuracy: 0.866, testAccuracy: 0.862,
           testExitRates: [0.48, 0.52], testExpectedMacs: 674.4),
-      ])
+      ], staticValidationAccuracy: 0.88)
   }
 
   /// `contents()` with `v03` carrying `exitPlan(threshold:)` and `exitModel()`.

@@ -67,6 +67,22 @@ final class PipelineDataTests: XCTestCase {
     }
   }
 
+  /// Search scores the first `search-examples` validation examples; exit calibration keeps all.
+  func testSearchValidationIsTheFirstValidationExamples() throws {
+    let graph = try ArchitectureFile.load(path: RecipeRoot.path + "/recipes/models/fmnist_cnn.yaml")
+    let all = try PipelineData.load(try recipe(""), for: graph)
+    XCTAssertEqual(all.searchValidation.count, 100)
+    XCTAssertEqual(all.searchValidation.labels, all.validation.labels)
+    let data = try PipelineData.load(try recipe("  search-examples: 30\n"), for: graph)
+    XCTAssertEqual(data.validation.count, 100)
+    XCTAssertEqual(data.train.count, 200)
+    XCTAssertEqual(data.searchValidation.count, 30)
+    XCTAssertEqual(data.searchValidation.labels, Array(data.validation.labels[0..<30]))
+    XCTAssertEqual(
+      try data.searchValidation.examples(at: Array(0..<30)).scalars,
+      try data.validation.examples(at: Array(0..<30)).scalars)
+  }
+
   func testDataThatDoesNotFitTheModelNamesDatasetAndBothShapes() throws {
     XCTAssertThrowsError(try PipelineData.load(try recipe(""), for: try rgbGraph())) { e in
       let e = e as! AdaError

@@ -26,6 +26,13 @@ final class RecipeDatasetTests: XCTestCase {
         resize: ImageResize(height: 32, width: 40, method: .nearest), channels: 3, preprocess: .torch))
   }
 
+  func testSearchExamplesDefaultToEveryValidationExample() throws {
+    XCTAssertNil(try RecipeText.parse(Self.head).dataset.searchExamples)
+    let r = try RecipeText.parse(Self.head + "  validation: 16000\n  search-examples: 4000\n")
+    XCTAssertEqual(r.dataset.validation, 16000)
+    XCTAssertEqual(r.dataset.searchExamples, 4000)
+  }
+
   func testDefaultsLeaveExamplesAsTheyAre() throws {
     let r = try RecipeText.parse(Self.head)
     XCTAssertEqual(r.dataset.preparation, .none)
@@ -45,6 +52,11 @@ final class RecipeDatasetTests: XCTestCase {
       ("  resize: {size: [32, 32], mode: pad}\n", "dataset.resize.mode: unknown key 'mode'"),
       ("  channels: 0\n", "t.yaml:5: dataset.channels: expected an integer ≥ 1, found 0"),
       ("  max-memory: lots\n", "t.yaml:5: dataset.max-memory: expected a size such as 2GB"),
+      ("  search-examples: 0\n", "t.yaml:5: dataset.search-examples: expected an integer ≥ 1, found 0"),
+      (
+        "  validation: 100\n  search-examples: 101\n",
+        "t.yaml:6: dataset.search-examples: 101 search examples are more than the 100 validation examples"
+      ),
     ]
     for (extra, expected) in cases { assertRecipeError(Self.head + extra, expected) }
   }
