@@ -42,8 +42,8 @@ extension Recipe {
     }
 
     static let keys = [
-      "source", "validation", "search-examples", "calibration", "train-limit", "test-limit", "resize", "channels", "preprocess",
-      "max-memory",
+      "source", "validation", "search-examples", "calibration", "train-limit", "test-limit", "resize",
+      "channels", "preprocess", "max-memory",
     ]
 
     static func decode(_ v: YAMLValue, _ context: DecodingContext) throws(AdaError) -> DatasetSpec {
