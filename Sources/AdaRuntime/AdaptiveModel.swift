@@ -37,6 +37,10 @@ public final class AdaptiveModel {
   public var monitor: ResourceMonitor?
   /// The context used when there is no monitor.
   public var fixedContext = DeviceContext()
+  /// Applied to every context before the selector sees it (nil: none); a live replay uses it
+  /// to inject the trace's clock, battery and thermal state and to shift measured memory into
+  /// the emulated device's window (`LiveReplay`).
+  public var adjustContext: ((DeviceContext) -> DeviceContext)?
   /// Minimum seconds between two monitor samples; decisions in between reuse the last context.
   public var sampleInterval: Double
   /// Compute threads (BLAS) the context's CPU share is computed for.
@@ -65,6 +69,8 @@ public final class AdaptiveModel {
   private var loaded: [String: Loaded] = [:]
   private var uses = 0
   private var lastSampleTime: Double?
+  /// The monitor's latest context, before `adjustContext`.
+  private var sampledContext = DeviceContext()
 
   /// Opens `bundle` with `policy`. `device` picks the LUT rows (default: the host); `exits`
   /// whether early exits are used (`.auto`: as candidates of the selector; see `ExitMode`).
@@ -173,13 +179,15 @@ public final class AdaptiveModel {
       if lastSampleTime.map({ now - $0 >= sampleInterval }) ?? true {
         let s = m.sample()
         lastSnapshot = s
-        lastContext = s.deviceContext(threads: threads)
+        sampledContext = s.deviceContext(threads: threads)
         lastSampleTime = now
         monitor = m
       }
+      lastContext = sampledContext
     } else {
       lastContext = fixedContext
     }
+    if let adjust = adjustContext { lastContext = adjust(lastContext) }
     return selector.select(lastContext)
   }
 

@@ -40,12 +40,22 @@ public struct Policy: Codable, Hashable, Sendable {
   /// move the estimate by more than this factor).
   public var ratioClamp: ClosedRange<Double>
 
+  /// Tail-aware SLO: the percentile (e.g. 0.95) of a call's latency that must meet `sloMs`;
+  /// nil: the corrected mean prediction must (see `VariantSelector.tailMargin`).
+  public var sloPercentile: Double?
+  /// Calls whose measured/predicted ratios the tail margin is taken over (the latest ones).
+  public var tailWindow: Int
+  /// Bounds of the tail margin: at least `tailMarginBounds.lowerBound` (a fixed safety margin,
+  /// 1 = none) and at most its upper bound, whatever the window holds.
+  public var tailMarginBounds: ClosedRange<Double>
+
   public init(
     sloMs: Double? = nil, accuracyFloor: Double = 0, batch: Int = 1, memoryHeadroom: Double = 0.1,
     maxEnergyWeight: Double = 0.05, batteryHigh: Double = 0.5, batteryLow: Double = 0.1,
     upgradeMargin: Double = 0.1, upgradeDwell: Int = 3, minimumGain: Double = 0.002,
     lateDecisionsToSwitch: Int = 1, flapDamping: Bool = true, ewmaAlpha: Double = 0.3,
-    ratioClamp: ClosedRange<Double> = 0.2...5
+    ratioClamp: ClosedRange<Double> = 0.2...5, sloPercentile: Double? = nil, tailWindow: Int = 64,
+    tailMarginBounds: ClosedRange<Double> = 1...4
   ) {
     precondition(sloMs.map { $0 > 0 } ?? true, "the SLO must be positive")
     precondition(batch >= 1, "batch must be at least 1")
@@ -67,6 +77,12 @@ public struct Policy: Codable, Hashable, Sendable {
     self.flapDamping = flapDamping
     self.ewmaAlpha = ewmaAlpha
     self.ratioClamp = ratioClamp
+    precondition(sloPercentile.map { $0 > 0 && $0 < 1 } ?? true, "the SLO percentile must be in (0, 1)")
+    precondition(tailWindow >= 1, "the tail window holds at least one call")
+    precondition(tailMarginBounds.lowerBound >= 1, "a tail margin below 1 would shrink predictions")
+    self.sloPercentile = sloPercentile
+    self.tailWindow = tailWindow
+    self.tailMarginBounds = tailMarginBounds
   }
 
   /// 0 at or above `batteryHigh` (and when the level is unknown or the device is on mains),
@@ -97,5 +113,6 @@ public struct Policy: Codable, Hashable, Sendable {
     case lateDecisionsToSwitch = "late_decisions_to_switch", flapDamping = "flap_damping"
     case ewmaAlpha = "ewma_alpha"
     case ratioClamp = "ratio_clamp"
+    case sloPercentile = "slo_percentile", tailWindow = "tail_window", tailMarginBounds = "tail_margin_bounds"
   }
 }

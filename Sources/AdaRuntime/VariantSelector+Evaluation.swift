@@ -23,7 +23,8 @@ public struct Decision: Codable, Hashable, Sendable {
   public var operatingPoint: String?
   /// Human-readable explanation, e.g. `v4 predicted 7.10 ms > SLO 6.00 ms → most accurate on time: v2 …`.
   public var reason: String
-  /// Predicted latency of one call in the decision's context, feedback correction included, ms.
+  /// Predicted latency of one call in the decision's context, feedback correction (and tail
+  /// margin) included, ms.
   public var predictedLatencyMs: Double
   /// True when the variant differs from the previous decision's.
   public var switched: Bool
@@ -36,6 +37,8 @@ public struct Decision: Codable, Hashable, Sendable {
   public var fits: Bool
   /// The feedback correction included in `predictedLatencyMs`.
   public var correction: Double
+  /// The tail margin included in `predictedLatencyMs` (1 without `Policy.sloPercentile`).
+  public var tailMargin: Double
   /// Energy weight from the battery level (0 when not on battery).
   public var energyWeight: Double
   /// Modelled batch-1 energy of the variant in this context, mJ.
@@ -48,6 +51,7 @@ public struct Decision: Codable, Hashable, Sendable {
   enum CodingKeys: String, CodingKey {
     case operatingPoint = "operating_point"
     case variant, reason, switched, previous, rule, fits, correction, accuracy
+    case tailMargin = "tail_margin"
     case predictedLatencyMs = "predicted_ms"
     case onTime = "on_time"
     case energyWeight = "energy_weight"
@@ -146,7 +150,15 @@ extension VariantSelector {
     }
 
     func describe(_ i: Int) -> String {
-      "\(selector.variants[i].label) (accuracy \(fixed(selector.variants[i].accuracy, 3)), predicted \(ms(predicted[i])))"
+      "\(selector.variants[i].label) (accuracy \(fixed(selector.variants[i].accuracy, 3)), predicted "
+        + "\(ms(predicted[i]))\(percentileNote))"
+    }
+
+    /// ` at p95 (margin 1.42×)` with a tail-aware SLO, else empty.
+    var percentileNote: String {
+      guard let q = selector.policy.sloPercentile else { return "" }
+      return
+        " at p\(fixed(q * 100, q * 100 == (q * 100).rounded() ? 0 : 1)) (margin \(fixed(selector.tailMargin, 2))×)"
     }
 
     func memoryText(_ i: Int) -> String {

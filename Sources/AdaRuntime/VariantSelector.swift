@@ -33,6 +33,12 @@ import Foundation
 ///    per-variant bias `b(v)` (EWMA 15× slower, of `r / g`: how this variant departs from its LUT
 ///    figure). A variant that is not running keeps its bias but follows `g`, so its estimate
 ///    does not go stale while another variant runs.
+/// 4. *Tail* (with `policy.sloPercentile` q): every prediction the rule compares with the SLO
+///    is multiplied by the margin `m` = the q-quantile of `measured / predicted` over the last
+///    `policy.tailWindow` calls (within `policy.tailMarginBounds`), so that the SLO holds at
+///    the q-th percentile under the current contention, not only on average. Under a busy
+///    neighbour latencies spread (a call that is preempted takes a time slice longer); the
+///    margin widens with them and narrows when they calm down.
 public struct VariantSelector: Sendable {
   public let variants: [VariantProfile]
   public var policy: Policy
@@ -53,6 +59,12 @@ public struct VariantSelector: Sendable {
   /// On-time decisions on a variant that forgive it one flap.
   public static let flapForgiveness = 100
   private let maxEnergyByContext: Double
+  /// The latest `measured / predicted` ratios (a ring of `policy.tailWindow`), and where the
+  /// next one goes.
+  private var residuals: [Double] = []
+  private var residualNext = 0
+  /// The tail margin `m` in force (1 without `policy.sloPercentile`).
+  public private(set) var tailMargin = 1.0
 
   public init(variants: [VariantProfile], policy: Policy) {
     precondition(!variants.isEmpty, "a selector needs at least one variant")
@@ -76,9 +88,10 @@ public struct VariantSelector: Sendable {
   /// The latency correction in use for variant `i`: `g · b(i)`.
   public func correction(_ i: Int) -> Double { globalCorrection * biases[i] }
 
-  /// Predicted latency of one call of variant `i` in `context`, corrected by feedback.
+  /// Predicted latency of one call of variant `i` in `context`, corrected by feedback (and, with
+  /// `policy.sloPercentile`, at that percentile: times `tailMargin`).
   public func predictedMs(_ i: Int, in context: DeviceContext) -> Double {
-    variants[i].latencyMs(in: context, batch: policy.batch) * correction(i)
+    variants[i].latencyMs(in: context, batch: policy.batch) * correction(i) * tailMargin
   }
 
   /// Decides which variant runs next in `context` (see the type's documentation).
@@ -171,12 +184,39 @@ public struct VariantSelector: Sendable {
       measuredMs > 0,
       decision.correction > 0, decision.predictedLatencyMs > 0
     else { return }
-    let raw = decision.predictedLatencyMs / decision.correction
+    let mean = decision.predictedLatencyMs / max(decision.tailMargin, 1)
+    recordResidual(measuredMs / mean)
+    let raw = mean / decision.correction
     let ratio = min(max(measuredMs / raw, policy.ratioClamp.lowerBound), policy.ratioClamp.upperBound)
     let a = policy.ewmaAlpha
     globalCorrection = exp((1 - a) * log(globalCorrection) + a * log(ratio / biases[i]))
     let b = a / 15
     biases[i] = exp((1 - b) * log(biases[i]) + b * log(ratio / globalCorrection))
+  }
+
+  /// Adds one `measured / predicted` ratio to the tail window and recomputes `tailMargin`.
+  private mutating func recordResidual(_ r: Double) {
+    guard let q = policy.sloPercentile, r.isFinite, r > 0 else {
+      tailMargin = 1
+      return
+    }
+    let window = max(policy.tailWindow, 1)
+    if residuals.count < window {
+      residuals.append(r)
+    } else {
+      residuals[residualNext % residuals.count] = r
+    }
+    residualNext = (residualNext + 1) % window
+    tailMargin = Self.margin(residuals, percentile: q, bounds: policy.tailMarginBounds)
+  }
+
+  /// The `percentile` quantile of `ratios` (nearest rank), within `bounds`; the lower bound
+  /// until the window holds 8 ratios.
+  public static func margin(_ ratios: [Double], percentile: Double, bounds: ClosedRange<Double>) -> Double {
+    guard ratios.count >= 8 else { return bounds.lowerBound }
+    let sorted = ratios.sorted()
+    let rank = min(sorted.count - 1, max(0, Int((percentile * Double(sorted.count)).rounded(.up)) - 1))
+    return min(max(sorted[rank], bounds.lowerBound), bounds.upperBound)
   }
 
   /// Forgets the current choice and the streaks (not the corrections).
@@ -202,6 +242,7 @@ public struct VariantSelector: Sendable {
       variant: variants[i].id, operatingPoint: variants[i].operatingPoint, reason: reason,
       predictedLatencyMs: eval.predicted[i], switched: switched,
       previous: previous, rule: rule, onTime: eval.onTime[i], fits: eval.fits[i], correction: correction(i),
+      tailMargin: tailMargin,
       energyWeight: eval.weight, energyMj: eval.energy[i], accuracy: variants[i].accuracy)
   }
 

@@ -21,6 +21,7 @@ struct AdaScale {
         adascale train --model model.h5 --dataset fashion-mnist --epochs 2 --output tuned.h5
         adascale compress --recipe recipes/fmnist.yaml
         adascale simulate --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv
+        adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv --dataset fashion-mnist
         adascale exits --bundle bundles/fmnist
         adascale mdi plan --bundle bundles/fmnist --variant v03 --devices raspberry-pi-4,raspberry-pi-4
       """,
@@ -28,7 +29,7 @@ struct AdaScale {
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
       ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
-      ExitsCommand.self, MDICommand.self,
+      ExitsCommand.self, MDICommand.self, ReplayCommand.self, InterfereCommand.self,
     ])
 
   static func main() {

@@ -33,26 +33,7 @@ struct MDIRunCommand: ParsableCommand {
   @Option(help: "host:port of the worker of segment 1 (not needed when there is no cut).")
   var next: String?
 
-  @Option(help: "HDF5 file holding the inputs (or give --dataset).")
-  var input: String?
-
-  @Option(
-    help:
-      "Instead of --input: a dataset's test split (fashion-mnist or an .h5 file), prepared as the bundle's manifest says."
-  )
-  var dataset: String?
-
-  @Option(help: "Only the first N inputs.")
-  var limit: Int?
-
-  @Option(help: "Dataset name of the inputs inside --input.")
-  var inputDataset = "x"
-
-  @Option(help: "HDF5 file holding one integer label per input (accuracy).")
-  var labels: String?
-
-  @Option(help: "Dataset name of the labels inside --labels.")
-  var labelsDataset = "y"
+  @OptionGroup var inputs: LabeledInputOptions
 
   @Option(help: "Inputs admitted per second (default: as fast as the window allows).")
   var rate: Double?
@@ -95,9 +76,6 @@ struct MDIRunCommand: ParsableCommand {
     guard window >= 1 else {
       throw AdaError(.invalidValue, path: "--window", "expected at least 1, found \(window)")
     }
-    if let limit, limit < 1 {
-      throw AdaError(.invalidValue, path: "--limit", "expected at least 1, found \(limit)")
-    }
     guard timeout > 0 else {
       throw AdaError(.invalidValue, path: "--timeout", "expected seconds > 0, found \(timeout)")
     }
@@ -117,11 +95,7 @@ struct MDIRunCommand: ParsableCommand {
         .missing, path: "--next", "the chain has \(chain.segments.count) segments: give segment 1's host:port"
       )
     }
-    var (x, labelList) = try readInputs(bundle: bundle, inputShape: chain.graph.inputShape)
-    if let limit, limit < x.shape[0] {
-      x = x.slice(batch: 0..<limit)
-      labelList = labelList.map { Array($0.prefix(limit)) }
-    }
+    let (x, labelList) = try inputs.read(bundle: bundle, inputShape: chain.graph.inputShape)
     var outputSegments: [Int: Int] = [:]
     for s in chain.segments { for o in s.outputIndices { outputSegments[o] = s.index } }
     let encoding = try chainOptions.encoding()
@@ -202,45 +176,6 @@ struct MDIRunCommand: ParsableCommand {
           }))
     }
     for reason in report.failures { print("failed: \(reason)") }
-  }
-
-  /// The inputs and labels: `--input` (and `--labels`), or `--dataset`'s test split prepared with
-  /// the manifest's preprocessing.
-  func readInputs(bundle: ModelBundle, inputShape: [Int]) throws(AdaError) -> (Tensor, [Int]?) {
-    if let dataset {
-      guard input == nil else {
-        throw AdaError(.invalidValue, path: "--dataset", "give --input or --dataset, not both")
-      }
-      let n = limit
-      var data = try DatasetSource.resolve(dataset).load(.test, limit: n)
-      var preparation = ExamplePreparation()
-      if let p = bundle.manifest.preprocessing {
-        preparation = ExamplePreparation(
-          resize: p.resize.map {
-            ImageResize(
-              height: $0.height, width: $0.width, method: ImageResize.Method(rawValue: $0.method) ?? .bilinear
-            )
-          }, channels: p.channels, preprocess: PreprocessMode(rawValue: p.mode) ?? .unit)
-      }
-      data = try data.fitted(to: inputShape, preparation: preparation)
-      let x = try data.examples(at: Array(0..<data.count))
-      return (x, data.labels.map(Int.init))
-    }
-    guard let input else {
-      throw AdaError(.missing, path: "--input", "give the inputs with --input x.h5 or --dataset NAME")
-    }
-    let x = try TensorFile.read(path: input, dataset: inputDataset)
-    guard x.rank >= 1, Array(x.shape.dropFirst()) == inputShape else {
-      throw AdaError(
-        .badShape, file: input, path: inputDataset,
-        "inputs have shape \(x.shape), the variant expects [N] + \(inputShape)")
-    }
-    var labelList: [Int]?
-    if let labels {
-      let y = try TensorFile.read(path: labels, dataset: labelsDataset)
-      labelList = y.scalars.map { Int($0) }
-    }
-    return (x, labelList)
   }
 
   func f(_ x: Double) -> String { String(format: "%.3f", x) }

@@ -188,6 +188,18 @@ struct PolicyOptions: ParsableArguments {
   @Option(help: "Device whose lookup-table rows to use (default: the host).")
   var device: String?
 
+  @Option(
+    help:
+      "Tail-aware SLO: the percentile of a batch's latency (e.g. 0.95) that must meet it, learned from the spread of measured/predicted latency (default: the mean must)."
+  )
+  var sloPercentile: Double?
+
+  @Option(help: "Batches the tail-aware margin is learned over (the latest ones).")
+  var tailWindow = 64
+
+  @Option(help: "Smallest tail margin (a fixed safety factor on every prediction, 1 = none).")
+  var tailMarginMin = 1.0
+
   func validate() throws {
     if let s = sloMs, !(s > 0) { throw ValidationError("--slo-ms must be positive") }
     if !(accuracyFloor >= 0 && accuracyFloor <= 1) {
@@ -197,12 +209,20 @@ struct PolicyOptions: ParsableArguments {
     if !(memoryHeadroom >= 0 && memoryHeadroom < 1) {
       throw ValidationError("--memory-headroom must be in [0, 1)")
     }
+    if let q = sloPercentile, !(q > 0 && q < 1) {
+      throw ValidationError("--slo-percentile must be in (0, 1), e.g. 0.95")
+    }
+    if tailWindow < 1 { throw ValidationError("--tail-window must be at least 1") }
+    if !(tailMarginMin >= 1 && tailMarginMin <= 4) {
+      throw ValidationError("--tail-margin-min must be in [1, 4]")
+    }
   }
 
   func policy(for profiles: [VariantProfile], batch: Int) -> Policy {
     Policy(
       sloMs: sloMs ?? Policy.defaultSLO(for: profiles, batch: batch), accuracyFloor: accuracyFloor,
-      batch: batch,
-      memoryHeadroom: memoryHeadroom, maxEnergyWeight: energyWeight)
+      batch: batch, memoryHeadroom: memoryHeadroom, maxEnergyWeight: energyWeight,
+      sloPercentile: sloPercentile,
+      tailWindow: tailWindow, tailMarginBounds: tailMarginMin...4)
   }
 }
