@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench latency-check compress check-bundle check-exits fixtures interop applications format lint clean
+.PHONY: help deps build build-debug test acceptance bench latency-check replay compress check-bundle check-exits fixtures interop applications format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS p
 
 latency-check: build ## Predicted vs measured batch-1 latency on MobileNets (fails over 15%)
 	tools/latency_check.sh
+
+replay: build ## Live replay of every sample trace against BUNDLE (default bundles/fmnist): every policy, measured
+	tools/replay_traces.sh "$(or $(BUNDLE),bundles/fmnist)" $(ARGS)
 
 compress: build ## Run RECIPE (default: recipes/fmnist.yaml) end to end; writes the bundle it names
 	tools/compress.sh "$(RECIPE)" $(ARGS)

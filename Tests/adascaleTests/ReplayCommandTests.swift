@@ -9,7 +9,7 @@ import XCTest
 #endif
 
 /// `adascale replay` on the small test bundle: the report has every policy beside the
-/// simulator, and an interrupted replay leaves no helper process behind.
+/// simulator, and an interrupted or killed replay leaves no helper process behind.
 final class ReplayCommandTests: XCTestCase {
   var dir: URL!
 
@@ -62,7 +62,8 @@ final class ReplayCommandTests: XCTestCase {
   }
 
   func testInterruptedReplayLeavesNoHelperRunning() throws {
-    for (signal, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+    // SIGKILL: no handler runs; each helper notices its parent is gone and exits by itself.
+    for (signal, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGKILL, SIGKILL)] {
       let trace = try writeTrace(["0,1.0,64,", "30,0.4,32,", "60,1.0,64,"])
       let run = try CLI.start(
         [
@@ -84,6 +85,8 @@ final class ReplayCommandTests: XCTestCase {
       XCTAssertTrue(pids.allSatisfy(Self.isAlive), "helpers run while the replay does")
       run.kill(signal)
       XCTAssertEqual(run.process.terminationStatus, code, run.log)
+      let gone = Date().addingTimeInterval(signal == SIGKILL ? 3 : 0)
+      while Date() < gone && pids.contains(where: Self.isAlive) { usleep(20_000) }
       for pid in pids { XCTAssertFalse(Self.isAlive(pid), "helper \(pid) ended after signal \(signal)") }
     }
   }
