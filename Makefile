@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench latency-check replay compress check-bundle check-exits fixtures interop applications format lint clean
+.PHONY: help deps build build-debug test acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ latency-check: build ## Predicted vs measured batch-1 latency on MobileNets (fai
 
 replay: build ## Live replay of every sample trace against BUNDLE (default bundles/fmnist): every policy, measured
 	tools/replay_traces.sh "$(or $(BUNDLE),bundles/fmnist)" $(ARGS)
+
+ci-compress: build ## What a CI job runs: compress RECIPE (default the quick one), diff against the last bundle, gates (exit 3)
+	tools/ci_compress.sh --recipe "$(or $(filter-out recipes/fmnist.yaml,$(RECIPE)),recipes/fmnist_quick.yaml)" $(ARGS)
 
 compress: build ## Run RECIPE (default: recipes/fmnist.yaml) end to end; writes the bundle it names
 	tools/compress.sh "$(RECIPE)" $(ARGS)

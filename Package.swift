@@ -40,8 +40,12 @@ let package = Package(
     .target(name: "AdaSearch", dependencies: ["AdaTensor", "AdaIO"]),
     .target(
       name: "AdaRecipe",
-      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch"]),
-    .target(name: "AdaBundle", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaCompress", "AdaProfile"]),
+      dependencies: [
+        "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch", "AdaBundle",
+      ]),
+    .target(
+      name: "AdaBundle",
+      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaCompress", "AdaProfile", "AdaSearch"]),
     .target(
       name: "AdaPipeline",
       dependencies: [

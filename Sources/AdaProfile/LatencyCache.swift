@@ -60,9 +60,13 @@ public struct LatencyCache: Sendable {
 
   public var path: String? { directory.map { Self.path(directory: $0, fingerprint: fingerprint) } }
 
+  /// `$ADASCALE_CACHE_DIR/profile` when set (one variable a CI runner caches; docs/ci.md), else
   /// `$XDG_CACHE_HOME/adascale/profile`, else `~/.cache/adascale/profile`.
   public static var defaultDirectory: String {
     let env = ProcessInfo.processInfo.environment
+    if let dir = env["ADASCALE_CACHE_DIR"], !dir.isEmpty {
+      return URL(fileURLWithPath: dir).appendingPathComponent("profile").path
+    }
     let base =
       env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
       ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache").path

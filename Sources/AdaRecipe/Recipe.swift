@@ -1,3 +1,4 @@
+import AdaBundle
 import AdaIO
 import AdaTensor
 import AdaTrain
@@ -34,6 +35,9 @@ public struct Recipe: Codable, Hashable, Sendable {
   /// Wall-clock seconds for the whole `compress` run (`budget:`); nil = no budget. Each stage
   /// plans its work from measured throughput to fit its share (docs/algorithms.md).
   public var budgetSeconds: Double?
+  /// What a new bundle must not do against the previous one (`gates:`, checked by
+  /// `adascale diff --recipe`; docs/ci.md); nil = no gates.
+  public var gates: BundleGates?
 
   /// The recipe file as it was given to `load` (or the name given to `parse`).
   public var file: String
@@ -48,6 +52,7 @@ public struct Recipe: Codable, Hashable, Sendable {
   /// Top-level keys, in the order docs/recipes.md describes them.
   public static let keys = [
     "name", "model", "dataset", "supernet", "search", "targets", "constraints", "output", "exits", "budget",
+    "gates",
   ]
 
   /// Reads and validates a recipe file. `baseDirectory` defaults to the working directory.
@@ -97,6 +102,7 @@ public struct Recipe: Codable, Hashable, Sendable {
       output: try OutputSpec.decode(doc["output"], name: name, context),
       exits: try ExitsSpec.decode(doc["exits"]),
       budgetSeconds: doc["budget"].exists ? try duration(doc["budget"]) : nil,
+      gates: try decodeGates(doc["gates"]),
       file: file, baseDirectory: context.baseDirectory, text: text, textHash: hasher.hexDigest)
   }
 

@@ -19,6 +19,7 @@ import Foundation
 public final class TerminalProgressBar: ProgressReporter {
   public let isEnabled: Bool
   public let minimumInterval: Double
+  public let plainInterval: Double?
   public let width: Int
   private let write: (String) -> Void
   private var lastDraw = -Double.infinity
@@ -27,11 +28,14 @@ public final class TerminalProgressBar: ProgressReporter {
   /// - Parameters:
   ///   - isTerminal: override TTY detection (tests); default `isatty(stderr)`.
   ///   - write: where text goes; default stderr, unbuffered.
+  ///   - plainInterval: without a terminal, also print the bar's figures as a plain line every
+  ///     this many seconds within an epoch (CI logs: `--progress plain`); nil: epoch lines only.
   public init(
-    isTerminal: Bool? = nil, minimumInterval: Double = 0.1, width: Int = 24,
+    isTerminal: Bool? = nil, minimumInterval: Double = 0.1, width: Int = 24, plainInterval: Double? = nil,
     write: @escaping (String) -> Void = TerminalProgressBar.standardError
   ) {
     isEnabled = isTerminal ?? (isatty(STDERR_FILENO) != 0)
+    self.plainInterval = plainInterval
     self.minimumInterval = minimumInterval
     self.width = width
     self.write = write
@@ -48,7 +52,16 @@ public final class TerminalProgressBar: ProgressReporter {
         if let from = plan.resumedFrom {
           write("resuming from \(from) at epoch \(plan.start.epoch + 1), step \(plan.start.step)\n")
         }
-      case .epoch(let e): write(epochLine(e) + "\n")
+      case .epoch(let e):
+        write(epochLine(e) + "\n")
+        lastDraw = Self.now()
+      case .step(let s):
+        guard let every = plainInterval else { break }
+        let now = Self.now()
+        if lastDraw == -Double.infinity { lastDraw = now }
+        guard now - lastDraw >= every else { break }
+        lastDraw = now
+        write(barLine(s) + "\n")
       default: break
       }
       return

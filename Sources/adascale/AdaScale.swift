@@ -4,7 +4,7 @@ import Foundation
 
 /// The `adascale` command line: thin commands that parse, build a config and call one library
 /// entry point. Exit codes: 0 success, 1 user error (bad file, option or input; the message names
-/// the file and the field), 2 internal error.
+/// the file and the field), 2 internal error, 3 a failed gate (`diff`).
 @main
 struct AdaScale {
   static let configuration = CommandConfiguration(
@@ -23,13 +23,14 @@ struct AdaScale {
         adascale simulate --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv
         adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv --dataset fashion-mnist
         adascale exits --bundle bundles/fmnist
+        adascale diff bundles/last bundles/fmnist --max-accuracy-drop 0.005 --junit gates.xml
         adascale mdi plan --bundle bundles/fmnist --variant v03 --devices raspberry-pi-4,raspberry-pi-4
       """,
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
       ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
-      ExitsCommand.self, MDICommand.self, ReplayCommand.self, InterfereCommand.self,
+      ExitsCommand.self, MDICommand.self, ReplayCommand.self, DiffCommand.self, InterfereCommand.self,
     ])
 
   static func main() {

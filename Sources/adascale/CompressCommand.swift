@@ -62,8 +62,17 @@ struct CompressCommand: ParsableCommand {
   @Flag(help: "Print the manifest as JSON when done (progress still goes to standard error).")
   var json = false
 
+  @Option(
+    help: ArgumentHelp(
+      "Progress on standard error: auto (a bar at a terminal, plain lines otherwise), bar, plain (lines stamped with the elapsed time, one every 15 s during training: CI logs), or none.",
+      valueName: "auto|bar|plain|none"))
+  var progress = "auto"
+
   func validate() throws {
     if probeBudgetMs <= 0 { throw ValidationError("--probe-budget-ms must be positive") }
+    if !["auto", "bar", "plain", "none"].contains(progress) {
+      throw ValidationError("--progress must be auto, bar, plain or none; found '\(progress)'")
+    }
     if let budget, budget != "none", Recipe.duration(budget) == nil {
       throw ValidationError(
         "--budget: expected a positive duration: seconds (600) or with s, m or h (90s, 10m, 1.5h), or none; found '\(budget)'"
@@ -74,7 +83,7 @@ struct CompressCommand: ParsableCommand {
   func run() throws {
     var parsed = try Recipe.load(path: recipe)
     if let budget { parsed.budgetSeconds = budget == "none" ? nil : Recipe.duration(budget) }
-    let log = PipelineLog(trainingReporter: json ? SilentReporter() : TerminalProgressBar())
+    let log = Self.log(progress: progress)
     let result = try CompressPipeline.run(
       parsed,
       options: CompressPipeline.Options(
@@ -84,5 +93,28 @@ struct CompressCommand: ParsableCommand {
       log: log)
     if json { return try Output.printJSON(result.manifest) }
     print(CompressSummary.render(result))
+  }
+
+  /// The progress output `--progress` asks for (`auto`: a bar at a terminal, else plain).
+  static func log(progress: String) -> PipelineLog {
+    let mode = progress == "auto" ? (Output.stderrIsTerminal ? "bar" : "plain") : progress
+    switch mode {
+    case "none": return PipelineLog(write: { _ in }, trainingReporter: SilentReporter())
+    case "bar": return PipelineLog(trainingReporter: TerminalProgressBar(isTerminal: true))
+    default:
+      let started = Date()
+      let stamp = { () -> String in
+        let s = Int(Date().timeIntervalSince(started))
+        return String(format: "[+%02d:%02d:%02d] ", s / 3600, s / 60 % 60, s % 60)
+      }
+      let write: (String) -> Void = { text in
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let body = lines.map { $0.isEmpty ? "" : stamp() + $0 }.joined(separator: "\n")
+        FileHandle.standardError.write(Data(body.utf8))
+      }
+      return PipelineLog(
+        write: { write($0 + "\n") },
+        trainingReporter: TerminalProgressBar(isTerminal: false, plainInterval: 15, write: write))
+    }
   }
 }

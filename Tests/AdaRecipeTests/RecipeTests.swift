@@ -15,7 +15,8 @@ final class RecipeTests: XCTestCase {
     training.epochs = 3
     XCTAssertEqual(r.model, .architecture(path: "recipes/models/fmnist_cnn_wide.yaml", training: training))
     XCTAssertEqual(r.dataset.source, "fashion-mnist")
-    XCTAssertEqual([r.dataset.validation, r.dataset.calibration], [4000, 2000])
+    XCTAssertEqual(
+      [r.dataset.validation, r.dataset.searchExamples, r.dataset.calibration], [16000, 4000, 2000])
     XCTAssertEqual(r.supernet.blocks, .auto)
     XCTAssertEqual(r.supernet.widths, [1.0, 0.75, 0.5, 0.25])
     XCTAssertEqual(r.supernet.branches, ["low-rank:0.25", "depthwise-separable"])
