@@ -45,6 +45,11 @@ final class DiffCommandTests: XCTestCase {
         directory + "/latency",
       ], timeout: 600)
     XCTAssertEqual(r.status, 0, r.stderr)
+    // Standard error is a pipe here: plain lines stamped with the elapsed time, no redraws.
+    let lines = r.stderr.split(separator: "\n")
+    XCTAssertFalse(lines.isEmpty)
+    XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("[+00:") }, r.stderr)
+    XCTAssertFalse(r.stderr.contains("\r"), "no progress bar redraws in a log")
   }
 
   func testGatesPassAndFailWithExitCodeThreeAndAJUnitFile() throws {
