@@ -59,8 +59,11 @@ struct ReplayCommand: ParsableCommand {
   @Option(help: "Most CPU hog processes.")
   var maxHogs = 8
 
-  @Option(help: "Early exits for the adaptive policy: off or auto.")
-  var exits = "off"
+  @Option(
+    help:
+      "Early exits for the adaptive policy: auto (it picks operating points too, as `adascale run` does) or off; the fixed variants run static."
+  )
+  var exits = "auto"
 
   @Option(help: "Warm-up batches per policy before the trace (they time the idle latencies).")
   var warmup = 30

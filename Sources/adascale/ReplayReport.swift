@@ -28,7 +28,9 @@ enum ReplayReport {
       ]
     }
     lines.append(Output.table(header: header, rows: [row(r.adaptive)] + r.fixed.map(row)))
-    let ran = r.adaptive.ran.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+    let ran = r.adaptive.ran.sorted { $0.key < $1.key }.map {
+      "\($0.key) \($0.value) (\(r.adaptive.lateRan[$0.key] ?? 0) late)"
+    }
     lines.append("adaptive ran: " + ran.joined(separator: ", "))
     let shares = r.rows.compactMap { row in
       row.measuredShare.map { abs($0 - row.targetShare) }

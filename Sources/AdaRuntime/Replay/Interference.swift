@@ -22,6 +22,7 @@ public final class Interference {
   private var activeHogs = -1
   /// MB the balloon last reported holding.
   public private(set) var balloonMB = 0
+  private var balloonPending = ""
   public let periodMs: Double
 
   /// Starts `hogs` idle hog processes and, when `balloon`, an empty balloon; `executable` is
@@ -62,30 +63,43 @@ public final class Interference {
     hogDuty = plan.duty
   }
 
-  /// Asks the balloon to hold `mb` MB and waits (up to `timeout` s) until it reports holding it.
-  @discardableResult
-  public func inflate(to mb: Int, timeout: Double = 10) -> Bool {
-    guard let balloon = processes.first(where: { $0.role == "balloon" }), let output = balloon.output else {
-      return false
-    }
+  /// Asks the balloon to hold `mb` MB; it grows or shrinks in the background, and `balloonMB`
+  /// follows its reports (`pollBalloon`).
+  public func inflate(to mb: Int) {
+    guard let balloon = processes.first(where: { $0.role == "balloon" }) else { return }
     send(String(max(mb, 0)), to: balloon.input)
+  }
+
+  /// Reads the balloon's reports that have arrived (never blocks) and returns the MB it holds,
+  /// touched.
+  @discardableResult
+  public func pollBalloon() -> Int {
+    guard let output = processes.first(where: { $0.role == "balloon" })?.output else { return balloonMB }
     let fd = output.fileHandleForReading.fileDescriptor
-    let deadline = ResourceMonitor.monotonicSeconds() + timeout
-    var pending = ""
-    while ResourceMonitor.monotonicSeconds() < deadline {
+    while true {
       var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-      guard poll(&fds, 1, 100) > 0 else { continue }
-      var bytes = [UInt8](repeating: 0, count: 256)
+      guard poll(&fds, 1, 0) > 0 else { break }
+      var bytes = [UInt8](repeating: 0, count: 4096)
       let n = read(fd, &bytes, bytes.count)
-      if n <= 0 { return false }
-      pending += String(decoding: bytes[0..<n], as: UTF8.self)
-      let lines = pending.split(separator: "\n")
-      if pending.hasSuffix("\n"), let last = lines.last, let held = Int(last) {
-        balloonMB = held
-        // Chunks are 16 MB: the balloon holds `mb` rounded up to a chunk.
-        if held >= mb && held < mb + 16 { return true }
-        pending = ""
-      }
+      guard n > 0 else { break }
+      balloonPending += String(decoding: bytes[0..<n], as: UTF8.self)
+    }
+    if let cut = balloonPending.lastIndex(of: "\n") {
+      let complete = balloonPending[..<cut]
+      balloonPending = String(balloonPending[balloonPending.index(after: cut)...])
+      if let last = complete.split(separator: "\n").last, let held = Int(last) { balloonMB = held }
+    }
+    return balloonMB
+  }
+
+  /// Waits (up to `timeout` s) until the balloon holds `mb` MB.
+  @discardableResult
+  public func waitForBalloon(_ mb: Int, timeout: Double = 30) -> Bool {
+    let deadline = ResourceMonitor.monotonicSeconds() + timeout
+    while ResourceMonitor.monotonicSeconds() < deadline {
+      let held = pollBalloon()
+      if held == mb { return true }
+      usleep(5_000)
     }
     return false
   }

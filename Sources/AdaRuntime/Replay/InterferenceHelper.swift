@@ -36,11 +36,12 @@ public enum InterferenceHelper {
     }
   }
 
-  /// Holds `N` MB allocated and touched (N from stdin, 0 at start), in 16 MB chunks that are
-  /// mapped and written page by page to grow, and unmapped to shrink.
+  /// Holds `N` MB allocated and touched (N from stdin, 0 at start), in 1 MB chunks that are
+  /// mapped and written page by page to grow, and unmapped to shrink; reports what it holds
+  /// every 16 MB while growing and when done.
   public static func runBalloon() {
     let parent = getppid()
-    let chunkMB = 16
+    let chunkMB = 1
     let chunkBytes = chunkMB << 20
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     var chunks: [UnsafeMutableRawPointer] = []
@@ -52,7 +53,7 @@ public enum InterferenceHelper {
         return
       case .line(let text):
         guard let mb = Int(text), mb >= 0 else { break }
-        let want = (mb + chunkMB - 1) / chunkMB
+        let want = mb / chunkMB
         while chunks.count > want { munmap(chunks.removeLast(), chunkBytes) }
         while chunks.count < want {
           guard
@@ -65,10 +66,9 @@ public enum InterferenceHelper {
             offset += page
           }
           chunks.append(p)
+          if chunks.count % 16 == 0 { report(chunks.count * chunkMB) }
         }
-        // Report what is held, so the replay knows when the balloon has settled.
-        let report = Array("\(chunks.count * chunkMB)\n".utf8)
-        _ = report.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        report(chunks.count * chunkMB)
       case .nothing: break
       }
       if getppid() != parent {
@@ -76,6 +76,12 @@ public enum InterferenceHelper {
         return
       }
     }
+  }
+
+  /// Tells the replay how many MB are held (touched), one line per chunk while growing.
+  static func report(_ mb: Int) {
+    let line = Array("\(mb)\n".utf8)
+    _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
   }
 
   static func monotonic() -> Double { ResourceMonitor.monotonicSeconds() }

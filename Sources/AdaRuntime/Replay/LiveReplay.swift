@@ -8,11 +8,11 @@ import Foundation
 ///
 /// - **CPU share**: `Interference` hogs, planned per row by `HogPlan` for this machine's cores;
 ///   what the policies see is what the monitor measures, not the row's number.
-/// - **Memory**: the emulated device has `deviceMemoryMB` available when the replay starts; a
-///   balloon process allocates and touches `deviceMemoryMB − row` MB, and the monitor's
-///   measured `MemAvailable` is shifted into that window (minus what was free at the start
-///   beyond the device's memory), so the policy sees the balloon, and anything else that takes
-///   memory meanwhile, as it happens.
+/// - **Memory**: the emulated device has `deviceMemoryMB`; a balloon process allocates and
+///   touches `deviceMemoryMB − row` MB, and the free memory the policy sees is the device's
+///   memory less what the balloon reports holding and less what this process has grown by
+///   since its variants were loaded (the host's `MemAvailable` is left out: other processes on
+///   a shared host move it by more than a small device has).
 /// - **Clock, battery, thermal state**: injected into the context from the row (stated in the
 ///   report as injected: the CPU does not really slow down).
 ///
@@ -62,17 +62,19 @@ public enum LiveReplay {
     public var energyJ: Double
     public var switches: Int
     /// Batches whose variant's memory (weights + activations at the batch) exceeded the memory
-    /// measured available at that moment.
+    /// free on the emulated device at that moment.
     public var memoryViolations: Int
     public var idleMs: Double
-    /// Batches per variant (or variant@operating point).
+    /// Batches per variant (or variant@operating point), and how many of them were late.
     public var ran: [String: Int]
+    public var lateRan: [String: Int]
     /// `adascale simulate`'s figures for the same policy and trace.
     public var simulatedLateRate: Double?
     public var simulatedAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
       case policy, batches, late, switches, ran, accuracy
+      case lateRan = "late_ran"
       case lateRate = "late_rate", meanMs = "mean_ms", p50Ms = "p50_ms", p95Ms = "p95_ms", p99Ms = "p99_ms"
       case maxMs = "max_ms", expectedAccuracy = "expected_accuracy", energyJ = "energy_j"
       case memoryViolations = "memory_violations", idleMs = "idle_ms"
@@ -173,7 +175,6 @@ public enum LiveReplay {
     let deviceMemory = options.deviceMemoryMB ?? traceMemory
     var probe = ResourceMonitor()
     let freeAtStart = probe.sample().memAvailableBytes.map { Double($0) / 1_048_576 }
-    let offset = deviceMemory.flatMap { d in freeAtStart.map { $0 - d } }
     if let d = deviceMemory, let free = freeAtStart, d > free {
       throw AdaError(
         .invalidValue, path: "--device-memory-mb",
@@ -181,13 +182,21 @@ public enum LiveReplay {
           format: "the emulated device's %.0f MB is more than the %.0f MB this machine has free", d, free))
     }
     var current = trace.rows[0]
+    // Free memory on the emulated device: its memory, less what the balloon holds (touched, as
+    // it reports) and what this process has grown by since every variant was loaded.
+    let residentAtStart = residentMB() ?? 0
+    var available: Double?
+    func measureAvailable() {
+      guard let d = deviceMemory, current.context.memoryAvailableMB != nil else {
+        available = nil
+        return
+      }
+      let grown = max((residentMB() ?? residentAtStart) - residentAtStart, 0)
+      available = max(d - Double(interference.pollBalloon()) - grown, 0)
+    }
     adaptive.adjustContext = { c in
       var c = c
-      if let offset, current.context.memoryAvailableMB != nil {
-        c.memoryAvailableMB = c.memoryAvailableMB.map { max($0 - offset, 0) }
-      } else {
-        c.memoryAvailableMB = nil
-      }
+      c.memoryAvailableMB = available
       c.frequencyScale = current.context.frequencyScale
       c.batteryLevel = current.context.batteryLevel
       c.thermal = current.context.thermal
@@ -220,6 +229,7 @@ public enum LiveReplay {
         let target = row.context.memoryAvailableMB ?? d
         interference.inflate(to: Int(max(d - target, 0).rounded()))
       }
+      measureAvailable()
       for m in fixedModels {
         var c = row.context
         c.memoryAvailableMB = nil
@@ -255,6 +265,7 @@ public enum LiveReplay {
         rowIndex = next
         enter(trace.rows[next])
       }
+      measureAvailable()
       let b = slot % batches
       let x = inputs.slice(batch: (b * batch)..<((b + 1) * batch))
       let y = labels.map { Array($0[(b * batch)..<((b + 1) * batch)]) }
@@ -264,7 +275,6 @@ public enum LiveReplay {
         let model = p == 0 ? adaptive : fixedModels[p - 1]
         let r = try model.predict(x)
         let chosen = model.selector.current.map { model.selector.variants[$0] }
-        let available = adaptive.lastContext.memoryAvailableMB
         let need = chosen.map { Double($0.memoryBytes(batch: batch)) / 1_048_576 } ?? 0
         tallies[p].add(
           r, slo: slo, labels: y, accuracy: chosen?.accuracy ?? 0,
@@ -282,7 +292,10 @@ public enum LiveReplay {
     closeRow()
     let seconds = ResourceMonitor.monotonicSeconds() - started
     interference.apply(HogPlan(duty: 0, hogs: 0, expectedShare: 1, reachable: true))
-    if deviceMemory != nil { interference.inflate(to: 0) }
+    if deviceMemory != nil {
+      interference.inflate(to: 0)
+      interference.waitForBalloon(0, timeout: 5)
+    }
 
     // The simulator on the same trace and policy (means, no tail margin: it has no spread).
     var simPolicy = policy
@@ -315,6 +328,14 @@ public enum LiveReplay {
     return sorted[min(max(rank, 0), sorted.count - 1)]
   }
 
+  /// Resident memory of this process now (`/proc/self/statm`), MB.
+  static func residentMB() -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Double(fields[1]) else { return nil }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+  }
+
   /// `VmHWM` of /proc/self/status, MB.
   static func peakResidentMB() -> Double? {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
@@ -336,6 +357,7 @@ public enum LiveReplay {
     var switches = 0
     var memoryViolations = 0
     var ran: [String: Int] = [:]
+    var lateRan: [String: Int] = [:]
 
     mutating func add(
       _ r: AdaptiveResult, slo: Double, labels: [Int]?, accuracy a: Double, energyMj e: Double,
@@ -352,6 +374,7 @@ public enum LiveReplay {
       switches += r.decision.switched ? 1 : 0
       memoryViolations += overMemory ? 1 : 0
       ran[r.decision.label, default: 0] += 1
+      if r.measuredLatencyMs > slo { lateRan[r.decision.label, default: 0] += 1 }
     }
 
     func outcome(_ policy: String, idleMs: Double) -> Outcome {
@@ -362,7 +385,7 @@ public enum LiveReplay {
         p95Ms: LiveReplay.percentile(latencies, 0.95), p99Ms: LiveReplay.percentile(latencies, 0.99),
         maxMs: latencies.max() ?? 0, accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
         expectedAccuracy: accuracy / Double(n), energyJ: energyMj / 1000, switches: switches,
-        memoryViolations: memoryViolations, idleMs: idleMs, ran: ran)
+        memoryViolations: memoryViolations, idleMs: idleMs, ran: ran, lateRan: lateRan)
     }
   }
 }
