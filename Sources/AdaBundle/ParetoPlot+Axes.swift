@@ -87,23 +87,8 @@ extension ParetoPlot {
     }
   }
 
-  /// `text` with `&`, `<`, `>`, `"`, `'` escaped and control characters (not allowed in XML
-  /// 1.0) dropped, for SVG text and attribute values.
-  static func escape(_ text: String) -> String {
-    var out = ""
-    for c in text {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default:
-        if c.unicodeScalars.allSatisfy({ $0.value >= 0x20 || $0 == "\t" || $0 == "\n" }) { out.append(c) }
-      }
-    }
-    return out
-  }
+  /// `text` escaped for SVG text and attribute values (`XMLText.escape`).
+  static func escape(_ text: String) -> String { XMLText.escape(text) }
 
   /// A coordinate with one decimal.
   static func px(_ v: Double) -> String { String(format: "%.1f", v) }

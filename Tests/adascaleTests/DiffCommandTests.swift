@@ -11,14 +11,11 @@ import XCTest
 /// gate that holds passes, one that does not exits with 3 naming itself, and the JUnit file is
 /// what CI systems parse.
 final class DiffCommandTests: XCTestCase {
-  var directory = ""
+  var dir: URL!
+  var directory: String { dir.path }
 
-  override func setUpWithError() throws {
-    directory = NSTemporaryDirectory() + "adascale-diff-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+  override func setUp() { dir = Fixtures.temporaryDirectory("adascale-diff") }
+  override func tearDown() { try? FileManager.default.removeItem(at: dir) }
 
   func compress(seed: Int, output: String) throws {
     let text = """

@@ -8,39 +8,25 @@ public enum JUnitReport {
     let failures = results.filter { !$0.passed }.count
     var lines = [
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-      "<testsuites name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\">",
-      "  <testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" "
+      "<testsuites name=\"\(XMLText.escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\">",
+      "  <testsuite name=\"\(XMLText.escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"0\" "
         + "skipped=\"0\" time=\"\(String(format: "%.3f", seconds))\">",
     ]
     for r in results {
-      let open = "    <testcase classname=\"adascale.gates\" name=\"\(escape(r.gate))\" time=\"0\""
+      let open = "    <testcase classname=\"adascale.gates\" name=\"\(XMLText.escape(r.gate))\" time=\"0\""
       if r.passed {
         lines.append(open + ">")
-        lines.append("      <system-out>\(escape(r.message))</system-out>")
+        lines.append("      <system-out>\(XMLText.escape(r.message))</system-out>")
         lines.append("    </testcase>")
       } else {
         lines.append(open + ">")
         lines.append(
-          "      <failure message=\"\(escape(r.message))\" type=\"gate\">\(escape(r.message))</failure>")
+          "      <failure message=\"\(XMLText.escape(r.message))\" type=\"gate\">\(XMLText.escape(r.message))</failure>"
+        )
         lines.append("    </testcase>")
       }
     }
     lines += ["  </testsuite>", "</testsuites>"]
     return lines.joined(separator: "\n") + "\n"
-  }
-
-  static func escape(_ s: String) -> String {
-    var out = ""
-    for c in s {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default: out.append(c)
-      }
-    }
-    return out
   }
 }
