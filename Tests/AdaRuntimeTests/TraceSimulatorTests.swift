@@ -53,7 +53,8 @@ final class TraceSimulatorTests: XCTestCase {
   func testAdaptiveIsNotDominatedByAnyFixedVariantOnTheSampleTraces() throws {
     let names = try FileManager.default.contentsOfDirectory(atPath: TestBundle.tracesDirectory.path)
       .filter { $0.hasSuffix(".csv") }.sorted()
-    XCTAssertEqual(names, ["battery_drain.csv", "commute.csv", "cpu_hog.csv", "low_memory.csv", "two_hogs.csv"])
+    XCTAssertEqual(
+      names, ["battery_drain.csv", "commute.csv", "cpu_hog.csv", "low_memory.csv", "two_hogs.csv"])
     let policy = Policy(sloMs: Policy.defaultSLO(for: variants))
     for name in names {
       let trace = try ContextTrace.load(path: TestBundle.tracesDirectory.appendingPathComponent(name).path)
