@@ -199,11 +199,7 @@ public enum BundleWriter {
   }
 
   static func writeData(_ data: Data, to path: String) throws(AdaError) {
-    do {
-      try data.write(to: URL(fileURLWithPath: path))
-    } catch {
-      throw AdaError(.writeFailed, file: path, "cannot write the file: \(error.localizedDescription)")
-    }
+    try AtomicFile.writeBytes(data, to: path)
   }
 
   static func path(_ directory: String, _ name: String) -> String { "\(directory)/\(name)" }

@@ -83,11 +83,7 @@ public struct LatencyCache: Sendable {
       throw AdaError(.writeFailed, file: directory, "cannot create the cache directory: \(error)")
     }
     let data = try Self.encode(contents, path: path)
-    try AtomicFile.write(to: path) { (tmp) throws(AdaError) in
-      guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-        throw AdaError(.writeFailed, file: tmp, "cannot write the latency cache")
-      }
-    }
+    try AtomicFile.write(data, to: path, what: "the latency cache")
   }
 
   static func encode(_ value: some Encodable, path: String) throws(AdaError) -> Data {

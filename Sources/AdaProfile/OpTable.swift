@@ -93,11 +93,7 @@ public struct OpTable: Codable, Sendable {
   /// Writes the table as pretty JSON, atomically.
   public func save(to path: String) throws(AdaError) {
     let data = try LatencyCache.encode(self, path: path)
-    try AtomicFile.write(to: path) { (tmp) throws(AdaError) in
-      guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-        throw AdaError(.writeFailed, file: tmp, "cannot write the lookup table")
-      }
-    }
+    try AtomicFile.write(data, to: path, what: "the lookup table")
   }
 
   public static func load(path: String) throws(AdaError) -> OpTable {

@@ -76,11 +76,7 @@ struct SearchCheckpoint: Codable {
     } catch {
       throw AdaError(.writeFailed, file: directory, "cannot create the checkpoint directory: \(error)")
     }
-    try AtomicFile.write(to: path) { (tmp) throws(AdaError) in
-      guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-        throw AdaError(.writeFailed, file: tmp, "cannot write the search checkpoint")
-      }
-    }
+    try AtomicFile.write(data, to: path, what: "the search checkpoint")
   }
 
   /// The state saved in `path`, or nil when there is no such file. Throws, naming the file, when

@@ -35,6 +35,9 @@ struct AdaScale {
 
   static func main() {
     Memory.configureAllocator()
+    // Past a file-size limit (`ulimit -f`), write(2) then fails with EFBIG and the command
+    // reports which file it could not write, instead of the kernel killing it with SIGXFSZ.
+    signal(SIGXFSZ, SIG_IGN)
     CommandRunner.run(root: Root.self, arguments: Array(CommandLine.arguments.dropFirst()))
   }
 

@@ -36,7 +36,7 @@ public enum TensorFile {
       }
     }
     try AtomicFile.write(to: path) { (temporary) throws(AdaError) in
-      let file = try HDF5File.create(temporary)
+      let file = try HDF5File.createInMemory(temporary)
       for (name, tensor) in tensors { try file.root.write(dataset: name, tensor: tensor) }
       try file.close()
     }

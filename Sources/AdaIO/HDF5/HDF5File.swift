@@ -18,11 +18,14 @@ public final class HDF5File: @unchecked Sendable {
   public let isWritable: Bool
   /// C identifier; -1 once closed. Read and written only with the HDF5 lock held.
   private var handle: hid_t
+  /// Built in memory (`createInMemory`): `close()` writes the image to `path`.
+  private let inMemory: Bool
 
-  private init(path: String, handle: hid_t, writable: Bool) {
+  private init(path: String, handle: hid_t, writable: Bool, inMemory: Bool = false) {
     self.path = path
     self.handle = handle
     self.isWritable = writable
+    self.inMemory = inMemory
   }
 
   deinit {
@@ -68,6 +71,25 @@ public final class HDF5File: @unchecked Sendable {
     }
   }
 
+  /// Creates a file that HDF5 builds in memory; `close()` writes it to `path` with plain
+  /// write(2) calls. HDF5 itself never writes to disk, so a failing disk (full, or past a
+  /// file-size limit) is an error naming `path` with the system's reason, and never leaves the
+  /// C library holding a half-flushed file (which crashed it at exit). A file not closed is
+  /// not written. For the writers of whole files (Keras models, tensor files).
+  public static func createInMemory(_ path: String) throws(AdaError) -> HDF5File {
+    try HDF5Library.run { () throws(AdaError) -> HDF5File in
+      let fapl = HDF5Handle(H5Pcreate(adahdf5_p_file_access()), .propertyList)
+      guard fapl.id >= 0, H5Pset_fapl_core(fapl.id, 1 << 20, false) >= 0 else {
+        throw HDF5Library.failure(.internalError, file: path, path: nil, "cannot set up in-memory HDF5")
+      }
+      let id = H5Fcreate(path, adahdf5_acc_trunc(), HDF5Library.defaultList, fapl.id)
+      guard id >= 0 else {
+        throw HDF5Library.failure(.writeFailed, file: path, path: nil, "cannot create HDF5 file")
+      }
+      return HDF5File(path: path, handle: id, writable: true, inMemory: true)
+    }
+  }
+
   /// Opens an HDF5 file held in memory (e.g. `model.weights.h5` inside a `.keras` zip), read-only.
   /// `name` is used in errors, e.g. `"m.keras:model.weights.h5"`.
   public static func open(image: Data, name: String) throws(AdaError) -> HDF5File {
@@ -96,20 +118,35 @@ public final class HDF5File: @unchecked Sendable {
     }
   }
 
-  /// Flushes (when writable) and closes the file. Further use throws. Safe to call twice.
+  /// Flushes (when writable) and closes the file; an in-memory file is then written to `path`.
+  /// Further use throws. Safe to call twice.
   public func close() throws(AdaError) {
-    try HDF5Library.run { () throws(AdaError) in
-      guard handle >= 0 else { return }
+    let image = try HDF5Library.run { () throws(AdaError) -> [UInt8]? in
+      guard handle >= 0 else { return nil }
       let h = handle
       handle = -1
       if isWritable, H5Fflush(h, H5F_SCOPE_GLOBAL) < 0 {
         _ = H5Fclose(h)
         throw HDF5Library.failure(.writeFailed, file: path, path: nil, "cannot flush HDF5 file")
       }
+      var image: [UInt8]?
+      if inMemory {
+        let size = H5Fget_file_image(h, nil, 0)
+        var bytes = [UInt8](repeating: 0, count: max(size, 0))
+        let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(h, $0.baseAddress, $0.count) }
+        guard size > 0, copied == size else {
+          _ = H5Fclose(h)
+          throw HDF5Library.failure(
+            .writeFailed, file: path, path: nil, "cannot take the in-memory HDF5 image")
+        }
+        image = bytes
+      }
       if H5Fclose(h) < 0 {
         throw HDF5Library.failure(.writeFailed, file: path, path: nil, "cannot close HDF5 file")
       }
+      return image
     }
+    if let image { try AtomicFile.writeBytes(Data(image), to: path, what: "the HDF5 file") }
   }
 
   /// The identifier, for wrapper code running under the lock. Throws once closed.

@@ -43,7 +43,7 @@ public enum KerasModelWriter {
     let order = kerasLayerOrder(model.graph)
     let config = modelConfig(model.graph, order: order, shapes: shapes)
     try AtomicFile.write(to: path) { (temporary) throws(AdaError) in
-      let file = try HDF5File.create(temporary)
+      let file = try HDF5File.createInMemory(temporary)
       try file.root.writeAttribute("backend", string: "jax")
       try file.root.writeAttribute("keras_version", string: kerasVersion)
       try file.root.writeAttribute("model_config", string: config.text)
