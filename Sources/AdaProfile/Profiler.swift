@@ -118,12 +118,14 @@ public enum Profiler {
         cache.contents.overhead = calibration.result(Array(stats[calibrationStart...]))
       }
     }
-    if cache.contents.host == nil {
+    let measureHost = cache.contents.host == nil
+    if measureHost {
       cache.contents.host = HostProbe.measure(
         threads: options.probe.threads, budgetMs: options.hostProbeBudgetMs,
         gemmSize: options.hostGemmSize, copyBytes: options.hostCopyBytes, progress: progress)
     }
-    try cache.save()
+    // Rewritten only when something was measured: a run served from the cache writes nothing.
+    if !benchmarks.isEmpty || measureHost { try cache.save() }
 
     let overhead = cache.contents.overhead!
     let (terms, total) = LatencyEstimator.predict(
