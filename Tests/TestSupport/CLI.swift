@@ -29,10 +29,19 @@ public enum CLI {
   public static var binary: URL { productsDirectory.appendingPathComponent("adascale") }
 
   /// Runs `adascale args…` with a timeout (a hang is a test failure, not a stuck CI).
-  public static func run(_ args: [String], timeout: TimeInterval = 120) throws -> Result {
+  /// With a `wrapper` (e.g. `["/usr/bin/prlimit", "--fsize=4096", "--"]`) the wrapper runs and is
+  /// given the binary and `args`.
+  public static func run(_ args: [String], wrapper: [String] = [], timeout: TimeInterval = 120) throws
+    -> Result
+  {
     let process = Process()
-    process.executableURL = binary
-    process.arguments = args
+    if let tool = wrapper.first {
+      process.executableURL = URL(fileURLWithPath: tool)
+      process.arguments = Array(wrapper.dropFirst()) + [binary.path] + args
+    } else {
+      process.executableURL = binary
+      process.arguments = args
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

@@ -1,0 +1,148 @@
+import AdaIO
+import AdaTensor
+import AdaTrain
+import Foundation
+import TestSupport
+import XCTest
+
+/// Faults injected into `adascale compress` (docs/testing.md, "Injected faults"): kill -9 at
+/// random moments, two runs on one work directory, a file-size limit while a checkpoint and
+/// while the bundle is written, a read-only output directory, damaged checkpoints. Each ends
+/// in a clear error (exit 1, naming the file) or a resume to the same bundle as an
+/// uninterrupted run; never a half-written bundle, a lost checkpoint or a hang.
+final class CompressFaultTests: XCTestCase {
+  /// One uninterrupted run shared by the tests of this class (made by the first that needs it).
+  nonisolated(unsafe) static var shared: (tiny: TinyCompress, bundle: String, seconds: Double)?
+
+  override class func tearDown() {
+    if let s = shared { try? FileManager.default.removeItem(atPath: s.tiny.directory) }
+    shared = nil
+  }
+
+  /// The shared data and the uninterrupted reference bundle.
+  func reference() throws -> (tiny: TinyCompress, bundle: String, seconds: Double) {
+    if let s = Self.shared { return s }
+    let tiny = try TinyCompress(directory: Fixtures.temporaryDirectory("compress-faults").path)
+    let started = Date()
+    let r = try CLI.run(tiny.arguments(try tiny.recipe("reference")), timeout: 300)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    guard r.status == 0 else { throw XCTSkip("the reference run failed:\n\(r.stderr)") }
+    Self.shared = (tiny, tiny.directory + "/reference", Date().timeIntervalSince(started))
+    return Self.shared!
+  }
+
+  /// kill -9 at two seeded random moments of the run (each rerun resumes from what the killed
+  /// one left), then a rerun to the end: the bundle equals the uninterrupted run's.
+  func testKilledAtRandomMomentsResumesToTheSameBundle() throws {
+    let (tiny, reference, seconds) = try reference()
+    let recipe = try tiny.recipe("killed")
+    var g = SeededGenerator(seed: 17)
+    var finished = false
+    for k in 1...2 where !finished {
+      let delay = (0.1 + 0.8 * Double(g.nextUniform())) * seconds
+      let run = try CLI.start(
+        tiny.arguments(recipe), log: URL(fileURLWithPath: tiny.directory + "/killed-\(k).log"))
+      let deadline = Date().addingTimeInterval(delay)
+      while run.process.isRunning && Date() < deadline { usleep(5_000) }
+      run.kill()
+      finished = !run.wasKilled()
+      XCTAssertFalse(finished && run.process.terminationStatus != 0, run.log)
+      let stage = run.log.split(separator: "\n").last.map(String.init) ?? ""
+      print("kill \(k) after \(String(format: "%.2f", delay)) s: \(finished ? "finished first" : stage)")
+    }
+    if !finished {
+      let r = try CLI.run(tiny.arguments(recipe), timeout: 300)
+      XCTAssertEqual(r.status, 0, r.stderr)
+    }
+    try TinyCompress.assertSameBundle(tiny.directory + "/killed", reference, "killed twice, then rerun")
+    XCTAssertEqual(
+      TinyCompress.leftovers(of: tiny.directory + "/killed"), [],
+      "a completed run tidies what killed runs left")
+  }
+
+  /// A second run on a work directory in use fails at once naming the first run's pid; once the
+  /// first is killed (-9) the lock is free, and the rerun resumes to the same bundle.
+  func testSecondRunOnABusyWorkDirectoryIsRefusedNamingThePid() throws {
+    let (tiny, reference, _) = try reference()
+    let recipe = try tiny.recipe("locked")
+    let lock = tiny.directory + "/locked.work/compress.lock"
+    let first = try CLI.start(
+      tiny.arguments(recipe), log: URL(fileURLWithPath: tiny.directory + "/first.log"))
+    let pid = first.process.processIdentifier
+    let deadline = Date().addingTimeInterval(60)
+    while first.process.isRunning, Date() < deadline,
+      (try? String(contentsOfFile: lock, encoding: .utf8))?.hasPrefix("\(pid)\n") != true
+    {
+      usleep(2_000)
+    }
+    let second = try CLI.run(tiny.arguments(recipe), timeout: 60)
+    let stillRunning = first.process.isRunning
+    first.kill()
+    guard stillRunning else { return XCTFail("the first run ended before the second started:\n\(first.log)") }
+    XCTAssertEqual(second.status, 1, second.stderr)
+    XCTAssertTrue(
+      second.stderr.contains(
+        "locked.work: the work directory is in use by another adascale compress run (pid \(pid))"),
+      second.stderr)
+    XCTAssertTrue(first.wasKilled())
+
+    let third = try CLI.run(tiny.arguments(recipe), timeout: 300)
+    XCTAssertEqual(third.status, 0, "the lock must die with its holder:\n\(third.stderr)")
+    try TinyCompress.assertSameBundle(
+      tiny.directory + "/locked", reference, "after the lock holder was killed")
+  }
+
+  /// Out of space (a file-size limit: writes fail with EFBIG) while the supernet checkpoint is
+  /// rewritten: exit 1 naming the checkpoint, the previous checkpoint intact, no temporary file
+  /// left; a rerun without the limit resumes to the same bundle. Then out of space while that
+  /// bundle is replaced (`--overwrite`): exit 1 naming a file of the bundle, the previous bundle
+  /// untouched, no temporary directory left.
+  func testOutOfSpaceWhileWritingACheckpointAndABundle() throws {
+    let prlimit = "/usr/bin/prlimit"
+    guard FileManager.default.isExecutableFile(atPath: prlimit) else { throw XCTSkip("needs prlimit") }
+    let (tiny, reference, _) = try reference()
+    let recipe = try tiny.recipe("full")
+    let bundle = tiny.directory + "/full"
+    let checkpoint = tiny.directory + "/full.work/supernet/" + Checkpoint.fileName
+    let run = try CLI.start(tiny.arguments(recipe), log: URL(fileURLWithPath: tiny.directory + "/full-1.log"))
+    let checkpointed = run.waitForFile(checkpoint, timeout: 300)
+    run.kill()
+    guard checkpointed else { return XCTFail("no supernet checkpoint before the run ended:\n\(run.log)") }
+    let before = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+
+    let limit = before.count / 2
+    let full = try CLI.run(
+      tiny.arguments(recipe), wrapper: [prlimit, "--fsize=\(limit)", "--"], timeout: 300)
+    XCTAssertEqual(full.status, 1, full.stderr)
+    XCTAssertTrue(
+      full.stderr.contains("error: \(checkpoint): writing the checkpoint failed: File too large"), full.stderr
+    )
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: checkpoint)), before, "the previous checkpoint")
+    XCTAssertNoThrow(try Checkpoint.read(from: URL(fileURLWithPath: checkpoint)))
+    let names = try FileManager.default.contentsOfDirectory(atPath: tiny.directory + "/full.work/supernet")
+    XCTAssertEqual(names.filter { $0.contains(".tmp-") }, [], "temporary checkpoint files left")
+
+    let resumed = try CLI.run(tiny.arguments(recipe), timeout: 300)
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    try TinyCompress.assertSameBundle(bundle, reference, "resumed after a failed checkpoint write")
+
+    let manifest = try Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest.json"))
+    let variantSize =
+      try FileManager.default.attributesOfItem(atPath: bundle + "/variants/v01.h5")[.size] as! Int
+    // Below the manifest's size, then below the first variant's (its HDF5 writer fails).
+    for limit in [manifest.count / 2, variantSize - 1] {
+      let overwrite = try CLI.run(
+        tiny.arguments(recipe) + ["--overwrite"], wrapper: [prlimit, "--fsize=\(limit)", "--"], timeout: 300)
+      XCTAssertEqual(overwrite.status, 1, overwrite.stderr)
+      XCTAssertTrue(
+        overwrite.stderr.contains("error: \(bundle)/"), "names a file of the bundle: \(overwrite.stderr)")
+      XCTAssertTrue(overwrite.stderr.contains("File too large"), overwrite.stderr)
+      print(
+        "limit \(limit) bytes: "
+          + (overwrite.stderr.split(separator: "\n").first { $0.hasPrefix("error:") } ?? ""))
+      XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: bundle + "/manifest.json")), manifest)
+      try TinyCompress.assertSameBundle(bundle, reference, "the previous bundle after a failed overwrite")
+    }
+    XCTAssertEqual(TinyCompress.leftovers(of: bundle), [], "temporary bundle directories left")
+  }
+}
