@@ -53,6 +53,7 @@ public enum BundleWriter {
   {
     let directory = normalized(directory)
     try validate(contents, directory: directory)
+    recoverFromDeadWriters(directory)
     _ = try existingState(of: directory, overwrite: overwrite)  // fail before the work
     let parent = (directory as NSString).deletingLastPathComponent
     if !parent.isEmpty {
@@ -72,6 +73,51 @@ public enum BundleWriter {
     } catch {
       try? FileManager.default.removeItem(atPath: temporary)
       throw error
+    }
+  }
+
+  /// Fails unless a bundle can be created at `directory` now (parent directories are created;
+  /// a probe directory is made beside it and removed), so a run that would end by failing to
+  /// write its bundle fails before its work instead.
+  public static func checkWritable(_ directory: String) throws(AdaError) {
+    let directory = normalized(directory)
+    let parent = (directory as NSString).deletingLastPathComponent
+    let hint = "choose a writable output directory"
+    if !parent.isEmpty {
+      do {
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+      } catch {
+        throw AdaError(
+          .writeFailed, file: directory, "cannot create the bundle's parent directory \(parent)", hint: hint)
+      }
+    }
+    let probe = "\(directory).tmp-\(getpid())-probe"
+    guard mkdir(probe, 0o755) == 0 || errno == EEXIST else {
+      throw AdaError(
+        .writeFailed, file: directory,
+        "cannot write the bundle: creating a directory in \(parent.isEmpty ? "." : parent) fails: \(errnoText())",
+        hint: hint)
+    }
+    rmdir(probe)
+  }
+
+  /// Tidies what a writer killed mid-write left beside `directory` (its pid is gone): a
+  /// temporary directory `<dir>.tmp-<pid>-<n>` is removed; an old bundle moved aside
+  /// (`<dir>.old-<pid>-<n>`) is put back when no bundle took its place, removed otherwise.
+  static func recoverFromDeadWriters(_ directory: String) {
+    let fm = FileManager.default
+    let parent = (directory as NSString).deletingLastPathComponent
+    let base = (directory as NSString).lastPathComponent
+    let names = (try? fm.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
+    for name in names.sorted() {
+      for (marker, restore) in [(".tmp-", false), (".old-", true)] where name.hasPrefix(base + marker) {
+        let rest = name.dropFirst(base.count + marker.count)
+        guard let pid = Int32(rest.prefix { $0.isNumber }), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+        else { continue }
+        let path = parent.isEmpty ? name : "\(parent)/\(name)"
+        if restore, !fm.fileExists(atPath: directory), rename(path, directory) == 0 { continue }
+        try? fm.removeItem(atPath: path)
+      }
     }
   }
 

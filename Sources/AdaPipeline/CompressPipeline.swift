@@ -70,6 +70,32 @@ public enum CompressPipeline {
     let work = try WorkDirectory(
       recipe.resolve(recipe.output.workDirectory), fresh: options.fresh)
     log.stage("recipe \(recipe.name) (\(recipe.file)); work directory \(work.root)")
+    do {
+      return try runStages(
+        recipe, options: options, bundleDirectory: bundleDirectory, work: work, started: started, log: log)
+    } catch {
+      throw damagedStateHint(error, work: work)
+    }
+  }
+
+  /// A damaged or foreign file of the work directory (a checkpoint, the search state, a
+  /// trained baseline) is reported as it is, with what to do: delete it and that stage starts
+  /// over (the result is the same as an uninterrupted run's), or `--fresh`.
+  static func damagedStateHint(_ error: AdaError, work: WorkDirectory) -> AdaError {
+    guard [.badFormat, .unsupported].contains(error.kind), let file = error.file,
+      file.hasPrefix(work.root + "/")
+    else { return error }
+    var e = error
+    e.hint =
+      "\(file) is adascale's own intermediate state, damaged or written by another version: "
+      + "delete it (that stage starts over) or rerun with --fresh"
+    return e
+  }
+
+  static func runStages(
+    _ recipe: Recipe, options: Options, bundleDirectory: String, work: WorkDirectory, started: Date,
+    log: PipelineLog
+  ) throws(AdaError) -> Result {
     var budget: BudgetRun?
     if let seconds = recipe.budgetSeconds {
       var stages: [BudgetPlanner.Stage] = [.supernet, .search]
@@ -326,6 +352,13 @@ public enum CompressPipeline {
 
   /// Fails before any work when the bundle would be refused at the end.
   static func checkOutput(_ directory: String, overwrite: Bool, recipe: Recipe) throws(AdaError) {
+    do {
+      try BundleWriter.checkWritable(directory)
+    } catch {
+      throw AdaError(
+        error.kind, file: recipe.file, path: "output.directory", "\(directory): \(error.message)",
+        hint: error.hint)
+    }
     let fm = FileManager.default
     guard !overwrite, fm.fileExists(atPath: directory),
       let items = try? fm.contentsOfDirectory(atPath: directory), !items.isEmpty

@@ -31,6 +31,7 @@ public struct WorkDirectory: Sendable {
         .writeFailed, file: root, "cannot prepare the work directory: \(error.localizedDescription)")
     }
     lock = try WorkDirectoryLock(path: (root as NSString).appendingPathComponent(Self.lockFileName))
+    removeStaleTemporaries()
     if fresh {
       // Everything but the lock we hold goes.
       let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
@@ -48,6 +49,23 @@ public struct WorkDirectory: Sendable {
   }
 
   public func path(_ name: String) -> String { (root as NSString).appendingPathComponent(name) }
+
+  /// Removes temporary files that runs killed mid-write left (`…tmp-<pid>…`: `AtomicFile`'s and
+  /// the checkpoint writer's) when that pid is gone. Holding the lock, no other run writes here.
+  func removeStaleTemporaries() {
+    let fm = FileManager.default
+    guard let walker = fm.enumerator(atPath: root) else { return }
+    var stale: [String] = []
+    while let relative = walker.nextObject() as? String {
+      let name = (relative as NSString).lastPathComponent
+      guard let range = name.range(of: ".tmp-"),
+        let pid = Int32(name[range.upperBound...].prefix { $0.isNumber }), pid != getpid(),
+        kill(pid, 0) != 0, errno == ESRCH
+      else { continue }
+      stale.append(path(relative))
+    }
+    for item in stale { try? fm.removeItem(atPath: item) }
+  }
 }
 
 /// An exclusive, non-blocking `flock` on a file that records the holder's pid; released when
