@@ -34,12 +34,18 @@ final class CompressFaultTests: XCTestCase {
   /// kill -9 at two seeded random moments of the run (each rerun resumes from what the killed
   /// one left), then a rerun to the end: the bundle equals the uninterrupted run's.
   func testKilledAtRandomMomentsResumesToTheSameBundle() throws {
-    let (tiny, reference, seconds) = try reference()
+    let (tiny, reference, _) = try reference()
+    // Kill moments are drawn over a run with the latency table warm (as the reruns have it).
+    let started = Date()
+    let warm = try CLI.run(tiny.arguments(try tiny.recipe("warm")), timeout: 300)
+    XCTAssertEqual(warm.status, 0, warm.stderr)
+    let seconds = Date().timeIntervalSince(started)
+    try TinyCompress.assertSameBundle(tiny.directory + "/warm", reference, "a second uninterrupted run")
     let recipe = try tiny.recipe("killed")
     var g = SeededGenerator(seed: 17)
     var finished = false
     for k in 1...2 where !finished {
-      let delay = (0.1 + 0.8 * Double(g.nextUniform())) * seconds
+      let delay = (0.05 + 0.9 * Double(g.nextUniform())) * seconds
       let run = try CLI.start(
         tiny.arguments(recipe), log: URL(fileURLWithPath: tiny.directory + "/killed-\(k).log"))
       let deadline = Date().addingTimeInterval(delay)
@@ -144,5 +150,87 @@ final class CompressFaultTests: XCTestCase {
       try TinyCompress.assertSameBundle(bundle, reference, "the previous bundle after a failed overwrite")
     }
     XCTAssertEqual(TinyCompress.leftovers(of: bundle), [], "temporary bundle directories left")
+  }
+
+  /// A read-only output directory, or work directory: exit 1 before any training, naming it.
+  /// (Run as root, the child drops the capabilities that let root write anywhere.)
+  func testReadOnlyDirectoriesFailBeforeAnyWork() throws {
+    var wrapper: [String] = []
+    if getuid() == 0 {
+      let setpriv = "/usr/bin/setpriv"
+      guard FileManager.default.isExecutableFile(atPath: setpriv) else {
+        throw XCTSkip("running as root: needs setpriv to drop CAP_DAC_OVERRIDE")
+      }
+      wrapper = [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+    }
+    let tiny = try reference().tiny
+    let readOnly = tiny.directory + "/read-only"
+    try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+    XCTAssertEqual(chmod(readOnly, 0o555), 0)
+    defer { chmod(readOnly, 0o755) }
+
+    let bundle = readOnly + "/bundle"
+    let work = tiny.directory + "/ro-bundle.work"
+    let r = try CLI.run(
+      tiny.arguments(try tiny.recipe("ro-bundle", output: bundle, work: work)), wrapper: wrapper, timeout: 60)
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(
+      r.stderr.contains(
+        "output.directory: \(bundle): cannot write the bundle: creating a directory in \(readOnly) fails: Permission denied"
+      ), r.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: work), "failed before the work directory was made")
+
+    let w = try CLI.run(
+      tiny.arguments(try tiny.recipe("ro-work", work: readOnly + "/work")), wrapper: wrapper, timeout: 60)
+    XCTAssertEqual(w.status, 1, w.stderr)
+    XCTAssertTrue(
+      w.stderr.contains("error: \(readOnly)/work: cannot prepare the work directory: "), w.stderr)
+  }
+
+  /// A damaged supernet checkpoint (truncated, garbage, another format version) or search
+  /// checkpoint: exit 1 naming the file, what is wrong, and what to do; deleting it (as the
+  /// hint says) restarts that stage, and the run ends with the same bundle.
+  func testDamagedCheckpointsAreReportedAndDeletingOneRestartsItsStage() throws {
+    let (tiny, reference, _) = try reference()
+    let cases: [(name: String, file: String, damage: (Data) -> Data, message: String)] = [
+      (
+        "truncated", "supernet/" + Checkpoint.fileName, { $0.prefix($0.count / 2) },
+        "the file is truncated or damaged"
+      ),
+      (
+        "garbage", "supernet/" + Checkpoint.fileName, { Data(repeating: 0x5A, count: $0.count) },
+        "expected magic"
+      ),
+      (
+        "version", "supernet/" + Checkpoint.fileName,
+        {
+          var d = $0; d[8] = 2; return d
+        }, "checkpoint format version 2; this adascale reads version 1"
+      ),
+      ("search", "search-", { $0.prefix(100) }, "not a readable search checkpoint (truncated or corrupt)"),
+    ]
+    for c in cases {
+      let work = tiny.directory + "/\(c.name).work"
+      try FileManager.default.copyItem(atPath: reference + ".work", toPath: work)
+      let names =
+        try FileManager.default.contentsOfDirectory(atPath: work) + ["supernet/" + Checkpoint.fileName]
+      let file = work + "/" + (try XCTUnwrap(names.first { $0.hasPrefix(c.file) }))
+      try c.damage(try Data(contentsOf: URL(fileURLWithPath: file))).write(to: URL(fileURLWithPath: file))
+      let recipe = try tiny.recipe(c.name, work: work)
+      let r = try CLI.run(tiny.arguments(recipe), timeout: 120)
+      XCTAssertEqual(r.status, 1, "\(c.name): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains("error: \(file): "), "\(c.name): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains(c.message), "\(c.name): \(r.stderr)")
+      XCTAssertTrue(
+        r.stderr.contains(
+          "hint: \(file) is adascale's own intermediate state, damaged or written by another"),
+        "\(c.name): \(r.stderr)")
+      if c.name == "truncated" {
+        try FileManager.default.removeItem(atPath: file)
+        let again = try CLI.run(tiny.arguments(recipe), timeout: 300)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        try TinyCompress.assertSameBundle(tiny.directory + "/" + c.name, reference, "supernet retrained")
+      }
+    }
   }
 }
