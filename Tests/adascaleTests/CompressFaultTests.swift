@@ -233,4 +233,84 @@ final class CompressFaultTests: XCTestCase {
       }
     }
   }
+
+  /// `make faults` (tools/faults/kill_loop.sh): `ADASCALE_KILL_LOOP` runs (default: skipped),
+  /// each killed with SIGKILL at a moment drawn from `ADASCALE_KILL_SEED` over a warm run's
+  /// length, then rerun to the end; every bundle must equal the uninterrupted run's. Prints a
+  /// Markdown table: the moment, what the killed run was doing, what the rerun resumed.
+  func testKillLoop() throws {
+    let env = ProcessInfo.processInfo.environment
+    guard let runs = env["ADASCALE_KILL_LOOP"].flatMap(Int.init), runs > 0 else {
+      throw XCTSkip("set ADASCALE_KILL_LOOP=<runs> (make faults)")
+    }
+    let seed = env["ADASCALE_KILL_SEED"].flatMap(UInt64.init) ?? 1
+    let (tiny, reference, _) = try reference()
+    let started = Date()
+    XCTAssertEqual(try CLI.run(tiny.arguments(try tiny.recipe("loop-warm")), timeout: 300).status, 0)
+    let seconds = Date().timeIntervalSince(started)
+    var g = SeededGenerator(seed: seed)
+    var rows = [
+      "| run | killed at s | its last log line | the rerun picked up | bundle |", "|---|---|---|---|---|",
+    ]
+    var same = 0
+    for i in 1...runs {
+      let name = "loop-\(i)"
+      let recipe = try tiny.recipe(name)
+      let delay = Double(g.nextUniform()) * seconds
+      let run = try CLI.start(
+        tiny.arguments(recipe), log: URL(fileURLWithPath: tiny.directory + "/\(name).log"))
+      let deadline = Date().addingTimeInterval(delay)
+      while run.process.isRunning && Date() < deadline { usleep(2_000) }
+      run.kill()
+      let killed = run.wasKilled()
+      let doing =
+        killed
+        ? (run.log.split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) }
+          ?? "starting")
+        : "finished first"
+      var rerun = "not needed"
+      var result = "different"
+      if killed {
+        let r = try CLI.run(tiny.arguments(recipe), timeout: 300)
+        rerun =
+          r.status != 0
+          ? "exit \(r.status): \(r.stderr.split(separator: "\n").first { $0.hasPrefix("error") } ?? "")"
+          : Self.resumedStages(r.stderr)
+      }
+      let before = testRun?.failureCount ?? 0
+      try TinyCompress.assertSameBundle(tiny.directory + "/" + name, reference, "\(name)")
+      if (testRun?.failureCount ?? 0) == before,
+        TinyCompress.leftovers(of: tiny.directory + "/" + name).isEmpty
+      {
+        result = "same"
+        same += 1
+      }
+      let cell = { (s: String) in String(s.replacingOccurrences(of: "|", with: "/").prefix(90)) }
+      rows.append("| \(i) | \(String(format: "%.2f", delay)) | \(cell(doing)) | \(cell(rerun)) | \(result) |")
+    }
+    print(
+      "kill loop: seed \(seed), \(runs) runs, warm run \(String(format: "%.1f", seconds)) s; \(same) of \(runs) bundles equal the uninterrupted run's"
+    )
+    print(rows.joined(separator: "\n"))
+    XCTAssertEqual(same, runs)
+  }
+
+  /// What a rerun picked up from the work directory, from its log ("baseline reused, supernet
+  /// from epoch 1 step 7, search resumed").
+  static func resumedStages(_ log: String) -> String {
+    var parts: [String] = []
+    for line in log.split(separator: "\n").map(String.init) {
+      if line.contains("baseline: reusing") { parts.append("baseline reused") }
+      if line.contains("already trained: reusing") { parts.append("supernet trained") }
+      if line.contains("resuming from"),
+        let r = line.range(of: #"at epoch \d+, step \d+"#, options: .regularExpression)
+      {
+        let stage =
+          line.contains("/supernet") ? "supernet" : line.contains("/baseline-") ? "baseline" : "training"
+        parts.append("\(stage) from " + line[r].dropFirst(3).replacingOccurrences(of: ",", with: ""))
+      }
+      if line.contains("search: resuming") { parts.append("search resumed") }
+    }
+    return parts.isEmpty ? "started over" : parts.joined(separator: ", ")
+  }
 }
