@@ -54,8 +54,14 @@ extension HDF5Object {
         guard attr.id >= 0, type.id >= 0, space.id >= 0 else {
           throw HDF5Library.failure(.badFormat, file: file.path, path: location, "cannot open attribute")
         }
-        let shape = hdf5Shape(space: space.id)
+        let shape = try HDF5Bounds.shape(space: space.id, file: file.path, path: location)
         let count = shape.elementCount
+        // Attribute values live in the file uncompressed (variable-length strings: a reference
+        // of at least one byte each).
+        let stored = H5Tis_variable_str(type.id) > 0 ? 1 : Int(H5Tget_size(type.id))
+        try HDF5Bounds.checkStorage(
+          count: count, elementBytes: stored, memoryBytes: max(stored, 8), fileBytes: file.byteCount,
+          compressed: false, file: file.path, path: location)
         switch hdf5ElementClass(type.id) {
         case .integer, .float:
           var values = [Double](repeating: 0, count: count)

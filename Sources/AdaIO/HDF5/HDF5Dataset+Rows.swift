@@ -15,7 +15,7 @@ extension HDF5Dataset {
     try HDF5Library.run { () throws(AdaError) in
       try withOpened { (did) throws(AdaError) in
         let fileSpace = HDF5Handle(H5Dget_space(did), .dataspace)
-        let shape = hdf5Shape(space: fileSpace.id)
+        let shape = try HDF5Bounds.shape(space: fileSpace.id, file: file.path, path: path)
         guard !shape.isEmpty else {
           throw AdaError(.badShape, file: file.path, path: path, "a scalar dataset has no rows")
         }

@@ -52,15 +52,6 @@ func hdf5ElementClass(_ type: hid_t) -> HDF5ElementClass {
   }
 }
 
-/// Dimensions of a dataspace, `[]` for a scalar (call with the lock held).
-func hdf5Shape(space: hid_t) -> [Int] {
-  let rank = Int(H5Sget_simple_extent_ndims(space))
-  guard rank > 0 else { return [] }
-  var dims = [hsize_t](repeating: 0, count: rank)
-  _ = H5Sget_simple_extent_dims(space, &dims, nil)
-  return dims.map { Int($0) }
-}
-
 /// A dataset inside an `HDF5File`. Reads convert to the requested type through HDF5's own
 /// conversion (e.g. an int64 or float64 dataset read as `Float`).
 ///
@@ -75,7 +66,11 @@ public struct HDF5Dataset: HDF5Object {
     try HDF5Library.run { () throws(AdaError) -> [Int] in
       try withOpened { (did) throws(AdaError) -> [Int] in
         let space = HDF5Handle(H5Dget_space(did), .dataspace)
-        return hdf5Shape(space: space.id)
+        let shape = try HDF5Bounds.shape(space: space.id, file: file.path, path: path)
+        let type = HDF5Handle(H5Dget_type(did), .datatype)
+        try checkStorage(
+          did, count: shape.elementCount, elementBytes: Int(H5Tget_size(type.id)), memoryBytes: 0)
+        return shape
       }
     }
   }
@@ -103,7 +98,10 @@ public struct HDF5Dataset: HDF5Object {
             "dataset holds \(elementClass == .string ? "strings" : "non-numeric data"), expected numbers")
         }
         let space = HDF5Handle(H5Dget_space(did), .dataspace)
-        let shape = hdf5Shape(space: space.id)
+        let shape = try HDF5Bounds.shape(space: space.id, file: file.path, path: path)
+        try checkStorage(
+          did, count: shape.elementCount, elementBytes: Int(H5Tget_size(type.id)),
+          memoryBytes: MemoryLayout<T>.stride)
         var values = [T](repeating: T.zero, count: shape.elementCount)
         if values.isEmpty { return (shape, values) }
         let status = values.withUnsafeMutableBytes { buffer in
@@ -118,6 +116,16 @@ public struct HDF5Dataset: HDF5Object {
         return (shape, values)
       }
     }
+  }
+
+  /// Throws unless `count` elements could come from this file (`HDF5Bounds`); a dataset with
+  /// filters (compression) may hold more than the file's length (call with the lock held).
+  func checkStorage(_ did: hid_t, count: Int, elementBytes: Int, memoryBytes: Int) throws(AdaError) {
+    let plist = HDF5Handle(H5Dget_create_plist(did), .propertyList)
+    let compressed = plist.id < 0 || H5Pget_nfilters(plist.id) != 0
+    try HDF5Bounds.checkStorage(
+      count: count, elementBytes: elementBytes, memoryBytes: memoryBytes, fileBytes: file.byteCount,
+      compressed: compressed, file: file.path, path: path)
   }
 
   /// The dataset as a Float32 tensor (any integer or float type is converted).

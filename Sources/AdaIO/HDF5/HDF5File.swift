@@ -20,12 +20,16 @@ public final class HDF5File: @unchecked Sendable {
   private var handle: hid_t
   /// Built in memory (`createInMemory`): `close()` writes the image to `path`.
   private let inMemory: Bool
+  /// The file's length when opened for reading (what any size it states is checked against,
+  /// `HDF5Bounds`); `Int.max` for a file being written.
+  public let byteCount: Int
 
-  private init(path: String, handle: hid_t, writable: Bool, inMemory: Bool = false) {
+  private init(path: String, handle: hid_t, writable: Bool, inMemory: Bool = false, byteCount: Int = .max) {
     self.path = path
     self.handle = handle
     self.isWritable = writable
     self.inMemory = inMemory
+    self.byteCount = byteCount
   }
 
   deinit {
@@ -54,7 +58,8 @@ public final class HDF5File: @unchecked Sendable {
         throw HDF5Library.failure(
           .badFormat, file: path, path: nil, "cannot open HDF5 file; it may be truncated or corrupt")
       }
-      return HDF5File(path: path, handle: id, writable: false)
+      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+      return HDF5File(path: path, handle: id, writable: false, byteCount: size ?? .max)
     }
   }
 
@@ -114,7 +119,7 @@ public final class HDF5File: @unchecked Sendable {
         throw HDF5Library.failure(
           .badFormat, file: name, path: nil, "cannot open HDF5 data; it may be truncated or corrupt")
       }
-      return HDF5File(path: name, handle: id, writable: false)
+      return HDF5File(path: name, handle: id, writable: false, byteCount: image.count)
     }
   }
 
