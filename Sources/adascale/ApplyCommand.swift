@@ -117,8 +117,8 @@ struct ApplyCommand: ParsableCommand {
 
   func run() throws {
     let start = Date()
-    let (original, inputQuantized) = try KerasModelReader.loadWithQuantized(
-      path: modelOptions.model, config: modelOptions.config)
+    let (original, inputQuantized) = try IsolatedDecode.loadModelWithQuantized(
+      modelOptions.model, config: modelOptions.config)
     let chain = OperatorChain(try OperatorParser.parse(operators).map { OperatorChain.Step($0) })
     if !json { Output.status("applying \(chain.description) to \(original.graph.name)") }
     var result = try chain.apply(to: original, quantized: inputQuantized, selecting: selection)

@@ -83,6 +83,11 @@ struct CompressCommand: ParsableCommand {
   func run() throws {
     var parsed = try Recipe.load(path: recipe)
     if let budget { parsed.budgetSeconds = budget == "none" ? nil : Recipe.duration(budget) }
+    // The recipe's model and dataset files come from elsewhere: decoded in a child first.
+    if case .file(let path, let config) = parsed.model {
+      try IsolatedDecode.check(.model, parsed.resolve(path), config: config.map(parsed.resolve))
+    }
+    try IsolatedDecode.check(.dataset, parsed.resolve(parsed.dataset.source))
     let log = Self.log(progress: progress)
     let result = try CompressPipeline.run(
       parsed,

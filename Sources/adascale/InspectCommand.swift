@@ -47,7 +47,7 @@ struct InspectCommand: ParsableCommand {
   }
 
   func run() throws {
-    let loaded = try KerasModelReader.load(path: model, config: config)
+    let loaded = try IsolatedDecode.loadModel(model, config: config)
     let graph = loaded.graph
     let shapes = try graph.inferShapes()
     let (per, total) = try graph.costs()

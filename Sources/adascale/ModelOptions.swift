@@ -12,7 +12,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Architecture JSON (Keras' config.json) for a .weights.h5 model.")
   var config: String?
 
-  func load() throws(AdaError) -> Model { try KerasModelReader.load(path: model, config: config) }
+  func load() throws(AdaError) -> Model { try IsolatedDecode.loadModel(model, config: config) }
 }
 
 /// `--dataset NAME|FILE [--limit]` and the preparation options, shared by eval and train.
@@ -43,6 +43,7 @@ struct DatasetOptions: ParsableArguments {
   static func loadIfPresent(
     _ name: String, _ split: DatasetSplit, limit: Int?, preparation: DataPreparationOptions, for graph: Graph
   ) throws(AdaError) -> LabeledDataset? {
+    try IsolatedDecode.check(.dataset, name)
     let data: LabeledDataset
     do {
       data = try DatasetSource.resolve(name).load(split, limit: limit, maxMemory: preparation.maxMemoryBytes)
@@ -57,6 +58,7 @@ struct DatasetOptions: ParsableArguments {
   static func load(
     _ name: String, _ split: DatasetSplit, limit: Int?, preparation: DataPreparationOptions, for graph: Graph
   ) throws(AdaError) -> LabeledDataset {
+    try IsolatedDecode.check(.dataset, name)
     let data = try DatasetSource.resolve(name).load(
       split, limit: limit, maxMemory: preparation.maxMemoryBytes)
     return try preparation.fit(data, to: graph.inputShape, file: name)

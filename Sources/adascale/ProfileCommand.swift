@@ -90,8 +90,7 @@ struct ProfileCommand: ParsableCommand {
       let graph = try ArchitectureFile.load(path: path)
       return (graph, try Parameters.initialize(for: graph, seed: 5), [:])
     }
-    let (model, quantized) = try KerasModelReader.loadWithQuantized(
-      path: path, config: modelOptions.config)
+    let (model, quantized) = try IsolatedDecode.loadModelWithQuantized(path, config: modelOptions.config)
     return (model.graph, model.parameters, quantized.bitsByNode)
   }
 }

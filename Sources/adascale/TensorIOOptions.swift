@@ -28,6 +28,7 @@ struct TensorIOOptions: ParsableArguments {
 
   /// The input tensor; a non-finite value is an error naming its flat index.
   func readInput() throws(AdaError) -> Tensor {
+    try IsolatedDecode.check(.tensors, input, dataset: inputDataset)
     let x = try TensorFile.read(path: input, dataset: inputDataset)
     if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
       throw inputError(.nonFinite, "input holds a non-finite value at flat index \(bad)")

@@ -144,7 +144,7 @@ struct TrainCommand: ParsableCommand {
       let graph = try ArchitectureFile.load(path: arch)
       initial = Model(graph: graph, parameters: try Parameters.initialize(for: graph, seed: seed))
     } else {
-      initial = try KerasModelReader.load(path: model!, config: config)
+      initial = try IsolatedDecode.loadModel(model!, config: config)
     }
     let train = try datasetOptions.load(.train, for: initial.graph)
     let test = try datasetOptions.loadIfPresent(.test, for: initial.graph)
@@ -158,7 +158,7 @@ struct TrainCommand: ParsableCommand {
       augmentation: AugmentationConfig(cropPadding: augmentCrop, horizontalFlip: augmentFlip),
       weightDecay: weightDecay,
       distillation: try teacher.map { path throws(AdaError) in
-        Distillation(teacher: try KerasModelReader.load(path: path), alpha: alpha, temperature: temperature)
+        Distillation(teacher: try IsolatedDecode.loadModel(path), alpha: alpha, temperature: temperature)
       },
       checkpointDirectory: checkpointDir ?? output + ".checkpoints", checkpointEverySteps: checkpointEvery,
       resume: resume)

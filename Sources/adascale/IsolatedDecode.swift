@@ -1,0 +1,113 @@
+import AdaIO
+import AdaNN
+import AdaTensor
+import ArgumentParser
+import Foundation
+
+/// Files from elsewhere (models, input tensors, dataset files) are decoded once in a child
+/// process — `adascale decode-check`, this binary run again — before this process decodes
+/// them. The HDF5 C library is not robust against damaged files: it can crash (a segfault in
+/// its global-heap reader, `H5HG_read`) or loop forever on them, and nothing adascale checks
+/// first can prevent that. In the child, a crash or a hang costs only the child; this process
+/// reports it as an error naming the file (exit 1). A child that ends normally decoded the same
+/// file with the same code, so this process then decodes it safely and reports any ordinary
+/// error itself. The cost is one more decode and a process start (docs/testing.md has it);
+/// `ADASCALE_DECODE_IN_PROCESS=1` skips the child.
+enum IsolatedDecode {
+  enum Kind: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case model, tensors, dataset
+  }
+
+  /// Set to 1 to decode in this process only (the child runs with it set).
+  static let inProcessVariable = "ADASCALE_DECODE_IN_PROCESS"
+  /// Seconds the child may take (default: 20 s plus 1 s per 10 MB of file).
+  static let timeoutVariable = "ADASCALE_DECODE_TIMEOUT_S"
+
+  /// A Keras model, decoded in a child first.
+  static func loadModel(_ path: String, config: String? = nil) throws(AdaError) -> Model {
+    try check(.model, path, config: config)
+    return try KerasModelReader.load(path: path, config: config)
+  }
+
+  /// A Keras model with its stored quantized weights, decoded in a child first.
+  static func loadModelWithQuantized(_ path: String, config: String? = nil) throws(AdaError) -> (
+    model: Model, quantized: QuantizedWeights
+  ) {
+    try check(.model, path, config: config)
+    return try KerasModelReader.loadWithQuantized(path: path, config: config)
+  }
+
+  /// Runs `adascale decode-check kind path` and turns a crash or a hang of it into an error
+  /// naming `path`. Does nothing for a path that is not a file (the caller's own decode says
+  /// what is wrong) or when the child cannot be started.
+  static func check(_ kind: Kind, _ path: String, config: String? = nil, dataset: String? = nil)
+    throws(AdaError)
+  {
+    let env = ProcessInfo.processInfo.environment
+    var isDirectory: ObjCBool = false
+    guard env[inProcessVariable] != "1",
+      FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue
+    else { return }
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
+    let timeout = env[timeoutVariable].flatMap(Double.init) ?? 20 + Double(bytes) / 10e6
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? "/proc/self/exe")
+    process.arguments =
+      ["decode-check", kind.rawValue, path] + (config.map { ["--config", $0] } ?? [])
+      + (dataset.map { ["--dataset", $0] } ?? [])
+    var childEnvironment = env
+    childEnvironment[inProcessVariable] = "1"
+    childEnvironment["SWIFT_BACKTRACE"] = "enable=no"  // a crash there is expected, and quick
+    process.environment = childEnvironment
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    let finished = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in finished.signal() }
+    do { try process.run() } catch { return }
+    if finished.wait(timeout: .now() + timeout) == .timedOut {
+      kill(process.processIdentifier, SIGKILL)
+      finished.wait()
+      throw AdaError(
+        .badFormat, file: path,
+        "decoding did not finish within \(Int(timeout)) s: the HDF5 library loops on this file, which is damaged",
+        hint: "re-create the file; \(timeoutVariable) raises the limit for a very large file")
+    }
+    if process.terminationReason == .uncaughtSignal {
+      let signal = process.terminationStatus
+      throw AdaError(
+        .badFormat, file: path,
+        "the HDF5 library crashed (signal \(signal)\(signal == SIGSEGV ? ", segmentation fault" : "")) "
+          + "decoding this file in a separate process; the file is damaged",
+        hint: "re-create the file (e.g. save the model again from Keras)")
+    }
+  }
+}
+
+/// `adascale decode-check KIND FILE`: decodes the file as the commands do and exits 0, or 1
+/// with the error. Not for users: run by `IsolatedDecode` in a child process.
+struct DecodeCheckCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "decode-check", abstract: "Decode a file in isolation (used internally).",
+    shouldDisplay: false)
+
+  @Argument var kind: IsolatedDecode.Kind
+  @Argument var path: String
+  @Option var config: String?
+  @Option var dataset: String?
+
+  func run() throws {
+    switch kind {
+    case .model:
+      _ = try KerasModelReader.loadWithQuantized(path: path, config: config)
+    case .tensors:
+      _ = try TensorFile.read(path: path, dataset: dataset ?? "x")
+    case .dataset:
+      // Metadata and labels of both splits, and the first examples (the rows are plain numbers).
+      // (Only a crash or a hang matters here: errors are the parent's to report.)
+      for split in [DatasetSplit.train, .test] {
+        _ = try? DatasetFile.load(path: path, split: split, limit: 8)
+      }
+    }
+  }
+}
