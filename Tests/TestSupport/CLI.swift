@@ -30,11 +30,14 @@ public enum CLI {
 
   /// Runs `adascale args…` with a timeout (a hang is a test failure, not a stuck CI).
   /// With a `wrapper` (e.g. `["/usr/bin/prlimit", "--fsize=4096", "--"]`) the wrapper runs and is
-  /// given the binary and `args`.
-  public static func run(_ args: [String], wrapper: [String] = [], timeout: TimeInterval = 120) throws
-    -> Result
-  {
+  /// given the binary and `args`; `environment` adds to (or replaces) the test's variables.
+  public static func run(
+    _ args: [String], wrapper: [String] = [], environment: [String: String] = [:], timeout: TimeInterval = 120
+  ) throws -> Result {
     let process = Process()
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let tool = wrapper.first {
       process.executableURL = URL(fileURLWithPath: tool)
       process.arguments = Array(wrapper.dropFirst()) + [binary.path] + args
