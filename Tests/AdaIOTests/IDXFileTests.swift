@@ -50,6 +50,8 @@ final class IDXFileTests: XCTestCase {
       ("long", IDXMaker.bytes(dims: [2], data: [1, 2, 3]), .badFormat, "after the 2 elements"),
       ("header", [0, 0, 8], .badFormat, "header"),
       ("huge", IDXMaker.bytes(dims: [65535, 65535, 65535], data: []), .badFormat, "implausibly"),
+      // Under the absolute limit but far more than a few bytes can hold: refused before allocating.
+      ("past the file", IDXMaker.bytes(dims: [60000, 100, 100], data: []), .badFormat, "even compressed"),
     ]
     for (name, bytes, kind, words) in cases {
       let path = dir.path("\(name).gz")

@@ -68,6 +68,14 @@ public enum IDXFile {
     guard count <= maxElements else {
       throw AdaError(.badFormat, file: path, "IDX dimensions \(dims) are implausibly large (corrupt header?)")
     }
+    // Before allocating: gzip expands at most about 1032:1, so the file cannot hold more.
+    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? Int.max
+    guard fileBytes > Int.max / 1032 || count <= fileBytes * 1032 else {
+      throw AdaError(
+        .badFormat, file: path,
+        "IDX dimensions \(dims) announce \(count) bytes, more than the \(fileBytes)-byte file can hold even compressed; the header is corrupt"
+      )
+    }
     let bytes = try readExactly(count, "data")
     var extra: UInt8 = 0
     if gzread(gz, &extra, 1) > 0 {
