@@ -47,6 +47,7 @@ struct LabeledInputOptions: ParsableArguments {
         throw AdaError(.invalidValue, path: "--dataset", "give --input or --dataset, not both")
       }
       let n = limit
+      try IsolatedDecode.check(.dataset, dataset)
       var data = try DatasetSource.resolve(dataset).load(.test, limit: n)
       var preparation = ExamplePreparation()
       if let p = bundle.manifest.preprocessing {
@@ -64,6 +65,7 @@ struct LabeledInputOptions: ParsableArguments {
     guard let input else {
       throw AdaError(.missing, path: "--input", "give the inputs with --input x.h5 or --dataset NAME")
     }
+    try IsolatedDecode.check(.tensors, input, dataset: inputDataset)
     let x = try TensorFile.read(path: input, dataset: inputDataset)
     guard x.rank >= 1, Array(x.shape.dropFirst()) == inputShape else {
       throw AdaError(
@@ -72,6 +74,7 @@ struct LabeledInputOptions: ParsableArguments {
     }
     var labelList: [Int]?
     if let labels {
+      try IsolatedDecode.check(.tensors, labels, dataset: labelsDataset)
       let y = try TensorFile.read(path: labels, dataset: labelsDataset)
       labelList = y.scalars.map { Int($0) }
     }
