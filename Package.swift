@@ -20,12 +20,14 @@ let package = Package(
     .library(name: "AdaPipeline", targets: ["AdaPipeline"]),
     .library(name: "AdaRuntime", targets: ["AdaRuntime"]),
     .library(name: "AdaDistributed", targets: ["AdaDistributed"]),
+    .library(name: "AdaONNX", targets: ["AdaONNX"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -58,6 +60,11 @@ let package = Package(
       dependencies: [
         "AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle", "CGzip",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+      ]),
+    .target(
+      name: "AdaONNX",
+      dependencies: [
+        "AdaTensor", "AdaNN", "AdaIO", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .target(
       name: "AdaIO",
