@@ -64,7 +64,8 @@ let package = Package(
     .target(
       name: "AdaONNX",
       dependencies: [
-        "AdaTensor", "AdaNN", "AdaIO", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "AdaTensor", "AdaNN", "AdaIO", "AdaCompress",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]),
     .target(
       name: "AdaIO",
@@ -76,7 +77,7 @@ let package = Package(
       name: "adascale",
       dependencies: [
         "AdaTensor", "AdaNN", "AdaIO", "AdaTrain", "AdaCompress", "AdaProfile", "AdaSearch", "AdaRecipe",
-        "AdaBundle", "AdaPipeline", "AdaRuntime", "AdaDistributed",
+        "AdaBundle", "AdaPipeline", "AdaRuntime", "AdaDistributed", "AdaONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -89,7 +89,7 @@ public struct BatchNormFolding: CompressionOperator, Codable, Hashable {
   }
 
   /// Per-channel `(a, b)` with `BN(x) = x · a + b` in inference mode, computed in Double.
-  static func affine(_ spec: BatchNormSpec, _ p: Parameters, node: String) -> ([Float], [Float]) {
+  public static func affine(_ spec: BatchNormSpec, _ p: Parameters, node: String) -> ([Float], [Float]) {
     let mean = p[node, "movingMean"]!.scalars
     let variance = p[node, "movingVariance"]!.scalars
     let gamma = spec.scale ? p[node, "gamma"]!.scalars : [Float](repeating: 1, count: mean.count)

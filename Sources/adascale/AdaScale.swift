@@ -24,6 +24,7 @@ struct AdaScale {
         adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv --dataset fashion-mnist
         adascale exits --bundle bundles/fmnist
         adascale diff bundles/last bundles/fmnist --max-accuracy-drop 0.005 --junit gates.xml
+        adascale export --model model.h5 --format onnx --output model.onnx
         adascale mdi plan --bundle bundles/fmnist --variant v03 --devices raspberry-pi-4,raspberry-pi-4
       """,
     version: AdaScaleVersion.string,
@@ -31,7 +32,7 @@ struct AdaScale {
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
       ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
       ExitsCommand.self, MDICommand.self, ReplayCommand.self, DiffCommand.self, InterfereCommand.self,
-      DecodeCheckCommand.self,
+      DecodeCheckCommand.self, ExportCommand.self,
     ])
 
   static func main() {

@@ -1,0 +1,70 @@
+import AdaNN
+import AdaTensor
+
+/// Layers that move or combine tensors: flatten, reshape, zero padding, merges.
+extension ONNXGraphBuilder {
+  /// Keras flattens `[H, W, C]` row-major, so the tensor goes back to Keras layout first.
+  mutating func flatten(_ name: String, _ x: ONNXValue, shape: [Int]) -> ONNXValue {
+    let x = channelsLast(x)
+    let y = op("Flatten", [x.name], prefix: name, attributes: [ONNXProto.attribute("axis", int: 1)])
+    return ONNXValue(name: y, shape: shape, channelsFirst: false)
+  }
+
+  /// `Reshape` to `[-1] + shape` (the inferred target, batch kept dynamic), in Keras layout.
+  mutating func reshape(_ name: String, _ x: ONNXValue, shape: [Int]) -> ONNXValue {
+    let x = channelsLast(x)
+    let target = int64Constant("\(name)/shape", [-1] + shape.map(Int64.init))
+    let y = op("Reshape", [x.name, target], prefix: name)
+    return ONNXValue(name: y, shape: shape, channelsFirst: false)
+  }
+
+  /// `Pad` (constant 0) on H and W, channels-first, with the `axes` input (opset 18) naming
+  /// them. The `axes` input is also what keeps onnxruntime's `PadFusion` (1.31) from folding
+  /// the zeros into a following `MaxPool`'s `pads`, which pad with −∞ and so change the result
+  /// wherever a window's values are all negative (found by `make interop` on `conv_ops`).
+  mutating func zeroPadding2D(
+    _ name: String, _ s: ZeroPadding2DSpec, _ x: ONNXValue, shape: [Int]
+  ) -> ONNXValue {
+    let x = channelsFirst(x)
+    let pads = int64Constant("\(name)/pads", [s.top, s.left, s.bottom, s.right].map(Int64.init))
+    let zero = scalar("\(name)/zero", 0)
+    let axes = int64Constant("\(name)/axes", [2, 3])
+    let y = op("Pad", [x.name, pads, zero, axes], prefix: name)
+    return ONNXValue(name: y, shape: shape, channelsFirst: true)
+  }
+
+  /// `Add` / `Mul` folded left over the inputs, all in the layout of the first input of the
+  /// highest rank. Keras aligns shapes at the last axis *after the batch*, ONNX (numpy) at the
+  /// last axis of all: an input of lower rank is first reshaped to `[N, 1, …, 1] + shape`
+  /// (Keras layout), so both rules pick the same elements.
+  mutating func merge(_ opType: String, _ name: String, _ inputs: [ONNXValue], shape: [Int]) -> ONNXValue {
+    let rank = inputs.map(\.shape.count).max()!
+    let reference = inputs.first { $0.shape.count == rank }!
+    let aligned = inputs.map { v -> ONNXValue in
+      guard v.shape.count < rank else { return matching(v, reference) }
+      let padded = [Int](repeating: 1, count: rank - v.shape.count) + v.shape
+      let x = channelsLast(v)
+      let target = int64Constant("\(name)/broadcast_shape", [-1] + padded.map(Int64.init))
+      let y = op("Reshape", [x.name, target], prefix: name)
+      return matching(ONNXValue(name: y, shape: padded, channelsFirst: false), reference)
+    }
+    var y = aligned[0].name
+    for other in aligned.dropFirst() {
+      y = op(opType, [y, other.name], prefix: name)
+    }
+    return ONNXValue(name: y, shape: shape, channelsFirst: reference.channelsFirst)
+  }
+
+  /// `Concat` on the Keras axis mapped to the first input's layout.
+  mutating func concatenate(
+    _ name: String, _ s: ConcatenateSpec, _ inputs: [ONNXValue], shape: [Int]
+  ) -> ONNXValue {
+    let first = inputs[0]
+    let rank = first.shape.count
+    let kerasAxis = s.axis < 0 ? s.axis + rank + 1 : s.axis + 1
+    let axis = first.onnxAxis(keras: kerasAxis)
+    let names = inputs.map { matching($0, first).name }
+    let y = op("Concat", names, prefix: name, attributes: [ONNXProto.attribute("axis", int: axis)])
+    return ONNXValue(name: y, shape: shape, channelsFirst: first.channelsFirst)
+  }
+}
