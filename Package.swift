@@ -47,7 +47,7 @@ let package = Package(
       ]),
     .target(
       name: "AdaBundle",
-      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaCompress", "AdaProfile", "AdaSearch"]),
+      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaCompress", "AdaProfile", "AdaSearch", "AdaONNX"]),
     .target(
       name: "AdaPipeline",
       dependencies: [

@@ -1,3 +1,4 @@
+import AdaIO
 import AdaNN
 import AdaProfile
 
@@ -10,11 +11,14 @@ public struct BundleContents: Sendable {
   /// The per-op table, written as `ops-lut.json` when present.
   public var opsTable: OpTable?
   public var report: ReportData
+  /// Formats each variant is written in (recipe `output.formats`); must include `keras`.
+  public var formats: [ModelFileFormat]
 
   public init(
     manifest: Manifest, variants: [VariantPayload], lut: LookupTable, opsTable: OpTable? = nil,
-    report: ReportData
+    report: ReportData, formats: [ModelFileFormat] = [.keras, .onnx]
   ) {
+    self.formats = formats
     self.manifest = manifest
     self.variants = variants
     self.lut = lut

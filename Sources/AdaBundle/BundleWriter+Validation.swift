@@ -1,3 +1,4 @@
+import AdaONNX
 import AdaTensor
 import Foundation
 
@@ -17,6 +18,25 @@ extension BundleWriter {
           + "the manifest says \(manifest.format) version \(manifest.formatVersion)")
     }
     try checkFinite(manifest, file: manifestFile, prefix: nil)
+    guard contents.formats.contains(.keras), Set(contents.formats).count == contents.formats.count else {
+      throw AdaError(
+        .invalidValue, path: "output.formats",
+        "expected distinct formats including keras, found \(contents.formats.map(\.rawValue))")
+    }
+    if contents.formats.contains(.onnx) {
+      for payload in contents.variants {
+        do {
+          try ONNXExporter.checkSupported(payload.model, quantized: payload.quantized)
+          if let exitModel = payload.exitModel {
+            try ONNXExporter.checkSupported(exitModel, quantized: payload.exitQuantized)
+          }
+        } catch {
+          throw AdaError(
+            error.kind, file: path(directory, "variants/\(payload.id).onnx"), path: error.path, error.message,
+            hint: "drop onnx from output.formats to write the Keras files only")
+        }
+      }
+    }
     try checkFinite(contents.lut, file: lutFile, prefix: nil)
     try checkFinite(contents.report, file: nil, prefix: "report")
     try checkUnique(manifest.devices, file: manifestFile, path: "devices")

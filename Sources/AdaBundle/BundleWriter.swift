@@ -1,5 +1,6 @@
 import AdaIO
 import AdaNN
+import AdaONNX
 import AdaTensor
 import Foundation
 
@@ -11,6 +12,10 @@ import Foundation
 ///     <dir>/manifest.json  variants/<id>.h5  lut.json  lut.csv  ops-lut.json (optional)
 ///           report.md  pareto.svg  pareto-<device>.svg (one per device)
 ///           variants/<id>_exits.h5  exits-<id>.svg (variants with early exits)
+///           variants/<id>.onnx  variants/<id>_exits.onnx (with the `onnx` format)
+///
+/// The manifest is written last: each variant's `files` lists every model file written for it
+/// with its SHA-256.
 ///
 ///     try BundleWriter.write(contents, to: "bundles/fmnist", overwrite: false)
 public enum BundleWriter {
@@ -131,19 +136,24 @@ public enum BundleWriter {
       return e
     }
     do {
-      try writeData(
-        try encodeJSON(contents.manifest, file: manifestFileName), to: path(root, manifestFileName))
+      var manifest = contents.manifest
       try createDirectory(path(root, variantsDirectoryName))
-      for variant in contents.manifest.variants {
+      for (i, variant) in contents.manifest.variants.enumerated() {
         let payload = contents.payload(id: variant.id)!  // validate() checked there is one
-        try KerasModelWriter.save(payload.model, quantized: payload.quantized, to: path(root, variant.file))
+        var files = try writeModel(
+          payload.model, quantized: payload.quantized, file: variant.file, exits: false,
+          formats: contents.formats, root: root)
         if let plan = variant.exits, let exitModel = payload.exitModel {
-          try KerasModelWriter.save(exitModel, quantized: payload.exitQuantized, to: path(root, plan.file))
+          files += try writeModel(
+            exitModel, quantized: payload.exitQuantized, file: plan.file, exits: true,
+            formats: contents.formats, root: root)
           try writeText(
             ExitPlot.svg(variant: variant, manifest: contents.manifest),
             to: path(root, exitPlotFileName(id: variant.id)))
         }
+        manifest.variants[i].files = files
       }
+      try writeData(try encodeJSON(manifest, file: manifestFileName), to: path(root, manifestFileName))
       try writeData(try encodeJSON(contents.lut, file: lutJSONFileName), to: path(root, lutJSONFileName))
       try writeText(contents.lut.csv, to: path(root, lutCSVFileName))
       if let ops = contents.opsTable { try ops.save(to: path(root, opsTableFileName)) }
@@ -157,6 +167,27 @@ public enum BundleWriter {
     } catch {
       throw relocated(error)
     }
+  }
+
+  /// Writes `model` as `file` (Keras `.h5`) and in every other format of `formats` beside it
+  /// (`.onnx` through `ONNXExporter`); returns the files with their hashes.
+  static func writeModel(
+    _ model: Model, quantized: QuantizedWeights, file: String, exits: Bool, formats: [ModelFileFormat],
+    root: String
+  ) throws(AdaError) -> [Manifest.VariantFile] {
+    var written: [Manifest.VariantFile] = []
+    for format in formats {
+      let relative = Manifest.Variant.replacingExtension(file, format)
+      let full = path(root, relative)
+      switch format {
+      case .keras: try KerasModelWriter.save(model, quantized: quantized, to: full)
+      case .onnx: try ONNXExporter.write(model, quantized: quantized, to: full)
+      }
+      written.append(
+        Manifest.VariantFile(file: relative, format: format, exits: exits, sha256: try SHA256.hex(file: full))
+      )
+    }
+    return written
   }
 
   /// What is at the bundle path now.

@@ -266,6 +266,9 @@ public struct Manifest: Codable, Hashable, Sendable {
     /// The variant with early exits and its calibrated operating points (docs/exits.md); nil
     /// when the recipe adds no exits.
     public var exits: ExitPlan?
+    /// Every file written for the variant, one per format and (with exits) model, hashed.
+    /// Filled in by `BundleWriter`; empty in bundles written before it existed.
+    public var files: [VariantFile] = []
 
     public init(
       id: String, file: String, genome: SubnetConfig, accuracy: Double, searchAccuracy: Double,
@@ -296,7 +299,7 @@ public struct Manifest: Codable, Hashable, Sendable {
         searchAccuracy = "search_accuracy"
       case latencyMs = "latency_ms", predictedLatencyMs = "predicted_latency_ms", params, macs
       case weightBytes = "weight_bytes", peakMemoryBytes = "peak_memory_bytes", energyMj = "energy_mj"
-      case exits
+      case exits, files
     }
 
     public init(from decoder: any Decoder) throws {
@@ -317,6 +320,7 @@ public struct Manifest: Codable, Hashable, Sendable {
       peakMemoryBytes = try c.decode(Int.self, forKey: .peakMemoryBytes)
       energyMj = try c.decode(Double.self, forKey: .energyMj)
       exits = try c.decodeIfPresent(ExitPlan.self, forKey: .exits)
+      files = try c.decodeIfPresent([VariantFile].self, forKey: .files) ?? []
     }
   }
 }

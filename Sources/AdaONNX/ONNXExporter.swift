@@ -57,6 +57,15 @@ public enum ONNXExporter {
     return summary
   }
 
+  /// Throws what `export` would throw for `model` (invalid weights or table, an unsupported
+  /// layer) without building the graph: the bundle writer calls it before writing anything.
+  public static func checkSupported(_ model: Model, quantized: QuantizedWeights = [:]) throws(AdaError) {
+    try model.validate()
+    try quantized.validate(against: model)
+    let (deployed, deployedQuantized, _) = try foldBatchNorms(model, quantized: quantized)
+    try ONNXSupport.check(deployed, quantized: deployedQuantized, shapes: try deployed.validate())
+  }
+
   /// The `ModelProto`, before serialisation (tests read it back).
   static func modelProto(
     _ model: Model, quantized: QuantizedWeights, options: ONNXExportOptions

@@ -343,7 +343,7 @@ public enum CompressPipeline {
     }
     let contents = BundleContents(
       manifest: manifest, variants: emitted.map(\.payload), lut: LookupTable(rows: emitted.flatMap(\.rows)),
-      opsTable: table, report: report)
+      opsTable: table, report: report, formats: recipe.output.formats)
     try BundleWriter.write(contents, to: bundleDirectory, overwrite: options.overwrite)
     log.stage(String(format: "wrote %@ in %.0f s", bundleDirectory, Date().timeIntervalSince(started)))
     budget?.finish(total: Date().timeIntervalSince(started))

@@ -14,13 +14,16 @@ extension Recipe {
     /// Checkpoints and caches (supernet training, search state, latency table), so a killed run
     /// resumes; default `<directory>.work`.
     public var workDirectory: String
+    /// Formats every variant ships in (`variants/<id>.h5`, `variants/<id>.onnx`, and the same
+    /// for `_exits` files); `keras` is required (the runtime and `check-bundle` read it).
+    public var formats: [ModelFileFormat] = [.keras, .onnx]
 
     public init(directory: String) {
       self.directory = directory
       self.workDirectory = directory + ".work"
     }
 
-    static let keys = ["directory", "variants", "finetune-epochs", "work-directory"]
+    static let keys = ["directory", "variants", "finetune-epochs", "work-directory", "formats"]
 
     static func decode(_ v: YAMLValue, name: String, _ context: DecodingContext) throws(AdaError)
       -> OutputSpec
@@ -35,7 +38,23 @@ extension Recipe {
       guard context.resolve(o.workDirectory) != context.resolve(o.directory) else {
         throw v["work-directory"].error("must differ from output.directory (the bundle replaces it)")
       }
+      if v["formats"].exists { o.formats = try formats(v["formats"]) }
       return o
+    }
+
+    /// `formats: [keras, onnx]`: distinct known names, `keras` among them.
+    static func formats(_ v: YAMLValue) throws(AdaError) -> [ModelFileFormat] {
+      let names = ModelFileFormat.allCases.map(\.rawValue)
+      var out: [ModelFileFormat] = []
+      for item in try v.list({ x throws(AdaError) in x }) {
+        let f = ModelFileFormat(rawValue: try item.choice(names))!
+        guard !out.contains(f) else { throw item.error("'\(f.rawValue)' is listed twice") }
+        out.append(f)
+      }
+      guard out.contains(.keras) else {
+        throw v.error("must include keras: the runtime and make check-bundle read the .h5 files")
+      }
+      return out
     }
 
     /// A directory path: not empty, and not an existing regular file.
