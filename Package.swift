@@ -111,6 +111,9 @@ let package = Package(
         "TestSupport",
       ]),
     .testTarget(
+      name: "AdaONNXTests",
+      dependencies: ["AdaONNX", "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "TestSupport"]),
+    .testTarget(
       name: "adascaleTests",
       dependencies: ["adascale", "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport"]),
   ]

@@ -25,7 +25,7 @@ public struct ONNXExportOptions: Codable, Hashable, Sendable {
   }
 
   /// The ONNX operator set the exporter writes: 18 (HardSwish needs 14, per-axis
-  /// `DequantizeLinear` 13, `Pad` with an `axes` input 18: see `zeroPadding2D`).
+  /// `DequantizeLinear` 13; onnxruntime 1.31 runs up to 23).
   public static let opset: Int64 = 18
   /// The ONNX IR version that goes with opset 18.
   public static let irVersion: Int64 = 8

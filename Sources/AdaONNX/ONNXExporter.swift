@@ -76,9 +76,9 @@ public enum ONNXExporter {
     let shapes = try deployed.validate()
     try ONNXSupport.check(deployed, quantized: deployedQuantized, shapes: shapes)
 
-    var builder = ONNXGraphBuilder(
-      parameters: deployed.parameters, quantized: deployedQuantized, shapes: shapes)
     let graph = deployed.graph
+    var builder = ONNXGraphBuilder(
+      parameters: deployed.parameters, quantized: deployedQuantized, shapes: shapes, graph: graph)
     var values: [String: ONNXValue] = [:]
     let inputNode = graph.input
     let inputValue = ONNXValue(

@@ -18,18 +18,25 @@ extension ONNXGraphBuilder {
     return ONNXValue(name: y, shape: shape, channelsFirst: false)
   }
 
-  /// `Pad` (constant 0) on H and W, channels-first, with the `axes` input (opset 18) naming
-  /// them. The `axes` input is also what keeps onnxruntime's `PadFusion` (1.31) from folding
-  /// the zeros into a following `MaxPool`'s `pads`, which pad with −∞ and so change the result
-  /// wherever a window's values are all negative (found by `make interop` on `conv_ops`).
+  /// `Pad` on H and W, channels-first, with the pad value 0 — written as −0.0 unless every
+  /// reader of the padding is a convolution (`zeroPaddingFeedsOnlyConvolutions`).
+  ///
+  /// Why −0.0: onnxruntime 1.31's `PadFusion` folds a `Pad` whose value is all-zero bytes into
+  /// a following `MaxPool`'s (or `AveragePool`'s) `pads`; but pooling pads are never taken
+  /// (−∞ for max, not counted for average), so the result changes wherever a window's real
+  /// values are all negative (found by `make interop` on `conv_ops`). −0.0 equals 0 in every
+  /// operation here but its bytes are not all zero, so the fusion is not made. Into a `Conv`
+  /// the fusion is exact (and saves a pass), so there the value stays +0. (The opset-18 `axes`
+  /// input, which also blocks the fusion, makes onnxruntime's transpose optimiser emit a
+  /// `Gather` that fails at run time: `zero_padding_then_max_pool` in the tests.)
   mutating func zeroPadding2D(
     _ name: String, _ s: ZeroPadding2DSpec, _ x: ONNXValue, shape: [Int]
   ) -> ONNXValue {
     let x = channelsFirst(x)
-    let pads = int64Constant("\(name)/pads", [s.top, s.left, s.bottom, s.right].map(Int64.init))
-    let zero = scalar("\(name)/zero", 0)
-    let axes = int64Constant("\(name)/axes", [2, 3])
-    let y = op("Pad", [x.name, pads, zero, axes], prefix: name)
+    let pads = int64Constant(
+      "\(name)/pads", [0, 0, s.top, s.left, 0, 0, s.bottom, s.right].map(Int64.init))
+    let zero = scalar("\(name)/zero", zeroPaddingFeedsOnlyConvolutions.contains(name) ? 0 : -0.0)
+    let y = op("Pad", [x.name, pads, zero], prefix: name)
     return ONNXValue(name: y, shape: shape, channelsFirst: true)
   }
 

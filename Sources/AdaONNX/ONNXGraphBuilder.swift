@@ -19,15 +19,37 @@ struct ONNXGraphBuilder {
   let quantized: QuantizedWeights
   /// Per-example output shape of every layer (Keras layout), from `Model.validate()`.
   let shapes: [String: [Int]]
+  /// ZeroPadding2D layers whose every reader is a Conv2D, DepthwiseConv2D or SeparableConv2D
+  /// (see `zeroPadding2D`).
+  var zeroPaddingFeedsOnlyConvolutions: Set<String> = []
 
   private var usedNames: Set<String> = []
   /// Tensor name → the same tensor in the other layout.
   private var transposed: [String: String] = [:]
 
-  init(parameters: Parameters, quantized: QuantizedWeights, shapes: [String: [Int]]) {
+  init(parameters: Parameters, quantized: QuantizedWeights, shapes: [String: [Int]], graph: Graph) {
     self.parameters = parameters
     self.quantized = quantized
     self.shapes = shapes
+    let consumers = graph.consumers
+    let specs = Dictionary(uniqueKeysWithValues: graph.nodes.map { ($0.name, $0.spec) })
+    /// The layers that really read `name` at inference: through dropouts (identities).
+    func readers(_ name: String) -> [LayerSpec] {
+      (consumers[name] ?? []).flatMap { c -> [LayerSpec] in
+        if case .dropout = specs[c]! { return readers(c) }
+        return [specs[c]!]
+      }
+    }
+    for node in graph.nodes {
+      guard case .zeroPadding2D = node.spec, !graph.outputs.contains(node.name) else { continue }
+      let onlyConvolutions = readers(node.name).allSatisfy {
+        switch $0 {
+        case .conv2D, .depthwiseConv2D, .separableConv2D: true
+        default: false
+        }
+      }
+      if onlyConvolutions { zeroPaddingFeedsOnlyConvolutions.insert(node.name) }
+    }
   }
 
   // MARK: Names, nodes, initialisers

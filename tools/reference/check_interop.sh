@@ -13,7 +13,10 @@
 #    must equal `adascale eval`'s within ACCURACY_TOLERANCE (default 0.001 = 10 of 10,000 images);
 # 5. every compression operator (and some chains) is applied to the CNN and MobileNet-tiny
 #    fixtures with `adascale apply`, and Keras must predict what `adascale predict` predicts on
-#    each result (all outputs, early exits included).
+#    each result (all outputs, early exits included);
+# 6. tools/reference/check_onnx.sh: every fixture, operator result (same list) and variant of
+#    BUNDLE (default bundles/fmnist) exported to ONNX, checked by onnx.checker and run by
+#    onnxruntime against `adascale predict`.
 #
 # The reference Python comes from tools/reference/venv.sh (`keras_python`). Exits 1 on any
 # mismatch, with a summary of what failed.
@@ -116,7 +119,6 @@ if [ "$same" != 1 ]; then fail "Keras and adascale score the trained CNN differe
 echo
 echo "== 5. every operator's output (adascale apply, no fine-tuning): Keras predicts what adascale predicts"
 mkdir -p "$work/ops"
-# fixture | --op arguments: each operator alone at its table setting, and chains.
 while IFS='|' read -r model args; do
   slug="$(echo "$model $args" | tr -c 'A-Za-z0-9.\n' '_')"
   out="$work/ops/$slug.h5"
@@ -128,30 +130,11 @@ while IFS='|' read -r model args; do
   fi
   echo "-- $model $args"
   keras_agrees "$model $args" "$out" "$model" "$work/ops/$slug.pred.h5"
-done <<'OPS'
-fmnist_cnn|--op prune-channels:0.5
-fmnist_cnn|--op low-rank:0.25
-fmnist_cnn|--op depthwise-separable
-fmnist_cnn|--op depthwise-separable:4
-fmnist_cnn|--op fire:0.5
-fmnist_cnn|--op gap-head
-fmnist_cnn|--op gap-head:hidden
-fmnist_cnn|--op quantize:8
-fmnist_cnn|--op quantize:4
-fmnist_cnn|--op fold-batch-norm
-fmnist_cnn|--op early-exit:pool1:32
-fmnist_cnn|--op prune-channels:0.5 --op low-rank:0.25 --op quantize:8
-mobilenet_tiny|--op prune-channels:0.5
-mobilenet_tiny|--op low-rank:0.5:any-size
-mobilenet_tiny|--op depthwise-separable:2
-mobilenet_tiny|--op quantize:4
-mobilenet_tiny|--op early-exit:block_1,block_2:8 --op quantize:8
-mobilenet_tiny|--op prune-channels:0.5 --op depthwise-separable
-mobilenet_v3_tiny|--op prune-channels:0.5 --op fold-batch-norm
-efficientnet_tiny|--op prune-channels:0.5 --op quantize:8
-nested_transfer|--op low-rank:0.5:any-size
-broadcast_ops|--op prune-channels:0.5
-OPS
+done < <(grep -v '^#' "$here/operator_cases.txt")
+
+echo
+echo "== 6. ONNX: onnx.checker and onnxruntime on every exported fixture, operator result and bundle variant"
+"$here/check_onnx.sh" || fail "ONNX export (tools/reference/check_onnx.sh; its summary is above)"
 
 echo
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -8,6 +8,9 @@
 #                                $REFERENCE_PYTHON if set; else tools/reference/.venv (updated
 #                                with make_venv); else a prepared /opt/refvenv with the same pins;
 #                                else a new tools/reference/.venv (make_venv)
+#   onnx_python                  print the path of a Python with onnx, onnxruntime, h5py, numpy
+#                                (requirements-onnx.txt): $ONNX_PYTHON if set; else keras_python's
+#                                when it has them; else tools/reference/.venv-onnx (make_venv)
 #
 # Keras scripts need KERAS_BACKEND=jax; this file exports it.
 
@@ -32,5 +35,18 @@ keras_python() {
     return
   fi
   make_venv "$venv" "$reference_dir/requirements.txt" >&2 || return 1
+  echo "$venv/bin/python"
+}
+
+onnx_python() {
+  if [ -n "${ONNX_PYTHON:-}" ]; then echo "$ONNX_PYTHON"; return; fi
+  local py
+  py="$(keras_python 2>/dev/null)" || py=""
+  if [ -n "$py" ] && "$py" -c "import onnx, onnxruntime, h5py" 2>/dev/null; then
+    echo "$py"
+    return
+  fi
+  local venv="$reference_dir/.venv-onnx"
+  make_venv "$venv" "$reference_dir/requirements-onnx.txt" >&2 || return 1
   echo "$venv/bin/python"
 }
