@@ -94,7 +94,9 @@ let package = Package(
       name: "AdaRecipeTests", dependencies: ["AdaRecipe", "AdaIO", "AdaCompress", "AdaTensor", "TestSupport"]),
     .testTarget(
       name: "AdaBundleTests",
-      dependencies: ["AdaBundle", "AdaCompress", "AdaIO", "AdaNN", "AdaProfile", "AdaTensor", "TestSupport"]),
+      dependencies: [
+        "AdaBundle", "AdaCompress", "AdaIO", "AdaNN", "AdaONNX", "AdaProfile", "AdaTensor", "TestSupport",
+      ]),
     .testTarget(
       name: "AdaPipelineTests",
       dependencies: [

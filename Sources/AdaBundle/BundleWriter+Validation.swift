@@ -24,16 +24,20 @@ extension BundleWriter {
         "expected distinct formats including keras, found \(contents.formats.map(\.rawValue))")
     }
     if contents.formats.contains(.onnx) {
+      // Only what ONNX cannot hold is reported here; a broken model is the Keras writer's to
+      // report, naming its .h5.
       for payload in contents.variants {
-        do {
-          try ONNXExporter.checkSupported(payload.model, quantized: payload.quantized)
-          if let exitModel = payload.exitModel {
-            try ONNXExporter.checkSupported(exitModel, quantized: payload.exitQuantized)
-          }
-        } catch {
-          throw AdaError(
-            error.kind, file: path(directory, "variants/\(payload.id).onnx"), path: error.path, error.message,
-            hint: "drop onnx from output.formats to write the Keras files only")
+        let models =
+          [(payload.model, payload.quantized, "")]
+          + (payload.exitModel.map { [($0, payload.exitQuantized, "_exits")] } ?? [])
+        for (model, quantized, suffix) in models {
+          do {
+            try ONNXExporter.checkSupported(model, quantized: quantized)
+          } catch  where error.kind == .unsupported {
+            throw AdaError(
+              error.kind, file: path(directory, "variants/\(payload.id)\(suffix).onnx"), path: error.path,
+              error.message, hint: "drop onnx from output.formats to write the Keras files only")
+          } catch {}
         }
       }
     }

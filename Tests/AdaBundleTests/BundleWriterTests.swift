@@ -1,6 +1,7 @@
 import AdaBundle
 import AdaIO
 import AdaNN
+import AdaONNX
 import AdaProfile
 import AdaTensor
 import Foundation
@@ -32,7 +33,7 @@ final class BundleWriterTests: XCTestCase {
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: bundle).sorted(), expected)
     XCTAssertEqual(
       try FileManager.default.contentsOfDirectory(atPath: file("variants")).sorted(),
-      ["v01.h5", "v02.h5", "v03.h5"])
+      ["v01.h5", "v01.onnx", "v02.h5", "v02.onnx", "v03.h5", "v03.onnx"])
     XCTAssertEqual(try leftovers(), [])
     let ops = try OpTable.load(path: file("ops-lut.json"))
     XCTAssertEqual(ops.rows, try BundleFixtures.opsTable().rows)
@@ -46,8 +47,9 @@ final class BundleWriterTests: XCTestCase {
   func testManifestAndLookupTableRoundTripThroughJSONDecoder() throws {
     let contents = BundleFixtures.contents()
     try BundleWriter.write(contents, to: bundle, overwrite: false)
-    let manifest = try JSONDecoder().decode(
+    var manifest = try JSONDecoder().decode(
       Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: file("manifest.json"))))
+    for i in manifest.variants.indices { manifest.variants[i].files = [] }  // filled in by the writer
     XCTAssertEqual(manifest, contents.manifest)
     let lut = try JSONDecoder().decode(
       LookupTable.self, from: Data(contentsOf: URL(fileURLWithPath: file("lut.json"))))
@@ -74,6 +76,41 @@ final class BundleWriterTests: XCTestCase {
       for (a, e) in zip(actual, expected) { assertClose(a, e, rtol: 0, atol: 1e-6, payload.id) }
     }
     XCTAssertEqual(contents.payload(id: "v02")?.quantized.count, 2, "the fixture quantizes two kernels")
+  }
+
+  func testEveryVariantFileIsListedWithItsSHA256() throws {
+    try BundleWriter.write(BundleFixtures.contents(), to: bundle, overwrite: false)
+    let manifest = try JSONDecoder().decode(
+      Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: file("manifest.json"))))
+    for variant in manifest.variants {
+      XCTAssertEqual(variant.files.map(\.file), [variant.file, variant.file(.onnx)], variant.id)
+      XCTAssertEqual(variant.files.map(\.format), [.keras, .onnx])
+      for entry in variant.files {
+        XCTAssertEqual(entry.sha256, try SHA256.hex(file: file(entry.file)), entry.file)
+      }
+    }
+  }
+
+  func testKerasOnlyFormatsWriteNoONNXFiles() throws {
+    var contents = BundleFixtures.contents()
+    contents.formats = [.keras]
+    try BundleWriter.write(contents, to: bundle, overwrite: false)
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: file("variants")).sorted(),
+      ["v01.h5", "v02.h5", "v03.h5"])
+    contents.formats = [.onnx]
+    let error = XCTAssertThrowsAdaError(try BundleWriter.write(contents, to: bundle + "2", overwrite: false))
+    XCTAssertEqual(error?.path, "output.formats")
+  }
+
+  func testShippedONNXPredictsWhatTheKerasFileDoes() throws {
+    let contents = BundleFixtures.contents()
+    try BundleWriter.write(contents, to: bundle, overwrite: false)
+    for payload in contents.variants {
+      let data = try Data(contentsOf: URL(fileURLWithPath: file("variants/\(payload.id).onnx")))
+      let (expected, _) = try ONNXExporter.export(payload.model, quantized: payload.quantized)
+      XCTAssertEqual(data, expected, "\(payload.id).onnx is the exporter's output for the variant")
+    }
   }
 
   func testLookupTableCSVParsesBackToTheSameRows() throws {

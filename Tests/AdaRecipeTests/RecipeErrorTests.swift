@@ -360,6 +360,12 @@ final class RecipeErrorTests: XCTestCase {
     assertRecipeError(
       extending: "output: {directory: b, work-directory: b/}\n",
       "output.work-directory: must differ from output.directory")
+    assertRecipeError(
+      extending: "output: {formats: [keras, tflite]}\n",
+      "output.formats[1]: unknown value 'tflite'; expected one of: keras, onnx")
+    assertRecipeError(extending: "output: {formats: [onnx]}\n", "output.formats: must include keras")
+    assertRecipeError(
+      extending: "output: {formats: [keras, keras]}\n", "output.formats[1]: 'keras' is listed twice")
     assertRecipeError("name: a/b\nmodel: {file: x.h5}\n", "t.yaml:1: name: 'a/b' cannot name a directory")
     assertRecipeError(
       "name: t\ndataset: {source: fmnist}\nmodel:\n  architecture: recipes/models/fmnist_cnn.yaml\n  train: {optimizer: adamw}\n",

@@ -85,6 +85,9 @@ final class RecipeTests: XCTestCase {
     XCTAssertEqual(r.output.directory, "bundles/minimal")
     XCTAssertEqual(r.output.workDirectory, "bundles/minimal.work")
     XCTAssertEqual([r.output.variants, r.output.finetuneEpochs], [8, 0])
+    XCTAssertEqual(r.output.formats, [.keras, .onnx])
+    let kerasOnly = try RecipeText.parse(RecipeText.base + "output: {formats: [keras]}\n")
+    XCTAssertEqual(kerasOnly.output.formats, [.keras])
   }
 
   func testRelativePathsResolveAgainstTheBaseDirectoryAndAreKeptAsWritten() throws {

@@ -13,6 +13,10 @@
 # 4. with OPERATORS=1, batch-1 latency vs MACs of the CNN's prune-channels, low-rank and
 #    depthwise-separable rewrites;
 # 5. the adaptation loop's switching cost (AdaBench switch) on BUNDLE or a demo bundle;
+# 6. onnxruntime vs adascale: batch-1 and batch-64 inference latency of every variant of
+#    ONNX_BUNDLE (default BUNDLE, else bundles/fmnist): AdaBench infer on vNN.h5 and
+#    tools/bench/onnx_peer.py on vNN.onnx (the shipped file, or exported now), alternating per
+#    variant so both see the same load; THREADS threads each; table in .build/bench/onnx.txt;
 # then tools/bench/report.py prints the ratios and writes .build/bench/results.json.
 #
 # The peer runs in tools/bench/.venv (created here with torch==2.13.0+cpu, which pip resolves
@@ -115,6 +119,40 @@ if [[ -f "$SWITCH_BUNDLE/manifest.json" ]] || tools/demo_adapt.sh --make-bundle 
   "$BENCH" switch --bundle "$SWITCH_BUNDLE" --trace recipes/traces/commute.csv --decisions 20000 | tee -a "$OURS" | grep -v '^{'
 else
   echo "bench: switching cost skipped: no bundle (set BUNDLE=dir)"
+fi
+
+# onnxruntime vs adascale on the bundle's variants (section 6 above).
+ONNX_BUNDLE="${ONNX_BUNDLE:-${BUNDLE:-bundles/fmnist}}"
+if [[ -f "$ONNX_BUNDLE/manifest.json" ]]; then
+  ONNX_PY="$(. tools/reference/venv.sh && onnx_python)" || ONNX_PY=""
+  if [[ -n "$ONNX_PY" ]]; then
+    ADASCALE="$(swift build -c release --show-bin-path)/adascale"
+    ONNX_OUT="$OUT/onnx.jsonl"
+    : >"$ONNX_OUT"
+    mkdir -p "$OUT/onnx"
+    echo "bench: onnxruntime vs adascale on $ONNX_BUNDLE's variants, batch 1 and 64, $THREADS threads (load $(load))"
+    for h5 in "$ONNX_BUNDLE"/variants/v[0-9][0-9].h5; do
+      name="$(basename "$h5" .h5)"
+      onnx="${h5%.h5}.onnx"
+      if [[ ! -f "$onnx" ]]; then
+        onnx="$OUT/onnx/$name.onnx"
+        "$ADASCALE" export --model "$h5" --output "$onnx" >/dev/null
+      fi
+      for batch in 1 64; do
+        "$BENCH" infer --model "$h5" --batch "$batch" --threads "$THREADS" --seconds 3 --json \
+          | python3 -c "import json,sys; r=json.load(sys.stdin); r['detail']['variant']='$name'; print(json.dumps(r))" \
+          >>"$ONNX_OUT"
+      done
+      "$ONNX_PY" tools/bench/onnx_peer.py --model "$onnx" --label "$name" --batches 1,64 \
+        --threads "$THREADS" --seconds 3 --json >>"$ONNX_OUT"
+    done
+    "$ONNX_PY" tools/bench/onnx_peer.py table "$ONNX_OUT" | tee "$OUT/onnx.txt"
+    echo "  ($("$ONNX_PY" -c 'import onnxruntime as o; print("onnxruntime", o.__version__)'), load $(load))" | tee -a "$OUT/onnx.txt"
+  else
+    echo "bench: onnxruntime peer skipped: no Python with onnxruntime (tools/reference/venv.sh onnx_python)"
+  fi
+else
+  echo "bench: onnxruntime peer skipped: $ONNX_BUNDLE/manifest.json not found (make compress, or ONNX_BUNDLE=dir)"
 fi
 
 python3 tools/bench/report.py --ours "$OURS" --peer "$PEER_OUT" --peer-note "$PEER_NOTE" \
