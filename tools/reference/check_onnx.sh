@@ -127,7 +127,9 @@ echo "== 5. an unsupported model is refused with exit code 1 and no file"
 import shutil, sys, h5py, numpy as np
 shutil.copy(sys.argv[1], sys.argv[2])
 with h5py.File(sys.argv[2], "r+") as f:
-    name = "model_weights/conv2/conv2/kernel"
+    found = []
+    f["model_weights/conv2"].visit(lambda n: found.append(n) if n.split("/")[-1].startswith("kernel") else None)
+    name = "model_weights/conv2/" + found[0]
     w = np.asarray(f[name], np.float32)
     scale = np.abs(w).max(axis=(0, 1)).reshape(-1) / 127
     scale[scale == 0] = 1
