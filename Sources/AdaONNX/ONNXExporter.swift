@@ -47,13 +47,7 @@ public enum ONNXExporter {
     to path: String
   ) throws(AdaError) -> ONNXExportSummary {
     let (data, summary) = try export(model, quantized: quantized, options: options)
-    try AtomicFile.write(to: path) { (tmp) throws(AdaError) in
-      do {
-        try data.write(to: URL(fileURLWithPath: tmp))
-      } catch {
-        throw AdaError(.writeFailed, file: tmp, "cannot write the ONNX file: \(error.localizedDescription)")
-      }
-    }
+    try AtomicFile.write(data, to: path, what: "the ONNX file")
     return summary
   }
 

@@ -54,8 +54,8 @@ struct ExportCommand: ParsableCommand {
   }
 
   func run() throws {
-    let (model, quantized) = try KerasModelReader.loadWithQuantized(
-      path: modelOptions.model, config: modelOptions.config)
+    let (model, quantized) = try IsolatedDecode.loadModelWithQuantized(
+      modelOptions.model, config: modelOptions.config)
     let summary: ONNXExportSummary
     do throws(AdaError) {
       summary = try ONNXExporter.write(
