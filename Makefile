@@ -40,8 +40,9 @@ build-debug: deps
 test: deps ## Build and run all tests (unit, reference fixtures, CLI behaviour)
 	$(SWIFT) build --build-tests -j $(JOBS)
 	@set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
-	@tail -n 3 .build/test.log | sed -nE 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/p' | tail -n 1 \
-	  | awk '{ printf "%d passed, %d failed\n", $$1 - $$2, $$2 }'
+	@tail -n 3 .build/test.log \
+	  | sed -nE 's/.*Executed ([0-9]+) tests?, with (([0-9]+) tests? skipped and )?([0-9]+) failures?.*/\1 \4 \3/p' \
+	  | tail -n 1 | awk '{ printf "%d passed, %d failed, %d skipped\n", $$1 - $$2 - $$3, $$2, $$3 }'
 
 bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS peak)
 	tools/bench/run.sh
