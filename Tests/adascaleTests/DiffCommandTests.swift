@@ -7,7 +7,7 @@ import XCTest
   import FoundationXML
 #endif
 
-/// `adascale diff` on two real bundles of a tiny recipe that differ in their search seed: a
+/// `adascale diff` on two real bundles of `TinyCompress`'s recipe that differ in their search seed: a
 /// gate that holds passes, one that does not exits with 3 naming itself, and the JUnit file is
 /// what CI systems parse.
 final class DiffCommandTests: XCTestCase {
@@ -17,30 +17,12 @@ final class DiffCommandTests: XCTestCase {
   override func setUp() { dir = Fixtures.temporaryDirectory("adascale-diff") }
   override func tearDown() { try? FileManager.default.removeItem(at: dir) }
 
+  /// A bundle of `TinyCompress`'s recipe with search seed `seed`, gated by the recipe.
   func compress(seed: Int, output: String) throws {
-    let text = """
-      name: tiny-\(seed)
-      model:
-        file: \(Fixtures.path("keras/fmnist_cnn.h5"))
-      dataset: {source: fashion-mnist, validation: 100, calibration: 64, train-limit: 420, test-limit: 100}
-      supernet:
-        widths: [1.0, 0.5]
-        branches: [low-rank:0.25]
-        bits: [32, 8]
-        exits: none
-        training: {epochs: 1, batch-size: 32, recalibration-batches: 2}
-      search: {population: 4, generations: 1, workers: 2, seed: \(seed)}
-      targets: {devices: [host], contexts: {normal: {cpu: 1.0}}}
-      output: {directory: \(output), variants: 3}
-      gates: {min-variants: 1, max-accuracy-drop: 1.0}
-      """
-    let path = directory + "/recipe-\(seed).yaml"
-    try text.write(toFile: path, atomically: true, encoding: .utf8)
-    let r = try CLI.run(
-      [
-        "compress", "--recipe", path, "--no-compare-random", "--probe-budget-ms", "1", "--latency-cache",
-        directory + "/latency",
-      ], timeout: 600)
+    let tiny = try TinyCompress(directory: directory)
+    let path = try tiny.recipe(
+      "recipe-\(seed)", output: output, seed: seed, extra: "gates: {min-variants: 1, max-accuracy-drop: 1.0}")
+    let r = try CLI.run(tiny.arguments(path), timeout: 600)
     XCTAssertEqual(r.status, 0, r.stderr)
     // Standard error is a pipe here: plain lines stamped with the elapsed time, no redraws.
     let lines = r.stderr.split(separator: "\n")
@@ -75,7 +57,7 @@ final class DiffCommandTests: XCTestCase {
     ])
     XCTAssertEqual(fail.status, 3, fail.stderr)
     XCTAssertTrue(
-      fail.stderr.contains("gate failed: min-variants: 3 variants, at least 10 required"), fail.stderr)
+      fail.stderr.contains("gate failed: min-variants: 2 variants, at least 10 required"), fail.stderr)
     let cases = try JUnitCases.parse(URL(fileURLWithPath: junit))
     XCTAssertEqual(cases.suites, 1)
     XCTAssertEqual(cases.tests, 2)

@@ -23,7 +23,10 @@ struct TinyCompress {
 
   /// Writes `<name>.yaml` for a bundle at `<directory>/<name>` (work directory `<name>.work`
   /// unless `work` says otherwise) and returns the recipe's path.
-  func recipe(_ name: String, output: String? = nil, work: String? = nil) throws -> String {
+  /// `seed` is the search's; `extra` is appended as top-level keys (e.g. `gates: {…}`).
+  func recipe(
+    _ name: String, output: String? = nil, work: String? = nil, seed: Int = 0, extra: String = ""
+  ) throws -> String {
     let output = output ?? directory + "/" + name
     let text = """
       name: \(name)
@@ -37,9 +40,10 @@ struct TinyCompress {
         bits: [32, 8]
         exits: none
         training: {epochs: 2, batch-size: 16, recalibration-batches: 2}
-      search: {population: 4, generations: 2, workers: 2}
+      search: {population: 4, generations: 2, workers: 2, seed: \(seed)}
       targets: {devices: [host], contexts: {normal: {cpu: 1.0}}}
       output: {directory: \(output), variants: 2\(work.map { ", work-directory: \($0)" } ?? "")}
+      \(extra)
       """
     let path = directory + "/" + name + ".yaml"
     try text.write(toFile: path, atomically: true, encoding: .utf8)
