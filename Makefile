@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults format lint clean
+.PHONY: help deps build build-debug test example-app acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: deps ## Build and run all tests (unit, reference fixtures, CLI behaviour)
 	@tail -n 3 .build/test.log \
 	  | sed -nE 's/.*Executed ([0-9]+) tests?, with (([0-9]+) tests? skipped and )?([0-9]+) failures?.*/\1 \4 \3/p' \
 	  | tail -n 1 | awk '{ printf "%d passed, %d failed, %d skipped\n", $$1 - $$2 - $$3, $$2, $$3 }'
+
+example-app: deps ## Build Examples/AdaptiveApp on the AdaRuntime product alone; check it compiled only the runtime's chain
+	tools/example_app.sh
 
 bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS peak)
 	tools/bench/run.sh
@@ -83,8 +86,9 @@ faults: ## kill -9 at KILL_RUNS (20) random moments of compress, each rerun to t
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
-lint: deps ## Check formatting with the committed .swift-format (CI runs it)
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+lint: deps ## Check formatting with the committed .swift-format, and that targets declare what they import (CI runs it)
+	$(SWIFT) format lint --strict --recursive Sources Tests Examples Package.swift
+	python3 tools/check_deps.py
 
 clean:
 	rm -rf .build

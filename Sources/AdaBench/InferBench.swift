@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -20,7 +21,7 @@ enum InferBench {
 
     let model: BenchModel
     if let modelPath {
-      let m = try KerasModelReader.load(path: modelPath)
+      let m = try KerasFile.load(path: modelPath)
       model = try BenchModel(graph: m.graph, parameters: m.parameters)
     } else {
       model = try BenchModel(arch: arch!, seed: 1)

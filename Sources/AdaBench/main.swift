@@ -1,4 +1,5 @@
 import AdaTensor
+import AdaTrain
 import Foundation
 
 // AdaBench: speed measurements for `make bench` and for finding hot spots. Not part of the

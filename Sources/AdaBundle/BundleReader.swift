@@ -1,5 +1,6 @@
 import AdaIO
 import AdaNN
+import AdaProfile
 import AdaTensor
 import Foundation
 
@@ -97,7 +98,7 @@ public struct ModelBundle: Sendable {
   public func rows(variant id: String) -> [LookupTable.Row] { lut.rows.filter { $0.variant == id } }
 
   /// The manifest's named context `name`, if any.
-  public func context(named name: String) -> Manifest.NamedContext? {
+  public func context(named name: String) -> NamedContext? {
     manifest.contexts.first { $0.name == name }
   }
 }

@@ -1,4 +1,4 @@
-import AdaCompress
+import AdaNN
 import AdaProfile
 
 /// `manifest.json` of a bundle (docs/bundle.md): where the variants came from, how they were
@@ -219,16 +219,6 @@ public struct Manifest: Codable, Hashable, Sendable {
     }
     enum CodingKeys: String, CodingKey {
       case algorithm, evaluations, generations, paretoSize = "pareto_size", hypervolume
-    }
-  }
-
-  /// A context the lookup table has rows for, e.g. `busy` = `cpu=0.5`.
-  public struct NamedContext: Codable, Hashable, Sendable {
-    public var name: String
-    public var context: DeviceContext
-    public init(name: String, context: DeviceContext) {
-      self.name = name
-      self.context = context
     }
   }
 

@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaFormats
 import AdaNN
 import AdaProfile
 import AdaTensor

@@ -1,4 +1,5 @@
 import AdaCompress
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaTensor

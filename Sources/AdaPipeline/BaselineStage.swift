@@ -1,3 +1,5 @@
+import AdaCore
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaRecipe
@@ -32,7 +34,7 @@ enum BaselineStage {
       let resolved = recipe.resolve(path)
       let model: Model
       do {
-        model = try KerasModelReader.load(path: resolved, config: config.map(recipe.resolve))
+        model = try KerasFile.load(path: resolved, config: config.map(recipe.resolve))
       } catch {
         throw error.at("model.file")
       }

@@ -1,5 +1,8 @@
 import AdaBundle
+import AdaBundleWriter
 import AdaCompress
+import AdaCore
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaProfile
@@ -92,6 +95,7 @@ public enum CompressPipeline {
     return e
   }
 
+  /// The stages in order: source, supernet, search, emit, exits, overhead, bundle.
   static func runStages(
     _ recipe: Recipe, options: Options, bundleDirectory: String, work: WorkDirectory, started: Date,
     log: PipelineLog
@@ -103,86 +107,21 @@ public enum CompressPipeline {
       if options.measureOverhead { stages.append(.overhead) }
       budget = try BudgetRun(budgetSeconds: seconds, recipe: recipe, stages: stages, work: work, log: log)
     }
+    let reserve = EmitReserve(recipe: recipe, probeBudgetMs: options.probeBudgetMs)
 
     // 1. Source model and data.
-    // What a budget keeps for emitting: per variant, its test evaluation (sized by the source's:
-    // variants spread evenly over log-latency from the fastest to the source cost 0.4 of it on
-    // average in the measured runs, 0.45 is kept), its end-to-end latency measurement (4 probe budgets, with
-    // warm-up; its ops are in the latency table since the search), and its fine-tuning
-    // (a fine-tuning step trains one configuration where a sandwich step trains 2 + random ones,
-    // plus the teacher's forward pass: counted as half a sandwich step, or one baseline step).
-    let finetuneEpochs = Double(recipe.output.finetuneEpochs)
-    // With `exits:`, each variant given exits also costs the exits stage (ExitStage.reserveSeconds).
-    func emitReserve(testEvaluationSeconds: Double, finetuneSecondsPerEpoch: Double) -> Double {
-      var exits = 0.0
-      if let spec = recipe.exits {
-        let test = recipe.dataset.testLimit ?? 10000
-        let share: Double =
-          switch spec.variants {
-          case .all: 1
-          case .largest(let n): min(1, Double(n) / Double(recipe.output.variants))
-          case .named(let ids): min(1, Double(ids.count) / Double(recipe.output.variants))
-          }
-        exits =
-          share
-          * ExitStage.reserveSeconds(
-            spec, testEvaluationSeconds: testEvaluationSeconds,
-            trainCount: (recipe.dataset.trainLimit ?? 60000) - recipe.dataset.validation,
-            validationCount: recipe.dataset.validation, testCount: test)
-      }
-      return BudgetPlanner.emitReserve(
-        variants: recipe.output.variants,
-        secondsPerVariant: 0.45 * testEvaluationSeconds + 6 * options.probeBudgetMs / 1000 + exits,
-        finetuneSecondsPerVariant: finetuneEpochs * finetuneSecondsPerEpoch)
-    }
-    var stageStarted = Date()
-    let baseline = try BaselineStage.run(
-      recipe, work: work, budget: budget,
-      reserve: { emitReserve(testEvaluationSeconds: $0, finetuneSecondsPerEpoch: $1) }, log: log)
-    if case .architecture = recipe.model {
-      budget?.record(
-        "baseline", baseline.plan, unit: "steps", run: baseline.stepsRun ?? 0,
-        spent: Date().timeIntervalSince(stageStarted))
-    }
-    let source = baseline.model
-    let data = try PipelineData.load(recipe, for: source.graph)
-    let devices = try recipe.deviceProfiles()
-    let hostDevice = devices.first { $0.measured } ?? (try? DeviceCatalog.resolve("host"))
-    let probe = ProbeConfig(budgetMs: options.probeBudgetMs, threads: 1)
-    let profiling = ProfileOptions(
-      probe: probe, cacheDirectory: options.latencyCache, version: options.version, measureEndToEnd: true)
-    // Timed: a variant costs at most as much to score, which sizes a budget's emit reserve.
-    let sourceStarted = Date()
-    let sourceAccuracy = try Trainer.evaluate(
-      source, on: data.test, batchSize: 256, objective: ClassificationObjective()
-    ).accuracy
-    let testEvaluationSeconds = Date().timeIntervalSince(sourceStarted)
-    // The source as it would be deployed: batch-norm folded and hand paddings folded into
-    // `same` convolutions (the rewrites every variant gets), run by the same executor as the
-    // variants, so a speed-up is the compression's alone.
-    let deployed = try Deployment.folded(source)
-    let sourceProfile = try Profiler.profile(
-      graph: deployed.graph, parameters: deployed.parameters, options: profiling)
-    let sourceLatency = sourceProfile.measured?.meanMs ?? sourceProfile.predicted.meanMs
-    log.stage(
-      String(
-        format: "source %@: test accuracy %.2f%%, batch-1 latency %.4f ms on this host (as deployed: folded)",
-        source.graph.name, sourceAccuracy * 100, sourceLatency))
-
-    let sourceValidation = try Trainer.evaluate(
-      source, on: data.searchValidation, batchSize: 256, objective: ClassificationObjective()
-    ).accuracy
-    let constraints = try searchConstraints(recipe, sourceValidationAccuracy: sourceValidation)
+    let source = try SourceStage.run(
+      recipe, options: options, work: work, budget: budget, reserve: reserve, log: log)
+    let data = source.data
 
     // 2. Supernet.
-    stageStarted = Date()
-    let t = recipe.supernet.training
-    let stepsPerEpoch = Double(data.train.count / t.batchSize)
+    var stageStarted = Date()
+    let stepsPerEpoch = Double(data.train.count / recipe.supernet.training.batchSize)
     let (trained, supernetPlan) = try SupernetStage.run(
-      recipe, source: source, data: data, work: work, budget: budget,
+      recipe, source: source.model, data: data, work: work, budget: budget,
       reserve: { secondsPerStep in
-        emitReserve(
-          testEvaluationSeconds: testEvaluationSeconds,
+        reserve.seconds(
+          testEvaluationSeconds: source.testEvaluationSeconds,
           finetuneSecondsPerEpoch: stepsPerEpoch * secondsPerStep * 0.5)
       }, log: log)
     budget?.record(
@@ -197,50 +136,30 @@ public enum CompressPipeline {
     let objectives = recipe.search.objectives.map { SearchStage.objective($0) }
     let problem = SupernetSearchProblem(
       codec: GenomeCodec(supernet: supernet), evaluator: evaluator, validation: data.searchValidation,
-      objectives: objectives, constraints: constraints, profiling: profiling, hostDevice: hostDevice,
-      workers: recipe.search.workers, status: { _ in })
+      objectives: objectives, constraints: source.constraints, profiling: source.profiling,
+      hostDevice: source.hostDevice, workers: recipe.search.workers, status: { _ in })
     let largestCost = try problem.cost(of: supernet.largest)
     let largest = CandidateMetrics(
-      accuracy: sourceValidation, latencyMs: largestCost.latencyMs, energyMj: largestCost.energyMj,
+      accuracy: source.validationAccuracy, latencyMs: largestCost.latencyMs, energyMj: largestCost.energyMj,
       memoryMB: largestCost.memoryMB)
-    let reference = SearchStage.reference(
-      objectives: objectives, floor: max(0, (constraints.minAccuracy ?? sourceValidation - 0.2) - 0.05),
-      largest: largest)
+    let floor = max(0, (source.constraints.minAccuracy ?? source.validationAccuracy - 0.2) - 0.05)
+    let reference = SearchStage.reference(objectives: objectives, floor: floor, largest: largest)
     stageStarted = Date()
     let searched = try SearchStage.run(
       recipe, problem: problem, reference: reference, compareRandom: options.compareRandom,
-      checkpoint: work.path("search-\(problem.identity(constraints: constraints)).json"), budget: budget,
-      log: log)
+      checkpoint: work.path("search-\(problem.identity(constraints: source.constraints)).json"),
+      budget: budget, log: log)
     budget?.record(
       "search", searched.plan, unit: "generations", run: searched.search.generations,
       spent: Date().timeIntervalSince(stageStarted))
 
     // 4. Pick and emit.
-    var front: [VariantSelection.Candidate] = []
-    for a in searched.search.front {
-      let config = problem.codec.decode(a.genome)
-      front.append(
-        VariantSelection.Candidate(
-          config: config, accuracy: a.evaluation.objectives[objectives.firstIndex(of: .accuracy)!],
-          latencyMs: try problem.cost(of: config).latencyMs))
-    }
-    guard !front.isEmpty else {
-      throw AdaError(
-        .invalidValue, file: recipe.file, path: "constraints",
-        "no configuration the search found meets the constraints (\(constraints))",
-        hint: "relax constraints.min-accuracy / max-accuracy-drop / max-latency-ms / max-memory-mb")
-    }
-    let picked = VariantSelection.pick(front, count: recipe.output.variants)
-    if picked.count < recipe.output.variants {
-      log.detail(
-        "the front holds \(front.count) feasible configurations: emitting \(picked.count), not \(recipe.output.variants)"
-      )
-    }
-    log.stage("emit: \(picked.count) variants from a front of \(front.count)")
+    let picked = try VariantSelection.pick(
+      from: searched.search, problem: problem, objectives: objectives, recipe: recipe, log: log)
     let emitStarted = Date()
     let emitter = EmitStage(
-      recipe: recipe, evaluator: evaluator, data: data, profiling: profiling, hostDevice: hostDevice,
-      modelledDevices: devices.filter { !$0.measured }, log: log)
+      recipe: recipe, evaluator: evaluator, data: data, profiling: source.profiling,
+      hostDevice: source.hostDevice, modelledDevices: source.devices.filter { !$0.measured }, log: log)
     var emitted: [EmitStage.Emitted] = []
     for (i, candidate) in picked.enumerated() {
       emitted.append(try emitter.emit(candidate, id: String(format: "v%02d", i + 1)))
@@ -254,35 +173,25 @@ public enum CompressPipeline {
 
     // 4b. Per-input early exits (docs/exits.md).
     if let spec = recipe.exits {
-      let exitsStarted = Date()
-      let ids = try ExitStage.selected(spec.variants, from: emitted.map(\.entry), recipeFile: recipe.file)
-      log.stage("exits: heads, training and calibration for \(ids.count) of \(emitted.count) variants")
-      let stage = ExitStage(spec: spec, recipeFile: recipe.file, profiling: profiling, log: log)
-      for (i, e) in emitted.enumerated() where ids.contains(e.entry.id) {
-        let config = e.entry.genome
-        let input = ExitStage.Input(
-          id: e.entry.id, model: e.payload.model, bits: e.payload.quantized.bitsByNode,
-          blocks: ExitStage.blocks(of: supernet, config: config, variant: e.payload.model.graph),
-          train: try supernet.inputs(data.train, for: config),
-          validation: try supernet.inputs(data.validation, for: config),
-          test: try supernet.inputs(data.test, for: config))
-        let out = try stage.runResuming(input, quantized: e.payload.quantized, work: work)
-        emitted[i].entry.exits = out.plan
-        emitted[i].payload.exitModel = out.model
-        emitted[i].payload.exitQuantized = out.model == nil ? [:] : e.payload.quantized
-      }
+      stageStarted = Date()
+      let count = try ExitStage.addExits(
+        spec, to: &emitted, supernet: supernet, data: data, recipeFile: recipe.file,
+        profiling: source.profiling, work: work, log: log)
       budget?.record(
         Manifest.BudgetStage(
-          stage: "exits", plannedSeconds: nil, spentSeconds: Date().timeIntervalSince(exitsStarted),
-          unit: "variants", planned: ids.count, run: ids.count, recipe: ids.count))
+          stage: "exits", plannedSeconds: nil, spentSeconds: Date().timeIntervalSince(stageStarted),
+          unit: "variants", planned: count, run: count, recipe: count))
     }
 
+    let builder = ManifestBuilder(
+      recipe: recipe, options: options, source: source, trained: trained, searched: searched,
+      reference: reference, emitted: emitted, emitSeconds: emitSeconds, started: started)
     var overhead: ReportData.TrainingOverhead?
     if options.measureOverhead {
       stageStarted = Date()
       let limit = budget?.allotment(for: .overhead, reserve: 0)
       let measured = try OverheadStage.run(
-        recipe, source: source, emitted: emitted, supernetSeconds: supernetSeconds(trained), data: data,
+        recipe, source: source.model, emitted: emitted, supernetSeconds: builder.supernetSeconds, data: data,
         evaluator: evaluator, work: work, limitSeconds: limit, log: log)
       overhead = measured.overhead
       budget?.record(
@@ -292,59 +201,10 @@ public enum CompressPipeline {
     }
 
     // 5. Bundle.
-    let report = ReportData(
-      history: searched.search.history.map {
-        ReportData.Generation(
-          generation: $0.generation, evaluations: $0.evaluations, frontSize: $0.frontSize,
-          hypervolume: $0.hypervolume)
-      },
-      randomSearch: searched.random.map {
-        ReportData.RandomSearch(
-          evaluations: $0.evaluations, hypervolume: $0.hypervolume(reference: reference))
-      },
-      overhead: overhead, sourceAccuracy: sourceAccuracy, sourceLatencyMs: sourceLatency,
-      notes: notes(recipe, trained: trained, searched: searched, compareRandom: options.compareRandom))
-    let fingerprint = MachineFingerprint.current(threads: 1, version: options.version)
-    let manifest = Manifest(
-      toolVersion: options.version, createdAt: ISO8601DateFormatter().string(from: Date()),
-      source: Manifest.SourceModel(
-        file: baseline.file, sha256: try SHA256.hex(file: baseline.file),
-        params: try source.graph.costs().total.params, macs: try source.graph.costs().total.macs,
-        accuracy: sourceAccuracy, latencyMs: sourceLatency),
-      recipe: Manifest.RecipeInfo(name: recipe.name, file: recipe.file, sha256: SHA256.hex(recipe.text)),
-      seed: recipe.search.seed,
-      host: Manifest.HostInfo(
-        cpu: fingerprint.cpuModel, cores: ProcessInfo.processInfo.activeProcessorCount,
-        blas: "OpenBLAS \(fingerprint.blasCore)", threads: 1),
-      dataset: Manifest.DatasetInfo(
-        name: data.name, trainExamples: data.train.count, validationExamples: data.validation.count,
-        searchValidationExamples: data.searchValidation.count < data.validation.count
-          ? data.searchValidation.count : nil,
-        testExamples: data.test.count),
-      timings: Manifest.Timings(
-        baselineSeconds: baseline.trainingSeconds, supernetSeconds: supernetSeconds(trained),
-        searchSeconds: searched.seconds, emitSeconds: emitSeconds,
-        totalSeconds: Date().timeIntervalSince(started)),
-      search: Manifest.SearchInfo(
-        algorithm: searched.search.algorithm, evaluations: searched.search.evaluations,
-        generations: searched.search.generations, paretoSize: searched.search.front.count,
-        hypervolume: searched.search.hypervolume(reference: reference)),
-      devices: devices.map(\.name),
-      contexts: recipe.targets.contexts.map { .init(name: $0.name, context: $0.context) },
-      variants: emitted.map(\.entry),
-      preprocessing: Manifest.Preprocessing(
-        data.preparation, inputShape: source.graph.inputShape, pixels: data.test.storage.holdsPixels),
-      budget: budget?.summary(total: Date().timeIntervalSince(started)))
-    var table = emitted[0].opTable
-    for e in emitted.dropFirst() {
-      for row in e.opTable.rows where table.row(key: row.key, device: row.device) == nil {
-        table.rows.append(row)
-      }
-    }
-    let contents = BundleContents(
-      manifest: manifest, variants: emitted.map(\.payload), lut: LookupTable(rows: emitted.flatMap(\.rows)),
-      opsTable: table, report: report, formats: recipe.output.formats)
-    try BundleWriter.write(contents, to: bundleDirectory, overwrite: options.overwrite)
+    let report = builder.report(overhead: overhead)
+    let manifest = try builder.manifest(budget: budget?.summary(total: Date().timeIntervalSince(started)))
+    try BundleWriter.write(
+      builder.contents(manifest: manifest, report: report), to: bundleDirectory, overwrite: options.overwrite)
     log.stage(String(format: "wrote %@ in %.0f s", bundleDirectory, Date().timeIntervalSince(started)))
     budget?.finish(total: Date().timeIntervalSince(started))
     return Result(bundle: bundleDirectory, manifest: manifest, report: report)
@@ -367,49 +227,5 @@ public enum CompressPipeline {
       .invalidValue, file: recipe.file, path: "output.directory",
       "\(directory) already exists and is not empty",
       hint: "pass --overwrite to replace it, or choose another output.directory")
-  }
-
-  /// The recipe's constraints in search terms: an accuracy drop becomes a floor relative to the
-  /// source's validation accuracy.
-  static func searchConstraints(_ recipe: Recipe, sourceValidationAccuracy: Double) throws(AdaError)
-    -> SearchConstraints
-  {
-    let c = recipe.constraints
-    var floor = c.minAccuracy
-    if let drop = c.maxAccuracyDrop {
-      floor = max(floor ?? 0, sourceValidationAccuracy - drop)
-    }
-    if let floor, floor > sourceValidationAccuracy {
-      throw AdaError(
-        .invalidValue, file: recipe.file, path: "constraints.min-accuracy",
-        String(
-          format:
-            "min-accuracy %.4f is above the source model's own validation accuracy %.4f: no variant can meet it",
-          floor, sourceValidationAccuracy),
-        hint: "lower constraints.min-accuracy")
-    }
-    return SearchConstraints(minAccuracy: floor, maxLatencyMs: c.maxLatencyMs, maxMemoryMB: c.maxMemoryMB)
-  }
-
-  static func supernetSeconds(_ r: SupernetTrainingResult) -> Double {
-    r.history.reduce(0) { $0 + $1.seconds }
-  }
-
-  static func notes(
-    _ recipe: Recipe, trained: SupernetTrainingResult, searched: SearchStage.Result, compareRandom: Bool
-  ) -> [String] {
-    var notes = trained.history.map {
-      String(
-        format: "supernet epoch %d: validation accuracy largest %.2f%%, smallest %.2f%%", $0.epoch,
-        $0.largestAccuracy * 100, $0.smallestAccuracy * 100)
-    }
-    notes.append("search stopped: \(searched.search.stopReason.rawValue)")
-    if compareRandom, recipe.search.algorithm == .nsga2, searched.random == nil {
-      notes.append(
-        "no random-search comparison: the budget's search share went to NSGA-II's generations (docs/algorithms.md)"
-      )
-    }
-    notes.append("energy is modelled from device power constants (recipes/devices), not measured")
-    return notes
   }
 }

@@ -1,5 +1,6 @@
 import AdaBundle
 import AdaCompress
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaTensor

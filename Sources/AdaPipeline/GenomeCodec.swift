@@ -1,4 +1,5 @@
 import AdaCompress
+import AdaNN
 import AdaSearch
 
 /// The search genome of a supernet (design.md §6): per block a branch gene, a width gene and a

@@ -1,4 +1,5 @@
 import AdaCompress
+import AdaNN
 import Foundation
 
 /// Picks the variants a bundle ships from the search's Pareto front: always the most accurate

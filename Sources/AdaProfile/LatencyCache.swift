@@ -1,3 +1,4 @@
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -104,6 +105,6 @@ extension Graph {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let data = (try? encoder.encode(self)) ?? Data()
-    return String(StableHash.fnv1a64(String(decoding: data, as: UTF8.self)), radix: 16)
+    return String(StableHasher.hash(bytes: data), radix: 16)
   }
 }

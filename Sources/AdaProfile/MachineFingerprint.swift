@@ -1,3 +1,4 @@
+import AdaCore
 import AdaTensor
 import Foundation
 
@@ -28,7 +29,7 @@ public struct MachineFingerprint: Codable, Hashable, Sendable {
   /// Stable short id (FNV-1a 64 of the fields), used in cache file names.
   public var id: String {
     let text = [cpuModel, blasCore, String(threads), version].joined(separator: "\u{1F}")
-    return String(StableHash.fnv1a64(text), radix: 16)
+    return String(StableHasher.hash(bytes: text.utf8), radix: 16)
   }
 
   enum CodingKeys: String, CodingKey {
@@ -54,17 +55,5 @@ public enum HostInfo {
       }
     }
     return nil
-  }
-}
-
-/// FNV-1a, 64-bit: a stable hash for file names and keys (Swift's `Hasher` is seeded per process).
-public enum StableHash {
-  public static func fnv1a64(_ text: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-      h ^= UInt64(byte)
-      h = h &* 0x0000_0100_0000_01b3
-    }
-    return h
   }
 }

@@ -1,4 +1,5 @@
 import AdaCompress
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaTensor

@@ -1,4 +1,6 @@
 import AdaBundle
+import AdaBundleWriter
+import AdaFormats
 import AdaIO
 import AdaTensor
 

@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaIO
 import AdaTensor
 import AdaTrain

@@ -1,4 +1,6 @@
+import AdaFormats
 import AdaIO
+import AdaSearch
 import AdaTensor
 import Foundation
 

@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaIO
 import AdaProfile
 import AdaTensor
@@ -100,17 +101,6 @@ extension Recipe {
         let field = error.path.flatMap { $0.hasPrefix("context.") ? String($0.dropFirst(8)) : nil }
         throw v.error("bad context '\(text)': " + (field.map { "\($0): " } ?? "") + error.message)
       }
-    }
-  }
-
-  /// A context with the name the recipe gives it (`busy`, `low-battery`).
-  public struct NamedContext: Codable, Hashable, Sendable {
-    public var name: String
-    public var context: DeviceContext
-
-    public init(name: String, context: DeviceContext) {
-      self.name = name
-      self.context = context
     }
   }
 

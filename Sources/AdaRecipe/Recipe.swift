@@ -1,4 +1,7 @@
 import AdaBundle
+import AdaBundleWriter
+import AdaCore
+import AdaFormats
 import AdaIO
 import AdaTensor
 import AdaTrain

@@ -1,4 +1,4 @@
-import AdaIO
+import AdaCore
 import AdaTensor
 import Foundation
 
@@ -50,7 +50,7 @@ struct SearchCheckpoint: Codable {
       mutationProbability: config.effectiveMutationProbability(genes: problem.space.genes.count),
       seedGenomes: config.seedGenomes, hypervolumeReference: config.hypervolumeReference)
     let data = (try? encoder().encode(identity)) ?? Data()
-    return StableFNV.hex(data)
+    return StableHasher.hex(bytes: data)
   }
 
   static func encoder() -> JSONEncoder {

@@ -1,3 +1,4 @@
+import AdaCore
 import AdaNN
 import AdaTensor
 import Foundation

@@ -10,7 +10,8 @@ struct AdaScale {
   static let configuration = CommandConfiguration(
     commandName: "adascale",
     abstract: "Compress Keras models for mobile and embedded devices, and adapt them at run time.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Models are Keras files (.h5, .keras, or .weights.h5 with --config). Tensors in and out are
       HDF5 datasets. Every command takes --json for machine-readable output.
 
@@ -26,7 +27,7 @@ struct AdaScale {
         adascale diff bundles/last bundles/fmnist --max-accuracy-drop 0.005 --junit gates.xml
         adascale export --model model.h5 --format onnx --output model.onnx
         adascale mdi plan --bundle bundles/fmnist --variant v03 --devices raspberry-pi-4,raspberry-pi-4
-      """,
+      """),
     version: AdaScaleVersion.string,
     subcommands: [
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,

@@ -10,7 +10,8 @@ struct ApplyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply",
     abstract: "Apply compression operators to a Keras model and save the result as Keras .h5.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Operators run in the order given; each rewrites the layers --layers names (default: every
       layer it can rewrite). With --finetune-epochs, the result is then fine-tuned on --dataset
       by knowledge distillation from the original model (each early exit's loss weighted
@@ -30,7 +31,7 @@ struct ApplyCommand: ParsableCommand {
         adascale apply --model mobilenet.h5 --op prune-channels:0.5 --finetune-epochs 1 --lr 0.003 --dataset fashion-mnist --output half.h5
         adascale apply --model mobilenet.h5 --op early-exit:block_2 --finetune-epochs 1 --dataset data.h5 --output exits.h5 --json
         adascale apply --model mobilenetv2_32x32.keras --op quantize:8 --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf --output q.h5
-      """)
+      """))
 
   @OptionGroup var modelOptions: ModelOptions
 

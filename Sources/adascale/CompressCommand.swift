@@ -11,7 +11,8 @@ struct CompressCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "compress",
     abstract: "Run the AdaScale pipeline for a recipe and write a bundle of variants.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Trains the recipe's baseline if it names an architecture, builds a supernet over the model
       (elastic widths, operator branches, weight bits, exits), trains it once, searches it with
       NSGA-II, and writes a bundle: Keras .h5 variants, manifest.json, lut.json/csv, ops-lut.json,
@@ -30,7 +31,7 @@ struct CompressCommand: ParsableCommand {
       With a budget (recipe key budget, or --budget), every stage plans its work from the
       throughput measured when it starts so that the run ends within it; the plan is kept in
       the work directory, and the manifest and report.md say what it bought.
-      """)
+      """))
 
   @Option(help: "Recipe YAML file (see docs/recipes.md).")
   var recipe: String

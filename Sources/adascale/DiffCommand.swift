@@ -1,4 +1,6 @@
 import AdaBundle
+import AdaBundleWriter
+import AdaCore
 import AdaIO
 import AdaRecipe
 import AdaTensor
@@ -9,7 +11,8 @@ struct DiffCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "diff",
     abstract: "Compare two bundles, variant by variant and front by front, and check gates (CI).",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Pairs the variants of OLD and NEW (same genome first, then by rank in latency order) and
       prints, per pair, accuracy, measured latency, modelled energy and weight size, and for
       each bundle its best accuracy, fastest variant and front hypervolume in one shared box
@@ -24,7 +27,7 @@ struct DiffCommand: ParsableCommand {
         adascale diff bundles/last bundles/fmnist
         adascale diff old new --max-accuracy-drop 0.005 --max-latency-regression 0.1 --min-variants 6
         adascale diff old new --recipe recipes/fmnist.yaml --markdown summary.md --junit gates.xml --json
-      """)
+      """))
 
   @Argument(help: "The previous bundle.")
   var old: String

@@ -1,3 +1,5 @@
+import AdaBundleWriter
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -9,7 +11,8 @@ struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
     abstract: "Measure a model's loss and accuracy on a dataset split.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Runs in inference mode (batch-norm moving statistics, no dropout). The loss is Keras'
       sparse categorical cross-entropy (from probabilities when the model ends in a softmax).
       Images whose size or channels differ from the model's input need --resize / --channels;
@@ -20,7 +23,7 @@ struct EvalCommand: ParsableCommand {
         adascale eval --model model.keras --dataset my-data.h5 --split train --limit 1000 --json
         adascale eval --model mobilenetv2_32x32.keras --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf
         adascale eval --model model.h5 --dataset big.h5 --max-memory 1GB   # stream splits above 1 GB
-      """)
+      """))
 
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var datasetOptions: DatasetOptions

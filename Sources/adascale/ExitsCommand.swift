@@ -8,7 +8,8 @@ struct ExitsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "exits",
     abstract: "Print the early-exit operating points of a bundle's variants.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       A variant with early exits lets each input leave at the first exit whose confidence reaches
       that exit's threshold (docs/exits.md). For each such variant this prints its exits and, per
       operating point, the thresholds, the share of test inputs leaving at each exit, the MACs per
@@ -18,7 +19,7 @@ struct ExitsCommand: ParsableCommand {
       Examples:
         adascale exits --bundle bundles/fmnist
         adascale exits --bundle bundles/fmnist --variant v03 --json
-      """)
+      """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")
   var bundle: String

@@ -14,7 +14,8 @@ struct ExportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "export",
     abstract: "Export a model for mobile runtimes (ONNX, run by onnxruntime).",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Writes --model as an ONNX file (opset 17, IR 8) that onnxruntime runs and that predicts
       what `adascale predict` predicts. Batch-norms are folded into the layer before them;
       quantized kernels (8 or 4 bits) are stored as int8 with a per-channel DequantizeLinear;
@@ -26,7 +27,7 @@ struct ExportCommand: ParsableCommand {
       Examples:
         adascale export --model model.h5 --format onnx --output model.onnx
         adascale export --model bundles/fmnist/variants/v01_exits.h5 --output v01_exits.onnx --layout nchw
-      """)
+      """))
 
   @OptionGroup var modelOptions: ModelOptions
 

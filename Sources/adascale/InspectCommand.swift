@@ -1,3 +1,4 @@
+import AdaBundleWriter
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -7,7 +8,8 @@ struct InspectCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "inspect",
     abstract: "Show a model's layers: kind, output shape, parameters and MACs.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       MACs are multiply–accumulates of one forward pass on one example (convolutions and dense
       layers; see docs/formats.md).
 
@@ -15,7 +17,7 @@ struct InspectCommand: ParsableCommand {
         adascale inspect model.h5
         adascale inspect model.keras --json
         adascale inspect model.weights.h5 --config config.json
-      """)
+      """))
 
   @Argument(help: "Keras model file (.h5, .keras or .weights.h5).")
   var model: String

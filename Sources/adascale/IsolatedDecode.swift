@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -26,7 +27,7 @@ enum IsolatedDecode {
   /// A Keras model, decoded in a child first.
   static func loadModel(_ path: String, config: String? = nil) throws(AdaError) -> Model {
     try check(.model, path, config: config)
-    return try KerasModelReader.load(path: path, config: config)
+    return try KerasFile.load(path: path, config: config)
   }
 
   /// A Keras model with its stored quantized weights, decoded in a child first.
@@ -34,7 +35,7 @@ enum IsolatedDecode {
     model: Model, quantized: QuantizedWeights
   ) {
     try check(.model, path, config: config)
-    return try KerasModelReader.loadWithQuantized(path: path, config: config)
+    return try KerasFile.loadWithQuantized(path: path, config: config)
   }
 
   /// Runs `adascale decode-check kind path` and turns a crash or a hang of it into an error
@@ -99,7 +100,7 @@ struct DecodeCheckCommand: ParsableCommand {
   func run() throws {
     switch kind {
     case .model:
-      _ = try KerasModelReader.loadWithQuantized(path: path, config: config)
+      _ = try KerasFile.loadWithQuantized(path: path, config: config)
     case .tensors:
       _ = try TensorFile.read(path: path, dataset: dataset ?? "x")
     case .dataset:

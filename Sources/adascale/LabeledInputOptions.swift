@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaTensor

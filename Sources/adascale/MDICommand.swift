@@ -1,4 +1,5 @@
 import AdaDistributed
+import AdaNN
 import ArgumentParser
 
 /// `adascale mdi`: model-distributed inference with early exits over a chain of devices
@@ -7,7 +8,8 @@ struct MDICommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "mdi",
     abstract: "Split a variant across a chain of devices: plan the split, serve segments, run the source.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Model-distributed inference (Early-Exit meets Model-Distributed Inference, arXiv 2408.05247):
       the source runs the first segment of a variant and sends the features that cross the cut to
       the next device, which runs the next segment, and so on; with an early-exit operating point
@@ -17,7 +19,7 @@ struct MDICommand: ParsableCommand {
         adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --link-mbps 20 --link-ms 2
         adascale mdi serve --bundle B --variant v03 --cut-after block_6_add --segment 1 --port 7001
         adascale mdi run --bundle B --variant v03 --cut-after block_6_add --next 127.0.0.1:7001 --input x.h5
-      """,
+      """),
     subcommands: [MDIPlanCommand.self, MDIServeCommand.self, MDIRunCommand.self])
 }
 

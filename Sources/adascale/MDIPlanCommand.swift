@@ -10,7 +10,8 @@ struct MDIPlanCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "plan",
     abstract: "Choose where to cut a variant across a chain of devices for the highest throughput.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Device i runs segment i. Per candidate split, each stage's time per admitted input is its
       compute on its device (the bundle's per-op table, ops-lut.json, scaled to the device by its
       roofline model, docs/profiler.md) for the inputs that reach it, plus sending the crossing
@@ -30,7 +31,7 @@ struct MDIPlanCommand: ParsableCommand {
         adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --features int8
         adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --pipelined-links \\
           --simulate 5000 --window 32
-      """)
+      """))
 
   @OptionGroup var variantOptions: VariantOptions
 

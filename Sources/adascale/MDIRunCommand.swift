@@ -1,5 +1,6 @@
 import AdaBundle
 import AdaDistributed
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaProfile
@@ -12,7 +13,8 @@ struct MDIRunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
     abstract: "Run inputs through a model-distributed chain as its source, and report what it measured.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Reads the inputs (an HDF5 dataset, [N] + the variant's input shape), admits them one task
       each at --rate inputs/s (or as fast as --window tasks in flight allow), runs segment 0,
       answers tasks confident at its exits, forwards the rest to --next (the worker of segment
@@ -25,7 +27,7 @@ struct MDIRunCommand: ParsableCommand {
         adascale mdi run --bundle B --variant v03 --cut-after block_3_add --next 127.0.0.1:7001 --input x.h5
         adascale mdi run --bundle B --variant v03 --exits drop-1 --cut-after block_3_add,block_9_add \\
           --next 127.0.0.1:7001 --input test.h5 --labels test.h5 --labels-dataset y --rate 50 --json
-      """)
+      """))
 
   @OptionGroup var variantOptions: VariantOptions
   @OptionGroup var chainOptions: ChainOptions

@@ -1,5 +1,6 @@
 import AdaBundle
 import AdaDistributed
+import AdaFormats
 import AdaProfile
 import AdaTensor
 import ArgumentParser
@@ -43,7 +44,8 @@ struct MDIServeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "serve",
     abstract: "Serve one segment of a variant: a worker of a model-distributed chain.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Holds segment --segment (1 or later; the source runs segment 0) of the variant cut after
       --cut-after, and only that segment's weights. Listens on --host:--port for feature frames
       from the previous device, answers tasks that exit here (or reach the final output) back to
@@ -58,7 +60,7 @@ struct MDIServeCommand: ParsableCommand {
         adascale mdi serve --bundle B --variant v03 --cut-after block_3_add,block_9_add --segment 2 --port 7002
         adascale mdi serve --bundle B --variant v03 --cut-after block_3_add,block_9_add --segment 1 --port 7001 \\
           --next 127.0.0.1:7002 --device raspberry-pi-4 --link-mbps 20 --link-ms 2
-      """)
+      """))
 
   @OptionGroup var variantOptions: VariantOptions
   @OptionGroup var chainOptions: ChainOptions

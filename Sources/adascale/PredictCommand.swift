@@ -8,7 +8,8 @@ struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict",
     abstract: "Run a model on a batch of inputs stored in an HDF5 file.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Reads the input tensor from dataset `x` of --input (any numeric type, shape [N] + the
       model's input shape) and writes the model's output to dataset `y` of --output. A model
       with several outputs writes `y0`, `y1`, … in output order. The output file is written
@@ -17,7 +18,7 @@ struct PredictCommand: ParsableCommand {
       Examples:
         adascale predict --model model.h5 --input x.h5 --output y.h5
         adascale predict --model model.keras --input data.h5 --input-dataset images --output out.h5
-      """)
+      """))
 
   @OptionGroup var modelOptions: ModelOptions
 

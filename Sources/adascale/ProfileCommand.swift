@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaProfile
@@ -9,7 +10,8 @@ struct ProfileCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "profile",
     abstract: "Measure per-layer latency on this host and model it on other devices.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Times every layer alone at batch 1 (warm-up, interleaved rounds, median of means), sums
       them into a predicted model latency and times the whole model to show the error. Results
       are cached per layer signature and machine (--cache). Devices other than 'host' are
@@ -20,7 +22,7 @@ struct ProfileCommand: ParsableCommand {
         adascale profile --model model.h5
         adascale profile --model model.h5 --device raspberry-pi-4 --context cpu=0.5,thermal=fair
         adascale profile --model recipes/models/fmnist_cnn.yaml --output ops-lut.json --json
-      """)
+      """))
 
   @OptionGroup var modelOptions: ModelOptions
 

@@ -13,7 +13,8 @@ struct ReplayCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "replay",
     abstract: "Replay a context trace live: real CPU and memory interference, every policy in one pass.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Reproduces each row of a context trace on this machine for real and streams batches
       through the adaptive policy and, in the same pass, through each variant held fixed (same
       inputs, same order, policies rotated every slot). CPU share: busy helper processes, as
@@ -35,7 +36,7 @@ struct ReplayCommand: ParsableCommand {
         adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv --dataset fashion-mnist
         adascale replay --bundle B --trace T.csv --input x.h5 --labels y.h5 --batch 16 --speed 2 --json
         adascale replay --bundle B --trace recipes/traces/two_hogs.csv --dataset fashion-mnist --limit 2000
-      """)
+      """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")
   var bundle: String

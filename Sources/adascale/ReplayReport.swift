@@ -1,3 +1,4 @@
+import AdaBundleWriter
 import AdaRuntime
 import Foundation
 

@@ -10,7 +10,8 @@ struct RunCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
     abstract: "Run a bundle adaptively: each batch on the variant that suits the moment.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Before every batch adascale samples the machine (CPU share left by other work, memory,
       cgroup limits, clock, battery, temperature), predicts each variant's latency from the
       bundle's lookup table, and runs the most accurate variant that meets the latency SLO and
@@ -35,7 +36,7 @@ struct RunCommand: ParsableCommand {
         adascale run --bundle B --input x.h5 --output y.h5 --period-ms 20 --repeat 50   # a stream
         adascale run --bundle B --input x.h5 --output y.h5 --exits drop-0.5
         adascale run --bundle B --input x.h5 --output y.h5 --variant v08 --exits off   # one variant, static
-      """)
+      """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")
   var bundle: String

@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaBundleWriter
 import AdaProfile
 import AdaRuntime
 import AdaTensor
@@ -9,7 +10,8 @@ struct SimulateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "simulate",
     abstract: "Replay a context trace against a bundle: the adaptive policy versus every fixed variant.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Each row of the trace (CSV: t, cpu_share, mem_available_mb, battery, and optionally
       freq_scale and thermal; see recipes/traces/) is one decision and one batch. No inference
       runs: a variant's latency is its lookup-table latency scaled by the row's context, and
@@ -24,7 +26,7 @@ struct SimulateCommand: ParsableCommand {
         adascale simulate --bundle out/fmnist-bundle --trace recipes/traces/cpu_hog.csv
         adascale simulate --bundle B --trace recipes/traces/commute.csv --slo-ms 1.5 --json
         adascale simulate --bundle B --trace recipes/traces/commute.csv --switch-cost 10000
-      """)
+      """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")
   var bundle: String

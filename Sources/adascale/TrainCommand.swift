@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -9,7 +10,8 @@ struct TrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
     abstract: "Train a Keras model (or a fresh one from an architecture file) and save it as Keras .h5.",
-    discussion: """
+    discussion: HelpText.reflow(
+      """
       Continues training a Keras model (--model), or trains a new one from a YAML architecture
       file (--arch, e.g. recipes/models/fmnist_cnn.yaml) initialised with --seed. Optimizers and
       schedules follow Keras' update rules. A checkpoint is written atomically after every epoch
@@ -25,7 +27,7 @@ struct TrainCommand: ParsableCommand {
         adascale train --arch recipes/models/fmnist_cnn.yaml --dataset fashion-mnist --epochs 10 --output cnn.h5 --resume
         adascale train --model mobilenetv2_32x32.keras --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf --output m.h5
         adascale train --model cnn.h5 --dataset big.h5 --max-memory 2GB --epochs 1 --output cnn2.h5   # streams above 2 GB
-      """)
+      """))
 
   @Option(help: "Keras model to continue training (.h5, .keras, or .weights.h5 with --config).")
   var model: String?

@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaBundleWriter
 import XCTest
 
 /// Pairing by genome then latency rank, the gates' verdicts, and the JUnit text, on the

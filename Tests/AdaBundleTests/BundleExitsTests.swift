@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaBundleWriter
 import AdaIO
 import AdaNN
 import AdaTensor

@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaBundleWriter
 import AdaCompress
 import AdaNN
 import AdaProfile
@@ -11,8 +12,8 @@ import Foundation
 enum BundleFixtures {
   static let devices = ["host", "raspberry-pi-4"]
   static let contexts = [
-    Manifest.NamedContext(name: "normal", context: DeviceContext()),
-    Manifest.NamedContext(name: "busy", context: DeviceContext(cpuShare: 0.5, memoryAvailableMB: 0.001)),
+    NamedContext(name: "normal", context: DeviceContext()),
+    NamedContext(name: "busy", context: DeviceContext(cpuShare: 0.5, memoryAvailableMB: 0.001)),
   ]
 
   /// `[4, 4, 2]` → conv1 3×3 (`filters`, relu) → `head` (flatten or global average pool) →

@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaBundleWriter
 import Foundation
 import XCTest
 

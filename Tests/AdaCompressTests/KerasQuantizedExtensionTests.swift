@@ -49,12 +49,12 @@ final class KerasQuantizedExtensionTests: XCTestCase {
   }
 
   func testFilesWithoutTheGroupReadAsUnquantized() throws {
-    let (_, quantized) = try KerasModelReader.loadWithQuantized(
+    let (model, quantized) = try KerasModelReader.loadWithQuantized(
       path: Fixtures.path("keras/mobilenet_tiny.h5"))
     XCTAssertTrue(quantized.isEmpty)
-    let (_, zipped) = try KerasModelReader.loadWithQuantized(
-      path: Fixtures.path("keras/mobilenet_tiny.keras"))
-    XCTAssertTrue(zipped.isEmpty)
+    let zipped = try KerasQuantizedExtension.read(
+      path: Fixtures.path("keras/mobilenet_tiny.keras"), model: model)
+    XCTAssertTrue(zipped.isEmpty, "a .keras archive is not HDF5: no quantized group")
     let file = path("plain.h5")
     try KerasModelWriter.save(SmallModels.convNet(), to: file)
     XCTAssertFalse(try HDF5File.open(file).root.contains("adascale_quantized"))

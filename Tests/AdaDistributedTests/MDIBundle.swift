@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaBundleWriter
 import AdaCompress
 import AdaNN
 import AdaProfile
@@ -80,7 +81,7 @@ enum MDIBundle {
       timings: .init(
         baselineSeconds: 0, supernetSeconds: 1, searchSeconds: 1, emitSeconds: 1, totalSeconds: 3),
       search: .init(algorithm: "nsga2", evaluations: 1, generations: 1, paretoSize: 1, hypervolume: 0.5),
-      devices: ["host"], contexts: [Manifest.NamedContext(name: "normal", context: DeviceContext())],
+      devices: ["host"], contexts: [NamedContext(name: "normal", context: DeviceContext())],
       variants: [variant])
     let lut = LookupTable(rows: [
       LookupTable.Row(

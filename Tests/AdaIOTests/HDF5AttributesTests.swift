@@ -1,4 +1,5 @@
 import AdaTensor
+import TestSupport
 import XCTest
 
 @testable import AdaIO

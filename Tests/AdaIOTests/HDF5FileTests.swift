@@ -1,5 +1,6 @@
 import AdaTensor
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import AdaIO

@@ -23,7 +23,8 @@ final class KerasModelPredictionTests: XCTestCase {
       let x = try TensorFile.read(path: io)
       let outputNames = try TensorFile.datasetNames(path: io).filter { $0 != "x" }.sorted(
         by: numericAwareLess)
-      for ext in ["h5", "keras", "weights.h5"] {
+      // `.keras` archives are read by AdaFormats' KerasFile (KerasFileTests: the same model).
+      for ext in ["h5", "weights.h5"] {
         let path = Fixtures.path("keras/\(name).\(ext)")
         guard FileManager.default.fileExists(atPath: path) else { continue }
         let model = try KerasModelReader.load(path: path)
@@ -37,9 +38,17 @@ final class KerasModelPredictionTests: XCTestCase {
       }
     }
     XCTAssertEqual(
-      checked, 30,
-      "8 Keras 3 models × 3 formats + 2 × 2 (mobilenet_v3_tiny, efficientnet_tiny: no .weights.h5) + 2 Keras 2 files"
+      checked, 20,
+      "8 Keras 3 models × 2 formats + 2 × 1 (mobilenet_v3_tiny, efficientnet_tiny: no .weights.h5) + 2 Keras 2 files"
     )
+  }
+
+  func testAKerasArchiveIsRefusedNamingTheReaderThatTakesIt() {
+    XCTAssertThrowsError(try KerasModelReader.load(path: Fixtures.path("keras/mlp.keras"))) { error in
+      let e = error as! AdaError
+      XCTAssertEqual(e.kind, .unsupported)
+      XCTAssertTrue(e.hint?.contains("KerasFile.load") == true, e.description)
+    }
   }
 
   func testWrittenModelsPredictLikeTheOriginals() throws {

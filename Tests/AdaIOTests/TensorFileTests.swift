@@ -1,5 +1,7 @@
+import AdaCore
 import AdaTensor
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import AdaIO

@@ -1,3 +1,4 @@
+import AdaFormats
 import AdaNN
 import AdaProfile
 import Foundation

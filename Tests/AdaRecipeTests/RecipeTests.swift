@@ -80,7 +80,7 @@ final class RecipeTests: XCTestCase {
     XCTAssertEqual(r.search.workers, min(2, ProcessInfo.processInfo.activeProcessorCount))
     XCTAssertEqual(r.search.objectives, [.accuracy, .latency])
     XCTAssertEqual(r.targets.devices, ["host"])
-    XCTAssertEqual(r.targets.contexts, [Recipe.NamedContext(name: "normal", context: DeviceContext())])
+    XCTAssertEqual(r.targets.contexts, [NamedContext(name: "normal", context: DeviceContext())])
     XCTAssertEqual(r.constraints, Recipe.Constraints())
     XCTAssertEqual(r.output.directory, "bundles/minimal")
     XCTAssertEqual(r.output.workDirectory, "bundles/minimal.work")

@@ -42,7 +42,7 @@ enum TestBundle {
     return Model(graph: graph, parameters: try! Parameters.initialize(for: graph, seed: seed))
   }
 
-  static func manifest(_ specs: [Spec], contexts: [Manifest.NamedContext]) -> Manifest {
+  static func manifest(_ specs: [Spec], contexts: [NamedContext]) -> Manifest {
     let variants = specs.map { s in
       Manifest.Variant(
         id: s.id, file: "variants/\(s.id).h5",
@@ -65,8 +65,8 @@ enum TestBundle {
   }
 
   static let contexts = [
-    Manifest.NamedContext(name: "nominal", context: DeviceContext()),
-    Manifest.NamedContext(name: "busy", context: DeviceContext(cpuShare: 0.5)),
+    NamedContext(name: "nominal", context: DeviceContext()),
+    NamedContext(name: "busy", context: DeviceContext(cpuShare: 0.5)),
   ]
 
   /// Host rows: measured at `nominal`, modelled at `busy` (twice the latency, 1.3× the energy).

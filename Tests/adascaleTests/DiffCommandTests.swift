@@ -56,8 +56,11 @@ final class DiffCommandTests: XCTestCase {
       "diff", a, b, "--min-variants", "10", "--max-accuracy-drop", "1", "--junit", junit,
     ])
     XCTAssertEqual(fail.status, 3, fail.stderr)
-    XCTAssertTrue(
-      fail.stderr.contains("gate failed: min-variants: 2 variants, at least 10 required"), fail.stderr)
+    // The bundle holds 2 variants on a quiet machine; under heavy load the seed-1 front can hold 1.
+    XCTAssertNotNil(
+      fail.stderr.range(
+        of: #"gate failed: min-variants: [12] variants, at least 10 required"#, options: .regularExpression),
+      fail.stderr)
     let cases = try JUnitCases.parse(URL(fileURLWithPath: junit))
     XCTAssertEqual(cases.suites, 1)
     XCTAssertEqual(cases.tests, 2)

@@ -1,3 +1,4 @@
+import AdaCore
 import AdaTensor
 import Foundation
 

@@ -1,14 +1,14 @@
 import AdaNN
 import AdaTensor
 import Foundation
-import ZIPFoundation
 
-/// Reads Keras models into an adascale `Model` (graph + parameters).
+/// Reads Keras HDF5 files into an adascale `Model` (graph + parameters): what a bundle's
+/// variants are, and all an app's runtime needs. `.keras` archives (zip) are read by
+/// `KerasFile` in AdaFormats, which shares `build` with this reader.
 ///
-/// Three layouts, chosen by content (zip or HDF5) and then by what the HDF5 file holds:
+/// Two layouts, chosen by what the HDF5 file holds:
 /// - legacy `.h5` (`model.save("m.h5")`, Keras 2 and 3): root attribute `model_config`,
 ///   weights under `model_weights/`;
-/// - `.keras` (Keras 3 zip): `config.json` + `model.weights.h5`, read in memory;
 /// - `.weights.h5` (Keras 3 `save_weights`): `layers/<snake_class>[_k]/vars/<i>`, with the
 ///   architecture from `config` (a JSON file as written by `model.to_json()` or found in a
 ///   `.keras`); without `config`, `NAME.config.json` or `config.json` beside the file is used.
@@ -25,8 +25,10 @@ public enum KerasModelReader {
       throw AdaError(.fileNotFound, file: path, "model file does not exist")
     }
     let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)) ?? nil
-    if path.hasSuffix(".keras") || head.map({ Array($0) == [0x50, 0x4b, 0x03, 0x04] }) == true {
-      return try loadArchive(path: path, config: config)
+    if isZipArchive(path: path, head: head) {
+      throw AdaError(
+        .unsupported, file: path, "a .keras archive (zip); KerasModelReader reads Keras HDF5 files only",
+        hint: "read it with KerasFile.load (AdaFormats), or save the model as .h5")
     }
     let file = try HDF5File.open(path)
     let configJSON: (text: String, file: String)
@@ -48,61 +50,13 @@ public enum KerasModelReader {
       kerasVersion: version, errorFile: path)
   }
 
-  /// `.keras`: unzip `config.json` and `model.weights.h5` in memory. Errors inside a member
-  /// name the `.keras` file, with the member in the path (`model.weights.h5:/layers/dense/vars/0`).
-  static func loadArchive(path: String, config: String?) throws(AdaError) -> Model {
-    do {
-      return try loadArchiveMembers(path: path, config: config)
-    } catch {
-      var e = error
-      if let f = e.file, f.hasPrefix(path + ":") {
-        let member = String(f.dropFirst(path.count + 1))
-        e.file = path
-        e.path = member + (e.path.map { ":" + $0 } ?? "")
-      }
-      throw e
-    }
-  }
-
-  private static func loadArchiveMembers(path: String, config: String?) throws(AdaError) -> Model {
-    let archive: Archive
-    do {
-      archive = try Archive(data: try Data(contentsOf: URL(fileURLWithPath: path)), accessMode: .read)
-    } catch {
-      throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
-    }
-    func member(_ name: String) throws(AdaError) -> Data {
-      guard let entry = archive[name] else {
-        throw AdaError(.badFormat, file: path, path: name, "the .keras archive has no \(name)")
-      }
-      var data = Data()
-      do {
-        _ = try archive.extract(entry, consumer: { data.append($0) })
-      } catch {
-        throw AdaError(.badFormat, file: path, path: name, "cannot extract from the .keras archive: \(error)")
-      }
-      return data
-    }
-    let configText: String
-    let configFile: String
-    if let config {
-      (configText, configFile) = (try readText(config), config)
-    } else {
-      configText = String(decoding: try member("config.json"), as: UTF8.self)
-      configFile = "\(path):config.json"
-    }
-    let weights = try HDF5File.open(image: try member("model.weights.h5"), name: "\(path):model.weights.h5")
-    let version: String? = (try? member("metadata.json")).flatMap { data in
-      (try? JSONValue.parse(String(decoding: data, as: UTF8.self), file: nil, path: nil))?["keras_version"]?
-        .string
-    }
-    return try build(
-      file: weights, configText: configText, configFile: configFile,
-      kerasVersion: version ?? "3", errorFile: path)
+  /// A `.keras` name or zip magic bytes.
+  package static func isZipArchive(path: String, head: Data?) -> Bool {
+    path.hasSuffix(".keras") || head.map({ Array($0) == [0x50, 0x4b, 0x03, 0x04] }) == true
   }
 
   /// Decodes the architecture, finds the weights, assembles and validates the model.
-  static func build(
+  package static func build(
     file: HDF5File, configText: String, configFile: String, kerasVersion: String?, errorFile: String
   ) throws(AdaError) -> Model {
     let json = try JSONValue.parse(configText, file: configFile, path: "model_config")
@@ -134,7 +88,7 @@ public enum KerasModelReader {
     return model
   }
 
-  static func readText(_ path: String) throws(AdaError) -> String {
+  package static func readText(_ path: String) throws(AdaError) -> String {
     guard FileManager.default.fileExists(atPath: path) else {
       throw AdaError(.fileNotFound, file: path, "config file does not exist")
     }
