@@ -9,9 +9,9 @@ momentum 0.99, i.e. torch momentum 0.01):
 
   train   training throughput as AdaBench train runs adascale's Trainer: Adam with Keras's
           defaults (lr 0.001, betas 0.9/0.999, eps 1e-7; torch.optim.Adam's default CPU
-          implementation), mean softmax cross-entropy (nn.CrossEntropyLoss), batch 64, no
-          augmentation, Fashion-MNIST kept as uint8 and converted x/255 per batch, batches taken
-          in the order AdaBench wrote (--order: Int32 LE, one permutation of the 60,000 examples
+          implementation: foreach and fused both off, the single-tensor loop), mean softmax
+          cross-entropy (nn.CrossEntropyLoss), batch 64, no augmentation, Fashion-MNIST kept as
+          uint8 and converted x/255 per batch, batches taken in the order AdaBench wrote (--order: Int32 LE, one permutation of the 60,000 examples
           per epoch; the last batch of an epoch has 32 examples, as adascale's). Images/s =
           examples of the timed steps ÷ wall time from the end of the warm-up steps to the end of
           the last step (whole steps: batch gathering, forward, loss, backward, Adam).
@@ -136,7 +136,8 @@ def train(args):
     step_ms = [(b - a) * 1e3 for a, b in zip(ends[args.warmup - 1:], ends[args.warmup:])]
     record = {**environment(args.threads), "bench": "train", "batch": args.batch,
               "optimizer": f"torch.optim.Adam lr {args.lr} betas ({args.beta1}, {args.beta2}) "
-                           f"eps {args.eps}",
+                           f"eps {args.eps} (defaults: on CPU neither foreach nor fused, "
+                           "the single-tensor loop)",
               "loss": "nn.CrossEntropyLoss (mean over the batch)", "augmentation": "none",
               "data": "fashion-mnist", "order_sha256": digest, "order_epochs": len(order),
               "order_exhausted": exhausted, "warmup_steps": args.warmup,
