@@ -44,7 +44,7 @@ test: deps ## Build and run all tests (unit, reference fixtures, CLI behaviour)
 	  | sed -nE 's/.*Executed ([0-9]+) tests?, with (([0-9]+) tests? skipped and )?([0-9]+) failures?.*/\1 \4 \3/p' \
 	  | tail -n 1 | awk '{ printf "%d passed, %d failed, %d skipped\n", $$1 - $$2 - $$3, $$2, $$3 }'
 
-bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS peak)
+bench: build ## Speed vs peers in one run: Trainer vs PyTorch (Adam, same batches), inference vs PyTorch and onnxruntime; 5 rounds, load-checked, ~10 min
 	tools/bench/run.sh
 
 latency-check: build ## Predicted vs measured batch-1 latency on MobileNets (fails over 15%)

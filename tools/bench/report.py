@@ -184,7 +184,7 @@ def main():
                       and r["batch"] == batch]
             row(f"infer {name} batch {batch}, median ms", "ms", Side(mine, lambda r: r["value"], samples),
                 "onnxruntime", f"onnxruntime {ort_version}, CPU provider, ORT_ENABLE_ALL, "
-                f"{args.threads} intra-op threads, sequential; the int8 QDQ .onnx",
+                f"{args.threads} intra-op threads, sequential; the variant's .onnx (int8 QDQ where it is 8-bit)",
                 Side(theirs, lambda r: r["median_ms"], samples), "peer / ours")
             ort_rows.append(rows[-1])
 
