@@ -288,6 +288,14 @@ def print_table(args, m, rows, ort_rows, samples, others, reliable, ours, peer):
     print("  peers:")
     for label, exact in dict.fromkeys((r["peer"]["label"], r["peer"]["exact"]) for r in rows):
         print(f"    {label}: {exact}")
+    for batch in (1, 64):
+        torch_rows = [r for r in rows if r["measure"] == f"infer batch {batch}, median ms"
+                      and r["peer"].get("median") is not None]
+        if len(torch_rows) > 1:
+            fastest = min(torch_rows, key=lambda r: r["peer"]["median"])
+            print(f"  fastest PyTorch variant at batch {batch}: {fastest['peer']['label']} "
+                  f"({fmt(fastest['peer']['median'], 'ms')} ms median; adascale "
+                  f"{fmt(fastest['adascale'].get('median'), 'ms')} ms)")
     peak = [r["value"] for r in ours if r["bench"] == "gemm" and r["metric"] == "peak"]
     if peak:
         by = {r["detail"]["threads"]: r["value"] for r in ours if r["bench"] == "gemm" and r["metric"] == "peak"}
