@@ -95,7 +95,7 @@ echo "bench: sgemm peak and model GEMM shapes (threads 1,$THREADS), load $LOAD_B
 "$BENCH" gemm --arch "$ARCH" --threads "1,$THREADS" --seconds 0.5 --json >>"$OURS"
 
 # Training: the order file holds enough epochs for the faster side at up to 10,000 images/s.
-ORDER_EPOCHS=$(((SECONDS_PER_RUN * 10000 + 59999) / 60000 + 1))
+ORDER_EPOCHS="$(python3 -c "import math, sys; print(math.ceil(float(sys.argv[1]) * 10000 / 60000) + 1)" "$SECONDS_PER_RUN")"
 ours_train() {
   local write=()
   [[ "$1" == 1 ]] && write=(--write-order "$ORDER" --order-epochs "$ORDER_EPOCHS")
