@@ -47,7 +47,7 @@ test: deps ## Build and run all tests (unit, reference fixtures, CLI behaviour)
 example-app: deps ## Build Examples/AdaptiveApp on the AdaRuntime product alone; check it compiled only the runtime's chain
 	tools/example_app.sh
 
-bench: build ## Speed vs peers measured in the same run (PyTorch CPU, OpenBLAS peak)
+bench: build ## Speed vs peers in one run: Trainer vs PyTorch (Adam, same batches), inference vs PyTorch and onnxruntime; 5 rounds, load-checked, ~10 min
 	tools/bench/run.sh
 
 latency-check: build ## Predicted vs measured batch-1 latency on MobileNets (fails over 15%)

@@ -86,7 +86,7 @@ let package = Package(
       ]),
     .executableTarget(
       name: "AdaBench",
-      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaFormats", "AdaTrain"]),
+      dependencies: ["AdaTensor", "AdaCore", "AdaNN", "AdaIO", "AdaFormats", "AdaTrain"]),
     .executableTarget(
       name: "adascale",
       dependencies: [

@@ -29,15 +29,23 @@ enum InferBench {
     let executor = try Executor(graph: model.graph)
     var g = SeededGenerator(seed: 4)
     let x = Tensor.uniform([batch] + model.inputShape, lo: 0, hi: 1, using: &g)
+    let t0 = Stopwatch.unixTime()
     let times = Stopwatch.withThreads(threads) {
       Stopwatch.measure(warmup: 10, minRuns: 20, seconds: seconds) {
         _ = executor.predict(x, parameters: model.parameters)
       }
     }
+    let t1 = Stopwatch.unixTime()
     let median = Stopwatch.median(times) * 1000
+    let sorted = times.sorted()
     BenchRecord(
       bench: "infer", metric: "median_ms", value: median, unit: "ms",
-      detail: ["batch": String(batch), "threads": String(threads), "reps": String(times.count)]
+      detail: [
+        "batch": String(batch), "threads": String(threads), "reps": String(times.count),
+        "p10Ms": String(format: "%.4f", sorted[sorted.count / 10] * 1000),
+        "p90Ms": String(format: "%.4f", sorted[sorted.count * 9 / 10] * 1000),
+        "t0": String(format: "%.3f", t0), "t1": String(format: "%.3f", t1),
+      ]
     ).emit(
       String(
         format: "infer batch %d, %d threads: %.3f ms median (%d reps, load %@)", batch, threads,

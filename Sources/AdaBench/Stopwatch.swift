@@ -49,6 +49,21 @@ enum Stopwatch {
     return try Parallel.$workers.withValue(n) { try body() }
   }
 
+  /// Seconds since 1970 (wall clock), to match a measurement with the load samples taken
+  /// during it (tools/bench/loadmon.py).
+  static func unixTime() -> Double { Date().timeIntervalSince1970 }
+
+  /// The CPU's `model name` from /proc/cpuinfo ("?" where unavailable).
+  static let cpuModel: String = {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "?" }
+    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+      if let value = line.split(separator: ":", maxSplits: 1).last {
+        return value.trimmingCharacters(in: .whitespaces)
+      }
+    }
+    return "?"
+  }()
+
   /// The 1-minute load average from `/proc/loadavg` ("?" where unavailable): the machine is
   /// shared, so every number is reported next to it.
   static var loadAverage: String {
@@ -68,12 +83,13 @@ struct BenchRecord: Codable {
   var detail: [String: String] = [:]
 
   /// Prints `human` (unless `jsonOnly`) and then the record as one JSON line, with the thread
-  /// count, BLAS core and load average added to `detail`.
+  /// count, BLAS core, CPU model and load average added to `detail`.
   func emit(_ human: String? = nil, jsonOnly: Bool = false) {
     if let human, !jsonOnly { print(human) }
     var r = self
     r.detail["load1"] = Stopwatch.loadAverage
     r.detail["blasCore"] = BLAS.coreName
+    r.detail["cpu"] = Stopwatch.cpuModel
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try! encoder.encode(r), as: UTF8.self))

@@ -7,6 +7,7 @@ import Foundation
 //
 //     AdaBench gemm [--threads 1,2] [--seconds 1]
 //     AdaBench layers --arch recipes/models/fmnist_cnn.yaml [--batch 64] [--repeats 20]
+//     AdaBench train --arch recipes/models/fmnist_cnn.yaml [--seconds 20] [--write-order FILE]
 //     AdaBench train-step --arch recipes/models/fmnist_cnn.yaml [--batch 64] [--seconds 20]
 //     AdaBench infer --arch FILE.yaml [--batch 1] [--seconds 3]
 //     AdaBench depthwise [--seconds 0.2]
@@ -22,6 +23,10 @@ let usage = """
                   [--arch FILE.yaml] [--batch 64] [--threads 1,2] [--seconds 1]
     layers      forward/backward time of each layer in training mode
                   --arch FILE.yaml [--batch 64] [--repeats 20]
+    train       training throughput through Trainer.fit as `adascale train` runs it (Adam lr 0.001,
+                  shuffled Fashion-MNIST, no augmentation), images/s and GFLOP/s
+                  --arch FILE.yaml [--batch 64] [--seconds 20] [--warmup 5] [--seed 1]
+                  [--write-order FILE --order-epochs N] (the epochs' shuffle order, Int32 LE)
     train-step  forward + cross-entropy + backward + SGD update, images/s and GFLOP/s
                   --arch FILE.yaml [--batch 64] [--seconds 20] [--data fmnist|random] [--lr 0.01]
                   [--blas-threads N]
@@ -50,6 +55,7 @@ do {
   switch command {
   case "gemm": try GemmBench.run(options)
   case "layers": try LayerProfile.run(options)
+  case "train": try TrainerBench.run(options)
   case "train-step": try TrainStepBench.run(options)
   case "infer": try InferBench.run(options)
   case "switch": try SwitchBench.run(options)

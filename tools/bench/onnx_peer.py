@@ -1,20 +1,19 @@
 """onnxruntime peer for `make bench`: batch-1 and batch-64 inference latency of an exported
 .onnx file, beside adascale's (AdaBench infer) on the same .h5, in the same run.
 
-Prints one JSON object per line with --json:
+CPU execution provider, default graph optimisations (ORT_ENABLE_ALL), intra_op_num_threads =
+--threads, inter_op 1, sequential execution; uniform [0, 1) inputs; 20 warm-up runs.
+
+Prints one JSON object per line with --json (t0/t1: Unix time of the timed part, for the load
+samples; tools/bench/report.py aggregates the rounds into median [min–max]):
   {"peer": "onnxruntime", "bench": "infer", "model": "v01", "batch": 1, "median_ms": ..., ...}
 
-`table FILE.jsonl` prints the side-by-side table from the lines run.sh collected (AdaBench's
-`infer` lines carry "variant" in their detail, added by run.sh).
-
-Usage: python onnx_peer.py --model v01.onnx --label v01 --batches 1,64 --threads 2 --seconds 3 --json
-       python onnx_peer.py table .build/bench/onnx.jsonl
+Usage: python onnx_peer.py --model v01.onnx --label v01 --batches 1,64 --threads 2 --seconds 1 --json
 """
 
 import argparse
 import json
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -30,11 +29,13 @@ def latency(session, batch, seconds, max_reps=5000, warmup=20):
         session.run(None, feed)
     times = []
     end = time.perf_counter() + seconds
-    while time.perf_counter() < end and len(times) < max_reps:
+    while len(times) < max_reps and (len(times) < 5 or time.perf_counter() < end):
         t = time.perf_counter()
         session.run(None, feed)
         times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, len(times)
+    times.sort()
+    return (statistics.median(times) * 1000, len(times), times[len(times) // 10] * 1000,
+            times[len(times) * 9 // 10] * 1000)
 
 
 def measure(args):
@@ -46,42 +47,22 @@ def measure(args):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
     for batch in [int(b) for b in args.batches.split(",")]:
-        ms, reps = latency(session, batch, args.seconds)
+        t0 = time.time()
+        ms, reps, p10, p90 = latency(session, batch, args.seconds)
         record = {"peer": "onnxruntime", "version": ort.__version__, "bench": "infer", "model": args.label,
-                  "batch": batch, "median_ms": ms, "reps": reps, "threads": args.threads}
+                  "batch": batch, "median_ms": ms, "p10_ms": p10, "p90_ms": p90, "reps": reps,
+                  "threads": args.threads, "optimization": "ORT_ENABLE_ALL",
+                  "t0": round(t0, 3), "t1": round(time.time(), 3)}
         print(json.dumps(record) if args.json else f"{args.label} batch {batch}: {ms:.3f} ms ({reps} reps)")
 
 
-def table(path):
-    rows = {}
-    for line in open(path):
-        r = json.loads(line)
-        if r.get("peer") == "onnxruntime":
-            rows.setdefault(r["model"], {})[("ort", r["batch"])] = r["median_ms"]
-        elif r.get("bench") == "infer" and "variant" in r.get("detail", {}):
-            d = r["detail"]
-            rows.setdefault(d["variant"], {})[("ada", int(d["batch"]))] = r["value"]
-    print(f"  {'variant':8} {'adascale b1':>12} {'onnxrt b1':>10} {'ort/ada':>8}   "
-          f"{'adascale b64':>12} {'onnxrt b64':>10} {'ort/ada':>8}   (median ms)")
-    for name in sorted(rows):
-        v = rows[name]
-        cells = []
-        for batch in (1, 64):
-            a, o = v.get(("ada", batch)), v.get(("ort", batch))
-            ratio = f"{o / a:8.2f}" if a and o else f"{'—':>8}"
-            cells.append(f"{a if a else float('nan'):12.4f} {o if o else float('nan'):10.4f} {ratio}")
-        print(f"  {name:8} " + "   ".join(cells))
-
-
 def main():
-    if len(sys.argv) > 2 and sys.argv[1] == "table":
-        return table(sys.argv[2])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--label", default="model")
     parser.add_argument("--batches", default="1,64")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--seconds", type=float, default=1)
     parser.add_argument("--json", action="store_true")
     measure(parser.parse_args())
 
