@@ -291,7 +291,12 @@ private final class LineQueue: @unchecked Sendable {
         while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
           let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
           buffer.removeSubrange(buffer.startIndex...newline)
-          if !line.trimmingCharacters(in: .whitespaces).isEmpty { push(line) }
+          if line.hasPrefix("{") {
+            push(line)
+          } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            // Not a protocol line (a library printing to standard output): shown, not parsed.
+            FileHandle.standardError.write(Data(("ray driver: " + line + "\n").utf8))
+          }
         }
       }
       condition.lock()

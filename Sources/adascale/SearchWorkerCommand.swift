@@ -6,8 +6,9 @@ import Foundation
 /// `adascale search-worker` (hidden): what a Ray task runs to score search candidates on a node
 /// (docs/scale.md). Rebuilds the search's evaluator from files every node sees, checks they
 /// hash to the search's identity, scores the genomes exactly as the local search does and
-/// prints one JSON line: `{"accuracies":[…],"bits":[…],"identity":"…","seconds":…}` (bits: each
-/// accuracy's IEEE-754 bit pattern, 16 hex digits).
+/// prints one JSON line: `{"accuracies":[…],"bits":[…],"identity":"…","load_seconds":…,
+/// "score_seconds":…}` (bits: each accuracy's IEEE-754 bit pattern, 16 hex digits; identity: what
+/// this node's files hash to).
 struct SearchWorkerCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "search-worker",
@@ -23,8 +24,8 @@ struct SearchWorkerCommand: ParsableCommand {
   @Option(help: "The trained supernet's checkpoint directory.")
   var supernet: String
 
-  @Option(help: "The identity the supernet and data must hash to (from the search).")
-  var identity: String
+  @Option(help: "The identity the supernet and data must hash to (from the search; unchecked when absent).")
+  var identity: String?
 
   @Option(help: "Genomes to score, a JSON array of arrays of gene values.")
   var genomes: String
@@ -36,7 +37,14 @@ struct SearchWorkerCommand: ParsableCommand {
     var accuracies: [Double]
     var bits: [String]
     var identity: String
-    var seconds: Double
+    var loadSeconds: Double
+    var scoreSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+      case accuracies, bits, identity
+      case loadSeconds = "load_seconds"
+      case scoreSeconds = "score_seconds"
+    }
   }
 
   func validate() throws {
@@ -53,12 +61,14 @@ struct SearchWorkerCommand: ParsableCommand {
     let started = Date()
     let worker = try SearchWorker.load(
       SearchWorkerSpec(recipe: recipe, source: source, supernet: supernet, identity: identity))
+    let loaded = Date()
     let accuracies = try worker.accuracies(of: parsed, workers: workers)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let out = Output(
-      accuracies: accuracies, bits: accuracies.map(RayProtocol.bits), identity: identity,
-      seconds: Date().timeIntervalSince(started))
+      accuracies: accuracies, bits: accuracies.map(RayProtocol.bits),
+      identity: SearchWorker.identity(evaluator: worker.evaluator, validation: worker.validation),
+      loadSeconds: loaded.timeIntervalSince(started), scoreSeconds: Date().timeIntervalSince(loaded))
     print(String(decoding: try encoder.encode(out), as: UTF8.self))
   }
 }

@@ -20,9 +20,24 @@ import sys
 import time
 
 
+# Protocol lines go to the original standard output; anything else printed to standard output
+# (Ray prints some messages there, e.g. "(raylet) A worker died …") is sent to standard error.
+PROTOCOL = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+
+# ADASCALE_RAY_TRACE=FILE appends every protocol line, in ("<") and out (">"), to FILE
+# (message sizes in docs/scale.md were measured this way).
+TRACE = open(os.environ["ADASCALE_RAY_TRACE"], "a", buffering=1) if os.environ.get("ADASCALE_RAY_TRACE") else None
+
+
 def emit(event):
-    sys.stdout.write(json.dumps(event, sort_keys=True) + "\n")
-    sys.stdout.flush()
+    line = json.dumps(event, sort_keys=True)
+    PROTOCOL.write(line + "\n")
+    PROTOCOL.flush()
+    if TRACE:
+        TRACE.write("> " + line + "\n")
 
 
 def log(message):
@@ -147,6 +162,8 @@ def main():
         line = line.strip()
         if not line:
             continue
+        if TRACE:
+            TRACE.write("< " + line + "\n")
         try:
             req = json.loads(line)
         except ValueError:
