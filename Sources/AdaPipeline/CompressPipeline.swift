@@ -47,14 +47,14 @@ public enum CompressPipeline {
     public var rayAddress: String?
     /// Ray tasks in flight at once (nil: one per cluster CPU).
     public var rayMaxInFlight: Int?
-    /// Genomes per Ray task.
+    /// Genomes per Ray task; 0 (auto): ⌈a generation's new genomes / tasks in flight⌉.
     public var rayChunk: Int
 
     public init(
       version: String, overwrite: Bool = false, fresh: Bool = false, compareRandom: Bool = true,
       measureOverhead: Bool = false, probeBudgetMs: Double = 40,
       latencyCache: String = LatencyCache.defaultDirectory, searchBackend: Recipe.SearchSpec.Backend? = nil,
-      rayAddress: String? = nil, rayMaxInFlight: Int? = nil, rayChunk: Int = 1
+      rayAddress: String? = nil, rayMaxInFlight: Int? = nil, rayChunk: Int = 0
     ) {
       self.latencyCache = latencyCache
       self.searchBackend = searchBackend
@@ -128,7 +128,9 @@ public enum CompressPipeline {
     log.stage(
       "search backend: \(session.nodes) node\(session.nodes == 1 ? "" : "s"), \(Int(session.cpus)) CPUs; "
         + "\(options.rayMaxInFlight.map { "\($0) tasks" } ?? "one task per CPU") in flight, "
-        + "\(max(1, options.rayChunk)) candidate\(options.rayChunk > 1 ? "s" : "") per task")
+        + (options.rayChunk == 0
+          ? "candidates spread evenly over them"
+          : "\(options.rayChunk) candidate\(options.rayChunk > 1 ? "s" : "") per task"))
     return session
   }
 

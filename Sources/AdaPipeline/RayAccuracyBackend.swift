@@ -9,19 +9,19 @@ import Foundation
 public final class RayAccuracyBackend: AccuracyBackend, @unchecked Sendable {
   public let session: RaySession
   public let spec: SearchWorkerSpec
-  /// Genomes per task.
+  /// Genomes per task; 0: as evenly as the tasks in flight allow (one task per slot per batch).
   public let chunk: Int
   private let log: (String) -> Void
   private let executable: String
 
   public init(
-    session: RaySession, spec: SearchWorkerSpec, chunk: Int = 1,
+    session: RaySession, spec: SearchWorkerSpec, chunk: Int = 0,
     executable: String = RaySession.executablePath,
     log: @escaping (String) -> Void
   ) {
     self.session = session
     self.spec = spec
-    self.chunk = max(1, chunk)
+    self.chunk = max(0, chunk)
     self.executable = executable
     self.log = log
   }

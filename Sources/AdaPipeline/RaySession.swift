@@ -132,12 +132,12 @@ public final class RaySession: @unchecked Sendable {
   deinit { close() }
 
   /// Accuracies of `genomes`, each scored by `argv + ["--genomes", …]` in tasks of `chunk`
-  /// genomes; `progress(done, total, event)` is called as each result arrives.
+  /// genomes (0: ⌈genomes / tasks in flight⌉, so each slot starts one worker per batch); `progress(done, total, event)` is called as each result arrives.
   public func evaluate(
-    argv: [String], genomes: [Genome], chunk: Int = 1,
+    argv: [String], genomes: [Genome], chunk: Int = 0,
     progress: (Int, Int, RayProtocol.Event) -> Void = { _, _, _ in }
   ) throws(AdaError) -> [Double] {
-    let batch = try send { .evaluate(batch: $0, argv: argv, genomes: genomes, chunk: max(1, chunk)) }
+    let batch = try send { .evaluate(batch: $0, argv: argv, genomes: genomes, chunk: max(0, chunk)) }
     var out = [Double?](repeating: nil, count: genomes.count)
     var done = 0
     while true {

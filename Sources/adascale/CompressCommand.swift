@@ -64,8 +64,14 @@ struct CompressCommand: ParsableCommand {
   @Option(help: "Ray tasks in flight at once (default: one per cluster CPU).")
   var rayTasks: Int?
 
-  @Option(help: "Search candidates per Ray task.")
-  var rayChunk = 1
+  @Option(
+    help: ArgumentHelp(
+      "Search candidates per Ray task; auto: a generation's new candidates spread evenly over the tasks in flight (one worker start per slot).",
+      valueName: "n|auto"))
+  var rayChunk = "auto"
+
+  /// `--ray-chunk` as a number, 0 for auto.
+  var rayChunkCount: Int { rayChunk == "auto" ? 0 : Int(rayChunk) ?? 0 }
 
   @Flag(help: "Replace an existing bundle at the recipe's output directory.")
   var overwrite = false
@@ -111,7 +117,9 @@ struct CompressCommand: ParsableCommand {
       throw ValidationError("--ray-address: expected host:port (e.g. 127.0.0.1:6379), found '\(rayAddress)'")
     }
     if let rayTasks, rayTasks < 1 { throw ValidationError("--ray-tasks must be at least 1") }
-    if rayChunk < 1 { throw ValidationError("--ray-chunk must be at least 1") }
+    if rayChunk != "auto" && (Int(rayChunk) ?? 0) < 1 {
+      throw ValidationError("--ray-chunk must be auto or at least 1; found '\(rayChunk)'")
+    }
     if !recipes.isEmpty && json { throw ValidationError("--json takes one --recipe, not --recipes") }
     if probeBudgetMs <= 0 { throw ValidationError("--probe-budget-ms must be positive") }
     if !["auto", "bar", "plain", "none"].contains(progress) {
@@ -141,7 +149,7 @@ struct CompressCommand: ParsableCommand {
         measureOverhead: measureOverhead, probeBudgetMs: probeBudgetMs,
         latencyCache: latencyCache ?? LatencyCache.defaultDirectory,
         searchBackend: backend.flatMap(Recipe.SearchSpec.Backend.init(rawValue:)), rayAddress: rayAddress,
-        rayMaxInFlight: rayTasks, rayChunk: rayChunk),
+        rayMaxInFlight: rayTasks, rayChunk: rayChunkCount),
       log: log)
     if json { return try Output.printJSON(result.manifest) }
     print(CompressSummary.render(result))

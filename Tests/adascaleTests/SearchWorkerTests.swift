@@ -75,7 +75,7 @@ final class SearchWorkerTests: XCTestCase {
     let cases: [([String], String)] = [
       (["--backend", "spark"], "--backend must be local or ray; found 'spark'"),
       (["--backend", "ray", "--ray-address", "nowhere"], "--ray-address: expected host:port"),
-      (["--ray-chunk", "0"], "--ray-chunk must be at least 1"),
+      (["--ray-chunk", "0"], "--ray-chunk must be auto or at least 1; found '0'"),
       (["--recipes", recipe], "give one recipe with --recipe, or several with --recipes"),
     ]
     for (extra, expected) in cases {

@@ -175,7 +175,10 @@ def main():
             break
         if op == "evaluate":
             genomes = req["genomes"]
-            chunk = max(1, int(req.get("chunk") or 1))
+            # chunk 0 (auto): one task per slot in flight, the genomes spread evenly.
+            chunk = int(req.get("chunk") or 0)
+            if chunk <= 0:
+                chunk = max(1, -(-len(genomes) // in_flight))
             chunks = [(start, genomes[start:start + chunk]) for start in range(0, len(genomes), chunk)]
 
             def submit_chunk(item):
