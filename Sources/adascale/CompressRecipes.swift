@@ -59,7 +59,7 @@ struct CompressRecipes {
       let session = try RaySession(configuration)
       defer { session.close() }
       log(
-        "compress: \(jobs.count) recipes as one Ray job on \(address) (\(session.nodes) nodes, \(Int(session.cpus)) CPUs)"
+        "compress: \(jobs.count) recipes as one Ray job on \(address) (\(session.nodes) node\(session.nodes == 1 ? "" : "s"), \(Int(session.cpus)) CPUs)"
       )
       let results = try session.run(jobs: jobs, progress: finished)
       for i in rows.indices { rows[i].result = results[i] }
@@ -72,6 +72,7 @@ struct CompressRecipes {
     }
     print(Self.table(rows))
     print(String(format: "%d recipes in %.1f s", rows.count, Date().timeIntervalSince(started)))
+    fflush(nil)  // the table before the error on standard error
     if rows.contains(where: { $0.result?.status != 0 }) {
       throw AdaError(.invalidValue, path: "--recipes", "some recipes failed (status column)")
     }
@@ -101,12 +102,11 @@ struct CompressRecipes {
   /// `failed (exit N): <last line of its standard error>`.
   static func status(_ r: RaySession.JobResult?) -> String {
     guard let r else { return "not run" }
-    let last =
-      r.stderr.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(
-        String.init)
-      ?? ""
+    // The error line when there is one (a hint may follow it), else the last line.
+    let lines = r.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    let last = String(lines.last { $0.hasPrefix("error: ") } ?? lines.last ?? "")
     let what = r.status < 0 ? "killed by signal \(-r.status)" : "exit \(r.status)"
-    return r.status == 0 ? "ok (no manifest on stdout)" : "failed (\(what)): \(last.prefix(120))"
+    return r.status == 0 ? "ok (no manifest on stdout)" : "failed (\(what)): \(last.prefix(160))"
   }
 
   /// Runs a command here, collecting its output (no timeout: a compress run is long).

@@ -134,7 +134,7 @@ def main():
     nodes = len([n for n in ray.nodes() if n.get("Alive")])
     in_flight = args.max_in_flight or max(1, int(cpus))
     emit({"event": "ready", "nodes": nodes, "cpus": cpus})
-    log(f"connected to {args.address}: {nodes} nodes, {cpus:g} CPUs; {in_flight} tasks in flight, "
+    log(f"connected to {args.address}: {nodes} node{'s' if nodes != 1 else ''}, {cpus:g} CPUs; {in_flight} tasks in flight, "
         f"max_retries {args.max_retries}")
 
     def stream(batch, items, submit, finish):
