@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The figures of docs/scale.md, in one run on a loopback Ray cluster (2 CPUs):
-#   RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh      (make ray-measure)
+#   make ray-measure   (RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh)
 # 1. recipes/fmnist_quick.yaml once locally (trains the supernet, warms the latency table);
 # 2. its search again (search checkpoint deleted, all else reused) with the local backend, with
 #    Ray at 1 task in flight and at 2, each with one candidate per task and with --ray-chunk auto
