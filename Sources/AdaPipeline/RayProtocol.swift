@@ -18,6 +18,11 @@ import Foundation
 ///   tail, `node`, `seconds`), then `done`.
 /// - `{"op":"shutdown"}` (or end of input): the driver disconnects and exits 0.
 ///
+/// `evaluate` and `run` carry `cwd`, the directory the commands run in (adascale's own working
+/// directory: a recipe's relative paths resolve against it, so every node needs it too); `run`
+/// also carries `env`, variables its commands get (`OPENBLAS_NUM_THREADS` when set here: a
+/// compress run's SVD initialisation depends on it).
+///
 /// Example exchange (`>` to the driver, `<` from it):
 ///
 ///     < {"cpus":2,"event":"ready","nodes":1}
@@ -43,12 +48,20 @@ public enum RayProtocol {
     public var genomes: [Genome]?
     public var chunk: Int?
     public var jobs: [Job]?
+    public var cwd: String?
+    public var env: [String: String]?
 
-    public static func evaluate(batch: Int, argv: [String], genomes: [Genome], chunk: Int) -> Request {
-      Request(op: .evaluate, batch: batch, argv: argv, genomes: genomes, chunk: chunk)
+    public static func evaluate(
+      batch: Int, argv: [String], genomes: [Genome], chunk: Int, cwd: String? = nil
+    ) -> Request {
+      Request(op: .evaluate, batch: batch, argv: argv, genomes: genomes, chunk: chunk, cwd: cwd)
     }
 
-    public static func run(batch: Int, jobs: [Job]) -> Request { Request(op: .run, batch: batch, jobs: jobs) }
+    public static func run(batch: Int, jobs: [Job], cwd: String? = nil, env: [String: String]? = nil)
+      -> Request
+    {
+      Request(op: .run, batch: batch, jobs: jobs, cwd: cwd, env: env)
+    }
 
     public static let shutdown = Request(op: .shutdown)
   }

@@ -137,7 +137,11 @@ public final class RaySession: @unchecked Sendable {
     argv: [String], genomes: [Genome], chunk: Int = 0,
     progress: (Int, Int, RayProtocol.Event) -> Void = { _, _, _ in }
   ) throws(AdaError) -> [Double] {
-    let batch = try send { .evaluate(batch: $0, argv: argv, genomes: genomes, chunk: max(0, chunk)) }
+    let batch = try send {
+      .evaluate(
+        batch: $0, argv: argv, genomes: genomes, chunk: max(0, chunk),
+        cwd: FileManager.default.currentDirectoryPath)
+    }
     var out = [Double?](repeating: nil, count: genomes.count)
     var done = 0
     while true {
@@ -190,7 +194,14 @@ public final class RaySession: @unchecked Sendable {
   public func run(jobs: [RayProtocol.Job], progress: (Int, JobResult) -> Void = { _, _ in }) throws(AdaError)
     -> [JobResult]
   {
-    let batch = try send { .run(batch: $0, jobs: jobs) }
+    // A compress run's result depends on OpenBLAS's thread count (SVD initialisation): its tasks
+    // get this process's setting, when there is one.
+    let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"]
+    let batch = try send {
+      .run(
+        batch: $0, jobs: jobs, cwd: FileManager.default.currentDirectoryPath,
+        env: threads.map { ["OPENBLAS_NUM_THREADS": $0] })
+    }
     var out = [JobResult?](repeating: nil, count: jobs.count)
     while true {
       let e = try next(timeout: nil)

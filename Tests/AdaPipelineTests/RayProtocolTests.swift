@@ -18,6 +18,15 @@ final class RayProtocolTests: XCTestCase {
     XCTAssertFalse(line.contains("\n"))
   }
 
+  func testWorkingDirectoryTravelsWithTheRequest() {
+    XCTAssertEqual(
+      RayProtocol.encode(.evaluate(batch: 1, argv: ["a"], genomes: [Genome([1])], chunk: 0, cwd: "/w/repo")),
+      #"{"argv":["a"],"batch":1,"chunk":0,"cwd":"/w/repo","genomes":[[1]],"op":"evaluate"}"#)
+    XCTAssertEqual(
+      RayProtocol.encode(.run(batch: 2, jobs: [], cwd: "/w", env: ["OPENBLAS_NUM_THREADS": "2"])),
+      #"{"batch":2,"cwd":"/w","env":{"OPENBLAS_NUM_THREADS":"2"},"jobs":[],"op":"run"}"#)
+  }
+
   func testRunAndShutdownRequestWireForm() {
     XCTAssertEqual(
       RayProtocol.encode(.run(batch: 1, jobs: [RayProtocol.Job(name: "a.yaml", argv: ["x", "compress"])])),

@@ -69,10 +69,11 @@ def _die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
-def run_child(argv):
-    """Runs argv; (returncode, stdout, stderr). A child killed by a signal raises (retried)."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    p = subprocess.run(argv, capture_output=True, text=True, preexec_fn=_die_with_parent, env=env)
+def run_child(argv, cwd=None, env=None):
+    """Runs argv in cwd with env added; (returncode, stdout, stderr). A child killed by a signal
+    raises (retried)."""
+    env = dict(os.environ, **(env or {}))
+    p = subprocess.run(argv, capture_output=True, text=True, preexec_fn=_die_with_parent, env=env, cwd=cwd)
     if p.returncode < 0:
         raise RuntimeError(f"{os.path.basename(argv[0])} killed by signal {-p.returncode}")
     return p.returncode, p.stdout, p.stderr
@@ -107,9 +108,10 @@ def main():
         return 1
 
     @ray.remote(num_cpus=1)
-    def score(argv, genomes):
+    def score(argv, genomes, cwd):
         started = time.monotonic()
-        code, out, err = run_child(argv + ["--genomes", json.dumps(genomes)])
+        # The worker runs its BLAS single-threaded whatever this says; one thread per task slot.
+        code, out, err = run_child(argv + ["--genomes", json.dumps(genomes)], cwd, {"OPENBLAS_NUM_THREADS": "1"})
         node = ray.util.get_node_ip_address()
         if code != 0:
             return {"error": f"exit {code} on {node}: {tail(err)}"}
@@ -123,9 +125,9 @@ def main():
         return {"bits": bits, "node": node, "seconds": time.monotonic() - started}
 
     @ray.remote(num_cpus=1)
-    def run_job(argv):
+    def run_job(argv, cwd, env):
         started = time.monotonic()
-        code, out, err = run_child(argv)
+        code, out, err = run_child(argv, cwd, env)
         return {"status": code, "stdout": out, "stderr": tail(err, 40),
                 "node": ray.util.get_node_ip_address(), "seconds": time.monotonic() - started}
 
@@ -183,7 +185,7 @@ def main():
 
             def submit_chunk(item):
                 return score.options(max_retries=args.max_retries, retry_exceptions=True).remote(
-                    req["argv"], item[1])
+                    req["argv"], item[1], req.get("cwd"))
 
             def finish_chunk(_, item, result):
                 start, _genomes = item
@@ -198,7 +200,7 @@ def main():
             stream(batch, chunks, submit_chunk, finish_chunk)
         elif op == "run":
             def submit_job(job):
-                return run_job.options(max_retries=args.max_retries, retry_exceptions=True).remote(job["argv"])
+                return run_job.options(max_retries=args.max_retries, retry_exceptions=True).remote(job["argv"], req.get("cwd"), req.get("env"))
 
             def finish_job(i, job, result):
                 if "error" in result:
