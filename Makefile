@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test example-app acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults format lint clean
+.PHONY: help deps build build-debug test example-app acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults format lint clean ray-venv ray-test ray-measure
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,6 +82,16 @@ applications: build ## keras.applications families (MobileNet V1-V3, ResNet50, D
 
 faults: ## kill -9 at KILL_RUNS (20) random moments of compress, each rerun to the same bundle (seed KILL_SEED)
 	tools/faults/kill_loop.sh $(or $(KILL_RUNS),20) $(or $(KILL_SEED),1)
+
+ray-venv: ## Install Ray 2.60.0 into tools/ray/.venv (for the Ray backend, docs/scale.md)
+	tools/ray/venv.sh
+
+ray-test: deps ## Ray backend tests on a loopback cluster (started, then ray stop even on failure; docs/scale.md)
+	$(SWIFT) build --build-tests -j $(JOBS)
+	tools/ray/ray_test.sh
+
+ray-measure: build ## docs/scale.md's figures: local vs Ray search throughput on a loopback cluster, sizes
+	RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh
 
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -91,8 +91,9 @@ let package = Package(
       name: "adascale",
       dependencies: [
         "AdaTensor", "AdaCore", "AdaNN", "AdaIO", "AdaFormats", "AdaTrain", "AdaCompress", "AdaProfile",
-        "AdaRecipe", "AdaBundle", "AdaBundleWriter", "AdaPipeline", "AdaRuntime", "AdaDistributed", "AdaONNX",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "AdaSearch", "AdaRecipe", "AdaBundle", "AdaBundleWriter", "AdaPipeline", "AdaRuntime",
+        "AdaDistributed",
+        "AdaONNX", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     .target(
@@ -159,7 +160,8 @@ let package = Package(
     .testTarget(
       name: "adascaleTests",
       dependencies: [
-        "AdaBundle", "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport",
+        "AdaBundle", "AdaCompress", "AdaIO", "AdaNN", "AdaPipeline", "AdaSearch", "AdaTensor", "AdaTrain",
+        "TestSupport",
       ]),
   ]
 )

@@ -43,13 +43,27 @@ public enum CompressPipeline {
     /// the machine, not the run, so they outlive `fresh`: two runs of one recipe on one machine
     /// score candidates identically and find the same variants.
     public var latencyCache: String
+    /// Where candidates are scored, overriding `search.backend` (nil: the recipe's).
+    public var searchBackend: Recipe.SearchSpec.Backend?
+    /// The Ray cluster, overriding `search.ray-address` (nil: the recipe's, else
+    /// `$ADASCALE_RAY_ADDRESS`).
+    public var rayAddress: String?
+    /// Ray tasks in flight at once (nil: one per cluster CPU).
+    public var rayMaxInFlight: Int?
+    /// Genomes per Ray task; 0 (auto): ⌈a generation's new genomes / tasks in flight⌉.
+    public var rayChunk: Int
 
     public init(
       version: String, overwrite: Bool = false, fresh: Bool = false, compareRandom: Bool = true,
       measureOverhead: Bool = false, probeBudgetMs: Double = 40,
-      latencyCache: String = LatencyCache.defaultDirectory
+      latencyCache: String = LatencyCache.defaultDirectory, searchBackend: Recipe.SearchSpec.Backend? = nil,
+      rayAddress: String? = nil, rayMaxInFlight: Int? = nil, rayChunk: Int = 0
     ) {
       self.latencyCache = latencyCache
+      self.searchBackend = searchBackend
+      self.rayAddress = rayAddress
+      self.rayMaxInFlight = rayMaxInFlight
+      self.rayChunk = rayChunk
       self.version = version
       self.overwrite = overwrite
       self.fresh = fresh
@@ -95,11 +109,47 @@ public enum CompressPipeline {
     return e
   }
 
+  /// Connects to the Ray cluster the options or recipe name (docs/scale.md), before any
+  /// training, so a missing or unreachable cluster fails the run at once.
+  static func startRay(_ recipe: Recipe, options: Options, log: PipelineLog) throws(AdaError) -> RaySession {
+    let env = ProcessInfo.processInfo.environment["ADASCALE_RAY_ADDRESS"].flatMap { $0.isEmpty ? nil : $0 }
+    guard let address = options.rayAddress ?? recipe.search.rayAddress ?? env else {
+      throw AdaError(
+        .invalidValue, file: recipe.file, path: "search.ray-address",
+        "search.backend is ray but no cluster address is given",
+        hint: "set search.ray-address (host:port), pass --ray-address or set ADASCALE_RAY_ADDRESS")
+    }
+    var configuration = try RaySession.Configuration.locate(address: address)
+    configuration.maxInFlight = options.rayMaxInFlight
+    log.stage("search backend: Ray cluster at \(address) (driver \(configuration.python))")
+    let session: RaySession
+    do {
+      session = try RaySession(configuration)
+    } catch {
+      throw error.inFile(recipe.file)
+    }
+    log.stage(
+      "search backend: \(session.nodes) node\(session.nodes == 1 ? "" : "s"), \(Int(session.cpus)) CPUs; "
+        + "\(options.rayMaxInFlight.map { "\($0) tasks" } ?? "one task per CPU") in flight, "
+        + (options.rayChunk == 0
+          ? "candidates spread evenly over them"
+          : "\(options.rayChunk) candidate\(options.rayChunk > 1 ? "s" : "") per task"))
+    return session
+  }
+
+  static func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+  }
+
   /// The stages in order: source, supernet, search, emit, exits, overhead, bundle.
   static func runStages(
     _ recipe: Recipe, options: Options, bundleDirectory: String, work: WorkDirectory, started: Date,
     log: PipelineLog
   ) throws(AdaError) -> Result {
+    let session =
+      (options.searchBackend ?? recipe.search.backend) == .ray
+      ? try startRay(recipe, options: options, log: log) : nil
+    defer { session?.close() }
     var budget: BudgetRun?
     if let seconds = recipe.budgetSeconds {
       var stages: [BudgetPlanner.Stage] = [.supernet, .search]
@@ -117,7 +167,7 @@ public enum CompressPipeline {
     // 2. Supernet.
     var stageStarted = Date()
     let stepsPerEpoch = Double(data.train.count / recipe.supernet.training.batchSize)
-    let (trained, supernetPlan) = try SupernetStage.run(
+    let (trained, supernetPlan, supernetDirectory) = try SupernetStage.run(
       recipe, source: source.model, data: data, work: work, budget: budget,
       reserve: { secondsPerStep in
         reserve.seconds(
@@ -134,10 +184,21 @@ public enum CompressPipeline {
 
     // 3. Search.
     let objectives = recipe.search.objectives.map { SearchStage.objective($0) }
+    let rayBackend = session.map { session in
+      RayAccuracyBackend(
+        session: session,
+        spec: SearchWorkerSpec(
+          recipe: absolute(recipe.file), source: absolute(source.baseline.file),
+          supernet: absolute(supernetDirectory),
+          identity: SearchWorker.identity(evaluator: evaluator, validation: data.searchValidation)),
+        chunk: options.rayChunk
+      ) { log.detail($0) }
+    }
     let problem = SupernetSearchProblem(
       codec: GenomeCodec(supernet: supernet), evaluator: evaluator, validation: data.searchValidation,
       objectives: objectives, constraints: source.constraints, profiling: source.profiling,
-      hostDevice: source.hostDevice, workers: recipe.search.workers, status: { _ in })
+      hostDevice: source.hostDevice, workers: recipe.search.workers, accuracyBackend: rayBackend,
+      status: { _ in })
     let largestCost = try problem.cost(of: supernet.largest)
     let largest = CandidateMetrics(
       accuracy: source.validationAccuracy, latencyMs: largestCost.latencyMs, energyMj: largestCost.energyMj,

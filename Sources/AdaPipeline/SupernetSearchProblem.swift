@@ -17,7 +17,9 @@ import Foundation
 ///
 /// Every op signature a batch of candidates needs is timed first, one at a time; then the
 /// accuracies are computed by `workers` threads, each running its GEMMs single-threaded, so the
-/// scores do not depend on the number of workers.
+/// scores do not depend on the number of workers — or, with an `accuracyBackend` (Ray,
+/// docs/scale.md), by `adascale search-worker` processes elsewhere running the same
+/// `SupernetSearchProblem.accuracies`, which gives the same bits.
 public struct SupernetSearchProblem: SearchProblem {
   public let codec: GenomeCodec
   public let evaluator: SubnetEvaluator
@@ -27,6 +29,8 @@ public struct SupernetSearchProblem: SearchProblem {
   public let profiling: ProfileOptions
   public let hostDevice: DeviceProfile?
   public let workers: Int
+  /// Where accuracies are computed; nil: here, by `workers` threads.
+  public let accuracyBackend: (any AccuracyBackend)?
   /// Called with a status line while ops are timed or candidates evaluated.
   public let status: @Sendable (String) -> Void
   /// Evaluations already made, shared by every search run on this problem (random search after
@@ -36,8 +40,9 @@ public struct SupernetSearchProblem: SearchProblem {
   public init(
     codec: GenomeCodec, evaluator: SubnetEvaluator, validation: LabeledDataset, objectives: [SearchObjective],
     constraints: SearchConstraints, profiling: ProfileOptions, hostDevice: DeviceProfile?, workers: Int,
-    status: @escaping @Sendable (String) -> Void = { _ in }
+    accuracyBackend: (any AccuracyBackend)? = nil, status: @escaping @Sendable (String) -> Void = { _ in }
   ) {
+    self.accuracyBackend = accuracyBackend
     self.codec = codec
     self.evaluator = evaluator
     self.validation = validation
@@ -70,8 +75,17 @@ public struct SupernetSearchProblem: SearchProblem {
     var costs: [CandidateCost] = []
     for config in configs { costs.append(try cost(of: config)) }
     status("evaluating \(configs.count) candidates on \(validation.count) validation examples")
-    let accuracies = try ParallelMap.map(configs.count, workers: workers) { i throws(AdaError) in
-      try evaluator.accuracy(of: configs[i], on: validation)
+    let accuracies: [Double]
+    if let accuracyBackend {
+      accuracies = try accuracyBackend.accuracies(of: genomes)
+      guard accuracies.count == genomes.count else {
+        throw AdaError(
+          .internalError,
+          "the accuracy backend returned \(accuracies.count) values for \(genomes.count) genomes")
+      }
+    } else {
+      accuracies = try Self.accuracies(
+        of: configs, evaluator: evaluator, validation: validation, workers: workers)
     }
     return zip(accuracies, costs).map { accuracy, cost in
       let metrics = CandidateMetrics(
@@ -79,6 +93,18 @@ public struct SupernetSearchProblem: SearchProblem {
       return Evaluation(
         objectives: objectiveNames.map { metrics.value(of: $0) },
         constraintViolation: constraints.violation(of: metrics))
+    }
+  }
+
+  /// Validation accuracies of configurations, computed by `workers` threads (`ParallelMap`:
+  /// single-threaded BLAS and kernels per job, so the values do not depend on `workers`). The
+  /// one place a candidate's accuracy is computed: the local search calls it, and so does
+  /// `adascale search-worker` on a Ray node.
+  public static func accuracies(
+    of configs: [SubnetConfig], evaluator: SubnetEvaluator, validation: LabeledDataset, workers: Int
+  ) throws(AdaError) -> [Double] {
+    try ParallelMap.map(configs.count, workers: workers) { i throws(AdaError) in
+      try evaluator.accuracy(of: configs[i], on: validation)
     }
   }
 

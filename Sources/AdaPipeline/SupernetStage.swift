@@ -42,7 +42,7 @@ enum SupernetStage {
   static func run(
     _ recipe: Recipe, source: Model, data: PipelineData, work: WorkDirectory, budget: BudgetRun?,
     reserve: (Double) -> Double, log: PipelineLog
-  ) throws(AdaError) -> (result: SupernetTrainingResult, plan: BudgetPlan.Stage?) {
+  ) throws(AdaError) -> (result: SupernetTrainingResult, plan: BudgetPlan.Stage?, directory: String) {
     var (options, training) = options(recipe, trainExamples: data.train.count)
     let supernet: Supernet
     do {
@@ -81,7 +81,10 @@ enum SupernetStage {
         + " on \(data.train.count) examples "
         + "(largest + smallest + \(training.randomSubnets) random configurations per step)")
     do {
-      return (try train(supernet, training, data: data, work: work, directory: directory, log: log), plan)
+      return (
+        try train(supernet, training, data: data, work: work, directory: directory, log: log), plan,
+        work.path(directory)
+      )
     } catch {
       var e = error.inFile(recipe.file)
       if e.path == "configHash" {

@@ -27,6 +27,14 @@ extension Recipe {
       case memory
     }
 
+    /// Where candidates are scored (docs/scale.md).
+    public enum Backend: String, Codable, Hashable, Sendable, CaseIterable {
+      /// In this process, `workers` threads.
+      case local
+      /// As Ray tasks on a cluster, each running `adascale search-worker`.
+      case ray
+    }
+
     public var algorithm: Algorithm = .nsga2
     /// Configurations per generation.
     public var population: Int = 24
@@ -39,11 +47,17 @@ extension Recipe {
     public var workers: Int = 2
     /// Distinct, accuracy first, then the costs in the order given.
     public var objectives: [Objective] = [.accuracy, .latency]
+    /// Where candidates' accuracies are computed; the scores are the same either way.
+    public var backend: Backend = .local
+    /// The Ray cluster's GCS address, `host:port` (with `backend: ray`; nil: the command line's
+    /// `--ray-address` or `$ADASCALE_RAY_ADDRESS`).
+    public var rayAddress: String?
 
     public init() {}
 
     static let keys = [
-      "algorithm", "population", "generations", "time-budget", "seed", "workers", "objectives",
+      "algorithm", "population", "generations", "time-budget", "seed", "workers", "objectives", "backend",
+      "ray-address",
     ]
 
     static func decode(_ v: YAMLValue, _ context: DecodingContext) throws(AdaError) -> SearchSpec {
@@ -74,7 +88,31 @@ extension Recipe {
         }
       }
       if v["objectives"].exists { s.objectives = try decodeObjectives(v["objectives"]) }
+      s.backend = Backend(
+        rawValue: try v["backend"].choice(Backend.allCases.map(\.rawValue), default: "local"))!
+      let address = v["ray-address"]
+      if address.exists {
+        guard s.backend == .ray else {
+          throw address.error("a Ray address needs search.backend: ray (search.backend is local)")
+        }
+        let text = try address.string()
+        guard Self.isRayAddress(text) else {
+          throw address.error(
+            "expected a Ray cluster address host:port (e.g. 127.0.0.1:6379), found '\(text)'")
+        }
+        s.rayAddress = text
+      }
       return s
+    }
+
+    /// `host:port` with a non-empty host and a port in 1…65535 (a Ray head's GCS address).
+    public static func isRayAddress(_ text: String) -> Bool {
+      guard let colon = text.lastIndex(of: ":") else { return false }
+      let host = text[..<colon]
+      guard !host.isEmpty, !host.contains(where: \.isWhitespace),
+        let port = Int(text[text.index(after: colon)...])
+      else { return false }
+      return (1...65535).contains(port)
     }
 
     static func decodeObjectives(_ v: YAMLValue) throws(AdaError) -> [Objective] {

@@ -33,7 +33,7 @@ struct AdaScale {
       InspectCommand.self, PredictCommand.self, EvalCommand.self, TrainCommand.self,
       ApplyCommand.self, ProfileCommand.self, CompressCommand.self, RunCommand.self, SimulateCommand.self,
       ExitsCommand.self, MDICommand.self, ReplayCommand.self, DiffCommand.self, InterfereCommand.self,
-      DecodeCheckCommand.self, ExportCommand.self,
+      DecodeCheckCommand.self, ExportCommand.self, SearchWorkerCommand.self,
     ])
 
   static func main() {

@@ -27,14 +27,52 @@ struct CompressCommand: ParsableCommand {
         adascale compress --recipe recipes/fmnist_keras.yaml --overwrite --json
         adascale compress --recipe recipes/fmnist.yaml --measure-overhead --overwrite
         adascale compress --recipe recipes/fmnist.yaml --budget 5m --overwrite
+        adascale compress --recipe recipes/fmnist_quick.yaml --backend ray --ray-address 127.0.0.1:6390
+        adascale compress --recipes a.yaml b.yaml --backend ray --ray-address 127.0.0.1:6390
 
       With a budget (recipe key budget, or --budget), every stage plans its work from the
       throughput measured when it starts so that the run ends within it; the plan is kept in
       the work directory, and the manifest and report.md say what it bought.
+
+      Ray (docs/scale.md): with --backend ray (or search.backend: ray), each generation's
+      candidates are scored as Ray tasks on the cluster at --ray-address; the front and bundle
+      are the same as the local backend's. With --recipes, each recipe is one task running
+      adascale compress (--backend local: one after another here) and one summary table is
+      printed. Every node must see the binary, recipes, data and work directories at the same
+      paths.
       """))
 
   @Option(help: "Recipe YAML file (see docs/recipes.md).")
-  var recipe: String
+  var recipe: String?
+
+  @Option(
+    parsing: .upToNextOption,
+    help: "Several recipes, run as one job (each its own adascale compress); prints a summary table.")
+  var recipes: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Where the work runs: with --recipe, where search candidates are scored (overrides search.backend); with --recipes, where the recipes run (default local).",
+      valueName: "local|ray"))
+  var backend: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The Ray cluster's address (overrides search.ray-address; default $ADASCALE_RAY_ADDRESS).",
+      valueName: "host:port"))
+  var rayAddress: String?
+
+  @Option(help: "Ray tasks in flight at once (default: one per cluster CPU).")
+  var rayTasks: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Search candidates per Ray task; auto: a generation's new candidates spread evenly over the tasks in flight (one worker start per slot).",
+      valueName: "n|auto"))
+  var rayChunk = "auto"
+
+  /// `--ray-chunk` as a number, 0 for auto.
+  var rayChunkCount: Int { rayChunk == "auto" ? 0 : Int(rayChunk) ?? 0 }
 
   @Flag(help: "Replace an existing bundle at the recipe's output directory.")
   var overwrite = false
@@ -70,6 +108,20 @@ struct CompressCommand: ParsableCommand {
   var progress = "auto"
 
   func validate() throws {
+    if (recipe == nil) == recipes.isEmpty {
+      throw ValidationError("give one recipe with --recipe, or several with --recipes")
+    }
+    if let backend, !["local", "ray"].contains(backend) {
+      throw ValidationError("--backend must be local or ray; found '\(backend)'")
+    }
+    if let rayAddress, !Recipe.SearchSpec.isRayAddress(rayAddress) {
+      throw ValidationError("--ray-address: expected host:port (e.g. 127.0.0.1:6379), found '\(rayAddress)'")
+    }
+    if let rayTasks, rayTasks < 1 { throw ValidationError("--ray-tasks must be at least 1") }
+    if rayChunk != "auto" && (Int(rayChunk) ?? 0) < 1 {
+      throw ValidationError("--ray-chunk must be auto or at least 1; found '\(rayChunk)'")
+    }
+    if !recipes.isEmpty && json { throw ValidationError("--json takes one --recipe, not --recipes") }
     if probeBudgetMs <= 0 { throw ValidationError("--probe-budget-ms must be positive") }
     if !["auto", "bar", "plain", "none"].contains(progress) {
       throw ValidationError("--progress must be auto, bar, plain or none; found '\(progress)'")
@@ -82,6 +134,7 @@ struct CompressCommand: ParsableCommand {
   }
 
   func run() throws {
+    guard let recipe else { return try CompressRecipes(command: self).run() }
     var parsed = try Recipe.load(path: recipe)
     if let budget { parsed.budgetSeconds = budget == "none" ? nil : Recipe.duration(budget) }
     // The recipe's model and dataset files come from elsewhere: decoded in a child first.
@@ -95,7 +148,9 @@ struct CompressCommand: ParsableCommand {
       options: CompressPipeline.Options(
         version: AdaScaleVersion.string, overwrite: overwrite, fresh: fresh, compareRandom: !noCompareRandom,
         measureOverhead: measureOverhead, probeBudgetMs: probeBudgetMs,
-        latencyCache: latencyCache ?? LatencyCache.defaultDirectory),
+        latencyCache: latencyCache ?? LatencyCache.defaultDirectory,
+        searchBackend: backend.flatMap(Recipe.SearchSpec.Backend.init(rawValue:)), rayAddress: rayAddress,
+        rayMaxInFlight: rayTasks, rayChunk: rayChunkCount),
       log: log)
     if json { return try Output.printJSON(result.manifest) }
     print(CompressSummary.render(result))

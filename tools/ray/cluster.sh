@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A one-node Ray cluster on loopback for tests and measurements (docs/scale.md):
+#   tools/ray/cluster.sh start [PORT [CPUS]]   ray start --head on 127.0.0.1:PORT (default 6390, 2 CPUs)
+#   tools/ray/cluster.sh stop                  ray stop (the cluster's own command)
+# Ray comes from tools/ray/.venv (tools/ray/venv.sh makes it).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RAY=tools/ray/.venv/bin/ray
+case "${1:-}" in
+  start)
+    port="${2:-6390}"
+    cpus="${3:-2}"
+    # Everything on 127.0.0.1; no dashboard. RAY_TMPDIR keeps its files under /tmp/adascale-ray.
+    "$RAY" start --head --node-ip-address=127.0.0.1 --port="$port" --num-cpus="$cpus" \
+      --include-dashboard=false --dashboard-host=127.0.0.1 --disable-usage-stats \
+      --temp-dir=/tmp/adascale-ray >/tmp/adascale-ray-start.log 2>&1 \
+      || { cat /tmp/adascale-ray-start.log >&2; exit 1; }
+    echo "ray cluster on 127.0.0.1:$port ($cpus CPUs)"
+    ;;
+  stop)
+    "$RAY" stop --force >/dev/null 2>&1 || true
+    echo "ray stopped"
+    ;;
+  *)
+    echo "usage: $0 start [PORT [CPUS]] | stop" >&2
+    exit 2
+    ;;
+esac
