@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults format lint clean
+.PHONY: help deps build build-debug test acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults fuzz fuzz-build test-asan test-tsan format lint clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,13 @@ applications: build ## keras.applications families (MobileNet V1-V3, ResNet50, D
 
 faults: ## kill -9 at KILL_RUNS (20) random moments of compress, each rerun to the same bundle (seed KILL_SEED)
 	tools/faults/kill_loop.sh $(or $(KILL_RUNS),20) $(or $(KILL_SEED),1)
+
+fuzz-build: deps
+	$(SWIFT) build -c release -j $(JOBS) --package-path Fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address
+
+fuzz: fuzz-build ## libFuzzer + ASan on every file reader, FUZZ_S (60) s each (FUZZ_TARGETS: a subset); exit 1 on a crash
+	tools/fuzz/run.py --seconds $(or $(FUZZ_S),60) $(FUZZ_TARGETS)
 
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

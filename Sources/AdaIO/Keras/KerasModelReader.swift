@@ -28,13 +28,42 @@ public enum KerasModelReader {
     if path.hasSuffix(".keras") || head.map({ Array($0) == [0x50, 0x4b, 0x03, 0x04] }) == true {
       return try loadArchive(path: path, config: config)
     }
-    let file = try HDF5File.open(path)
+    return try loadHDF5(try HDF5File.open(path), config: config, siblingConfig: siblingConfig(of: path))
+  }
+
+  /// A legacy `.h5` model (or `.weights.h5` with `config`) held in memory, as `load(path:)`
+  /// reads a file; `name` is used in errors. No sibling config file is looked for.
+  ///
+  ///     let model = try KerasModelReader.load(h5Image: bytes, name: "upload.h5")
+  public static func load(h5Image: Data, name: String, config: String? = nil) throws(AdaError) -> Model {
+    try loadHDF5(try HDF5File.open(image: h5Image, name: name), config: config, siblingConfig: nil)
+  }
+
+  /// A `.keras` (zip) model held in memory, as `load(path:)` reads a `.keras` file.
+  public static func load(kerasArchive data: Data, name: String, config: String? = nil) throws(AdaError)
+    -> Model
+  {
+    try loadArchive(data: data, path: name, config: config)
+  }
+
+  /// The graph a Keras architecture JSON (`model.to_json()`, a `.keras` file's `config.json`)
+  /// describes, without weights; errors name `file`.
+  public static func graph(configJSON text: String, file: String, kerasVersion: String? = "3")
+    throws(AdaError)
+    -> Graph
+  {
+    let json = try JSONValue.parse(text, file: file, path: "model_config")
+    return try KerasArchitecture(json: json, file: file, kerasVersion: kerasVersion).graph
+  }
+
+  static func loadHDF5(_ file: HDF5File, config: String?, siblingConfig: String?) throws(AdaError) -> Model {
+    let path = file.path
     let configJSON: (text: String, file: String)
     if let config {
       configJSON = (try readText(config), config)
     } else if try file.root.hasAttribute("model_config") {
       configJSON = (try file.root.readString(attribute: "model_config"), path)
-    } else if let sibling = siblingConfig(of: path) {
+    } else if let sibling = siblingConfig {
       configJSON = (try readText(sibling), sibling)
     } else {
       throw AdaError(
@@ -51,8 +80,18 @@ public enum KerasModelReader {
   /// `.keras`: unzip `config.json` and `model.weights.h5` in memory. Errors inside a member
   /// name the `.keras` file, with the member in the path (`model.weights.h5:/layers/dense/vars/0`).
   static func loadArchive(path: String, config: String?) throws(AdaError) -> Model {
+    let data: Data
     do {
-      return try loadArchiveMembers(path: path, config: config)
+      data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
+    }
+    return try loadArchive(data: data, path: path, config: config)
+  }
+
+  static func loadArchive(data: Data, path: String, config: String?) throws(AdaError) -> Model {
+    do {
+      return try loadArchiveMembers(data: data, path: path, config: config)
     } catch {
       var e = error
       if let f = e.file, f.hasPrefix(path + ":") {
@@ -64,10 +103,11 @@ public enum KerasModelReader {
     }
   }
 
-  private static func loadArchiveMembers(path: String, config: String?) throws(AdaError) -> Model {
+  private static func loadArchiveMembers(data: Data, path: String, config: String?) throws(AdaError) -> Model
+  {
     let archive: Archive
     do {
-      archive = try Archive(data: try Data(contentsOf: URL(fileURLWithPath: path)), accessMode: .read)
+      archive = try Archive(data: data, accessMode: .read)
     } catch {
       throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
     }
