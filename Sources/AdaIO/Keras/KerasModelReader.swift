@@ -79,19 +79,14 @@ public enum KerasModelReader {
 
   /// `.keras`: unzip `config.json` and `model.weights.h5` in memory. Errors inside a member
   /// name the `.keras` file, with the member in the path (`model.weights.h5:/layers/dense/vars/0`).
+  ///
+  /// The zip is read from the file, never from memory: ZIPFoundation's in-memory archive traps
+  /// (`Range requires lowerBound <= upperBound`, a crash) when a damaged directory points past
+  /// the end of the data, where reading a file just comes up short and is an error
+  /// (found by fuzz-keras; `Tests/Fixtures/fuzz/keras-zip-offset-past-the-end.keras`).
   static func loadArchive(path: String, config: String?) throws(AdaError) -> Model {
-    let data: Data
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
-    }
-    return try loadArchive(data: data, path: path, config: config)
-  }
-
-  static func loadArchive(data: Data, path: String, config: String?) throws(AdaError) -> Model {
-    do {
-      return try loadArchiveMembers(data: data, path: path, config: config)
+      return try loadArchiveMembers(url: URL(fileURLWithPath: path), path: path, config: config)
     } catch {
       var e = error
       if let f = e.file, f.hasPrefix(path + ":") {
@@ -103,11 +98,34 @@ public enum KerasModelReader {
     }
   }
 
-  private static func loadArchiveMembers(data: Data, path: String, config: String?) throws(AdaError) -> Model
-  {
+  /// `data` written to a temporary file (removed again) and read as `loadArchive(path:)` does;
+  /// errors name `path`.
+  static func loadArchive(data: Data, path: String, config: String?) throws(AdaError) -> Model {
+    var template = Array((NSTemporaryDirectory() + "/adascale-keras-XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+      throw AdaError(.writeFailed, file: path, "cannot make a temporary copy of the .keras data")
+    }
+    let temporary = String(cString: template)
+    defer { unlink(temporary) }
+    let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    guard written == data.count else {
+      throw AdaError(.writeFailed, file: path, "cannot make a temporary copy of the .keras data")
+    }
+    do {
+      return try loadArchive(path: temporary, config: config)
+    } catch {
+      var e = error
+      if e.file == temporary { e.file = path }
+      throw e
+    }
+  }
+
+  private static func loadArchiveMembers(url: URL, path: String, config: String?) throws(AdaError) -> Model {
     let archive: Archive
     do {
-      archive = try Archive(data: data, accessMode: .read)
+      archive = try Archive(url: url, accessMode: .read)
     } catch {
       throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
     }
