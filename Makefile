@@ -87,6 +87,16 @@ fuzz-build: deps
 fuzz: fuzz-build ## libFuzzer + ASan on every file reader, FUZZ_S (60) s each (FUZZ_TARGETS: a subset); exit 1 on a crash
 	tools/fuzz/run.py --seconds $(or $(FUZZ_S),60) $(FUZZ_TARGETS)
 
+test-asan: deps ## The tests under AddressSanitizer (.build-asan; TESTS=Target.Class for a subset)
+	$(SWIFT) build --build-tests -j $(JOBS) --sanitize=address --scratch-path .build-asan
+	tools/sanitize/run_tests.sh address .build-asan $(TESTS)
+
+TSAN_TESTS := AdaTensorTests.ParallelTests AdaTensorTests.GemmTests AdaPipelineTests.SearchPartsTests AdaRuntimeTests.AdaptiveModelTests AdaDistributedTests.DistributedRunTests
+
+test-tsan: deps ## The parallel search/runtime tests (TSAN_TESTS) under ThreadSanitizer (.build-tsan)
+	$(SWIFT) build --build-tests -j $(JOBS) --sanitize=thread --scratch-path .build-tsan
+	tools/sanitize/run_tests.sh thread .build-tsan $(or $(TESTS),$(TSAN_TESTS))
+
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
