@@ -6,9 +6,9 @@ crash that is not contained (see below), else 0.
     tools/fuzz/run.py --seconds 60                    # every target, 60 s each (make fuzz)
     tools/fuzz/run.py --seconds 3600 --runs 1000000 fuzz-trace fuzz-frame   # a long run
 
-Each target keeps its corpus in .build-fuzz/corpus/<target> (seeded from Fuzz/corpus/<target>
+Each target keeps its corpus in .build-fuzz/run/corpus/<target> (seeded from Fuzz/corpus/<target>
 and, for the HDF5 and zip readers, from files in Tests/Fixtures) and writes crashing inputs to
-.build-fuzz/artifacts/<target>/.
+.build-fuzz/run/artifacts/<target>/ (not .build-fuzz/artifacts: SwiftPM empties that).
 
 The targets that reach the HDF5 C library (fuzz-h5, fuzz-keras, fuzz-dataset-h5) run in
 libFuzzer's fork mode with -ignore_crashes=1: a crash of a child is recorded and fuzzing goes on.
@@ -49,7 +49,7 @@ HDF5_TARGETS = {t for t, (_, _, fork) in TARGETS.items() if fork}
 
 
 def seed(target):
-    corpus = os.path.join(ROOT, ".build-fuzz/corpus", target)
+    corpus = os.path.join(ROOT, ".build-fuzz/run/corpus", target)
     os.makedirs(corpus, exist_ok=True)
     sources = glob.glob(os.path.join(ROOT, "Fuzz/corpus", target.removeprefix("fuzz-"), "*"))
     sources += [os.path.join(FIX, f) for f in TARGETS[target][1]]
@@ -118,9 +118,9 @@ def main():
     for t in targets:
         max_len, _, fork = TARGETS[t]
         corpus = seed(t)
-        artifacts = os.path.join(ROOT, ".build-fuzz/artifacts", t) + "/"
+        artifacts = os.path.join(ROOT, ".build-fuzz/run/artifacts", t) + "/"
         os.makedirs(artifacts, exist_ok=True)
-        log = os.path.join(ROOT, ".build-fuzz", t + ".log")
+        log = os.path.join(ROOT, ".build-fuzz/run", t + ".log")
         cmd = ["nice", "-n", "19", os.path.join(BIN, t), corpus, f"-max_len={max_len}",
                f"-max_total_time={a.seconds}", f"-runs={a.runs}", "-timeout=20", "-rss_limit_mb=4096",
                f"-artifact_prefix={artifacts}", "-print_final_stats=1"]
