@@ -62,7 +62,7 @@ def seed(target):
 def parse_progress(text):
     """Last `#N ... cov: C ft: F ... exec/s: E` figures libFuzzer printed (normal or fork mode)."""
     execs = cov = ft = None
-    for m in re.finditer(r"#(\d+)\s*:?\s+\w+\s+cov: (\d+) ft: (\d+)", text):
+    for m in re.finditer(r"#(\d+):?\s+(?:\w+\s+)?cov: (\d+) ft: (\d+)", text):
         execs, cov, ft = int(m.group(1)), int(m.group(2)), int(m.group(3))
     m = re.findall(r"stat::number_of_executed_units: (\d+)", text)
     if m:
@@ -76,32 +76,60 @@ def parse_progress(text):
 
 
 def classify(target, artifact):
-    """Runs one crashing input alone; 'hdf5' when the faulting frame is in libhdf5."""
+    """Runs one crashing (or hanging) input alone; 'hdf5' when the faulting frame (for a hang: the
+    frame libFuzzer's timeout caught) is in libhdf5."""
     binary = os.path.join(BIN, target)
     env = dict(os.environ, ASAN_OPTIONS="symbolize=1:detect_leaks=0", SWIFT_BACKTRACE="enable=no")
     try:
-        p = subprocess.run([binary, artifact, "-timeout=30"], capture_output=True, text=True, env=env,
+        p = subprocess.run([binary, artifact, "-timeout=5"], capture_output=True, text=True, env=env,
                            timeout=60, start_new_session=True)
     except subprocess.TimeoutExpired:
         return "hang when run alone", ""
-    frames = re.findall(r"^\s+#(\d+) 0x[0-9a-f]+ in (\S+).*?\(([^)+]+)", p.stderr, re.M)
+    frames = re.findall(r"^\s+#(\d+) 0x[0-9a-f]+ in (\S+)\s+(\S+)", p.stderr, re.M)
     if p.returncode == 0:
         return "flaky (no crash when run alone)", p.stderr
-    for _, func, obj in frames[:6]:
-        if "asan" in obj or "libclang_rt" in obj or func.startswith("__asan") or func.startswith("__interceptor"):
+    for _, func, obj in frames[:12]:
+        if ("compiler-rt" in obj or "libclang_rt" in obj or func.startswith(("__asan", "__interceptor",
+                "__sanitizer", "fuzzer::")) or "libc.so" in obj):
             continue
         return ("hdf5" if "libhdf5" in obj else "ours"), p.stderr
     return "ours", p.stderr
 
 
 def verify_cli(target, artifact, cli):
-    """`adascale inspect` (models) or `eval`-free dataset decode must exit 1 naming the file."""
+    """The CLI on the input: `adascale inspect FILE` (models) or `adascale eval`'s dataset decoding
+    (`decode-check dataset` run the way the CLI runs it, in a child) must exit 1."""
     path = artifact + (".keras" if target == "fuzz-keras" else ".h5")
     shutil.copy(artifact, path)
     kind = {"fuzz-h5": "model", "fuzz-keras": "model", "fuzz-dataset-h5": "dataset"}[target]
-    args = [cli, "inspect", path] if kind == "model" else [cli, "decode-check", "dataset", path]
-    p = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    args = [cli, "inspect", path] if kind == "model" else [cli, "eval", "--model",
+            os.path.join(FIX, "keras/mlp.h5"), "--dataset", path]
+    env = dict(os.environ, ADASCALE_DECODE_TIMEOUT_S="5")
+    p = subprocess.run(args, capture_output=True, text=True, timeout=180, env=env)
     return p.returncode, p.stderr.strip().splitlines()[-1:] if p.stderr else []
+
+
+def classify_all(targets, cli):
+    """Every artifact of `targets`, classified (and, for HDF5, checked with the CLI)."""
+    failed = False
+    for t in targets:
+        artifacts = os.path.join(ROOT, ".build-fuzz/run/artifacts", t) + "/"
+        counts = {}
+        for f in sorted(os.listdir(artifacts)) if os.path.isdir(artifacts) else []:
+            if not f.startswith(("crash-", "timeout-", "oom-", "leak-")) or "." in f:
+                continue
+            what = f.split("-")[0]
+            kind, _ = classify(t, artifacts + f)
+            if kind == "hdf5" and t in HDF5_TARGETS and os.path.exists(cli):
+                status, _ = verify_cli(t, artifacts + f, cli)
+                kind = f"hdf5, CLI exit {status}" + ("" if status == 1 else " (NOT contained)")
+                failed |= status != 1
+            else:
+                failed |= kind != "hdf5"
+            counts[f"{what}: {kind}"] = counts.get(f"{what}: {kind}", 0) + 1
+            print(f"{t} {f}: {kind}", flush=True)
+        print(f"{t}: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"), flush=True)
+    return 1 if failed else 0
 
 
 def main():
@@ -110,9 +138,14 @@ def main():
     ap.add_argument("--runs", type=int, default=-1, help="stop a target after this many executions")
     ap.add_argument("--verify", default=os.path.join(ROOT, ".build/debug/adascale"),
                     help="adascale binary that must exit 1 on the HDF5-contained crashes")
+    ap.add_argument("--classify-only", action="store_true",
+                    help="run nothing; classify every crash and hang already in the targets' artifacts")
+    ap.add_argument("--no-classify", action="store_true", help="leave classification to --classify-only")
     ap.add_argument("targets", nargs="*")
     a = ap.parse_args()
     targets = a.targets or list(TARGETS)
+    if a.classify_only:
+        return classify_all(targets, a.verify)
     results = []
     failed = False
     for t in targets:
@@ -122,7 +155,8 @@ def main():
         os.makedirs(artifacts, exist_ok=True)
         log = os.path.join(ROOT, ".build-fuzz/run", t + ".log")
         cmd = ["nice", "-n", "19", os.path.join(BIN, t), corpus, f"-max_len={max_len}",
-               f"-max_total_time={a.seconds}", f"-runs={a.runs}", "-timeout=20", "-rss_limit_mb=4096",
+               f"-max_total_time={a.seconds}", f"-runs={a.runs}", f"-timeout={3 if fork else 20}",
+               "-rss_limit_mb=4096",
                f"-artifact_prefix={artifacts}", "-print_final_stats=1"]
         if fork:
             cmd += ["-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]
@@ -139,15 +173,16 @@ def main():
         execs, cov, ft, fork_crashes, _ = parse_progress(text)
         new = sorted(set(os.listdir(artifacts)) - before)
         kinds = {}
-        for f in new:
+        for f in ([] if a.no_classify else new):
             path = artifacts + f
             if not f.startswith(("crash-", "leak-", "oom-", "timeout-")):
                 continue
-            if f.startswith("crash-") and t in HDF5_TARGETS:
+            if f.startswith(("crash-", "timeout-")) and t in HDF5_TARGETS:
                 kind, _ = classify(t, path)
                 if kind == "hdf5" and os.path.exists(a.verify):
                     status, last = verify_cli(t, path, a.verify)
-                    kind = "hdf5, CLI exit %d" % status + ("" if status == 1 else " (NOT contained)")
+                    what = "crash" if f.startswith("crash-") else "hang"
+                    kind = f"{what} in hdf5, CLI exit {status}" + ("" if status == 1 else " (NOT contained)")
                     if status != 1:
                         failed = True
                 elif kind != "hdf5":
