@@ -14,7 +14,7 @@ REF_VENV    := tools/reference/.venv
 # One BLAS thread per process by default keeps timings reproducible; commands that want more set it.
 export OPENBLAS_NUM_THREADS ?= 2
 
-.PHONY: help deps build build-debug test example-app acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults format lint clean ray-venv ray-test ray-measure
+.PHONY: help deps build build-debug test example-app acceptance bench latency-check replay ci-compress compress check-bundle check-exits fixtures interop applications faults fuzz fuzz-build test-asan test-tsan format lint clean ray-venv ray-test ray-measure
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -93,11 +93,28 @@ ray-test: deps ## Ray backend tests on a loopback cluster (started, then ray sto
 ray-measure: build ## docs/scale.md's figures: local vs Ray search throughput on a loopback cluster, sizes
 	RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh
 
+fuzz-build: deps
+	$(SWIFT) build -c release -j $(JOBS) --package-path Fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address
+
+fuzz: fuzz-build ## libFuzzer + ASan on every file reader, FUZZ_S (60) s each (FUZZ_TARGETS: a subset); exit 1 on a crash
+	tools/fuzz/run.py --seconds $(or $(FUZZ_S),60) $(FUZZ_TARGETS)
+
+test-asan: deps ## The tests under AddressSanitizer (.build-asan; TESTS=Target.Class for a subset)
+	$(SWIFT) build --build-tests -j $(JOBS) --sanitize=address --scratch-path .build-asan
+	tools/sanitize/run_tests.sh address .build-asan $(TESTS)
+
+TSAN_TESTS := AdaTensorTests.ParallelTests AdaTensorTests.GemmTests AdaPipelineTests.SearchPartsTests AdaRuntimeTests.AdaptiveModelTests AdaDistributedTests.DistributedRunTests
+
+test-tsan: deps ## The parallel search/runtime tests (TSAN_TESTS) under ThreadSanitizer (.build-tsan)
+	$(SWIFT) build --build-tests -j $(JOBS) --sanitize=thread --scratch-path .build-tsan
+	tools/sanitize/run_tests.sh thread .build-tsan $(or $(TESTS),$(TSAN_TESTS))
+
 format: ## Format the Swift sources with swift-format
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 lint: deps ## Check formatting with the committed .swift-format, and that targets declare what they import (CI runs it)
-	$(SWIFT) format lint --strict --recursive Sources Tests Examples Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Examples Fuzz Package.swift
 	python3 tools/check_deps.py
 
 clean:

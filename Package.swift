@@ -48,7 +48,9 @@ let package = Package(
     .target(name: "AdaProfile", dependencies: ["AdaTensor", "AdaCore", "AdaNN", "AdaIO"]),
     .target(
       name: "AdaFormats",
-      dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "CGzip", "ZIPFoundation", "Yams"]),
+      dependencies: [
+        "AdaTensor", "AdaCore", "AdaNN", "AdaIO", "AdaProfile", "CGzip", "ZIPFoundation", "Yams",
+      ]),
     .target(name: "AdaTrain", dependencies: ["AdaTensor", "AdaCore", "AdaNN"]),
     .target(name: "AdaCompress", dependencies: ["AdaTensor", "AdaCore", "AdaNN", "AdaTrain"]),
     .target(name: "AdaSearch", dependencies: ["AdaTensor", "AdaCore"]),
@@ -77,7 +79,8 @@ let package = Package(
         "AdaTensor", "AdaCore", "AdaNN", "AdaIO", "AdaFormats", "AdaTrain", "AdaCompress", "AdaProfile",
         "AdaSearch", "AdaRecipe", "AdaBundle", "AdaBundleWriter",
       ]),
-    .target(name: "AdaRuntime", dependencies: ["AdaTensor", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle"]),
+    .target(
+      name: "AdaRuntime", dependencies: ["AdaTensor", "AdaCore", "AdaNN", "AdaIO", "AdaProfile", "AdaBundle"]),
     .target(
       name: "AdaDistributed",
       dependencies: [
@@ -109,7 +112,7 @@ let package = Package(
       dependencies: [
         "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport",
       ]),
-    .testTarget(name: "AdaCoreTests", dependencies: ["AdaCore"]),
+    .testTarget(name: "AdaCoreTests", dependencies: ["AdaCore", "AdaTensor"]),
     .testTarget(
       name: "AdaDistributedTests",
       dependencies: [

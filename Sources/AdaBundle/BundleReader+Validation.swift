@@ -25,6 +25,7 @@ enum BundleJSON {
     guard let data = FileManager.default.contents(atPath: file) else {
       throw AdaError(.fileNotFound, file: file, "cannot read the file")
     }
+    try checkUTF8(data, file: file)
     let decoder = JSONDecoder()
     decoder.allowsJSON5 = true
     let header: Header
@@ -59,6 +60,26 @@ enum BundleJSON {
   }
 
   /// A decoding failure as an `AdaError` naming the JSON path (`variants[2].accuracy`).
+  /// Foundation's JSON5 scanner (Swift 6.3) traps on bytes that are not UTF-8 where it looks
+  /// for an unquoted key (`{` then 0xff: "Fatal error" in CodableUtilities.swift, a crash;
+  /// found by fuzz-manifest), so the text is checked first, naming the first bad byte.
+  static func checkUTF8(_ data: Data, file: String) throws(AdaError) {
+    var parser = Unicode.UTF8.ForwardParser()
+    var bytes = data.makeIterator()
+    var offset = 0
+    while true {
+      switch parser.parseScalar(from: &bytes) {
+      case .valid(let scalar): offset += scalar.count
+      case .emptyInput: return
+      case .error:
+        throw AdaError(
+          .badFormat, file: file, path: "byte \(offset)",
+          "not UTF-8 text: byte \(offset) (0x\(String(data[data.startIndex + offset], radix: 16))) "
+            + "starts no UTF-8 character; the file is damaged")
+      }
+    }
+  }
+
   static func located(_ error: any Error, file: String) -> AdaError {
     guard let error = error as? DecodingError else {
       return AdaError(.badFormat, file: file, "not valid JSON: \(error)")

@@ -1,4 +1,5 @@
 import AdaBundle
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaProfile
@@ -81,7 +82,9 @@ public final class AdaptiveModel {
   ) throws(AdaError) {
     self.bundle = bundle
     selector = VariantSelector(
-      variants: try VariantProfile.profiles(from: bundle, device: device, exits: exits, only: only),
+      variants: try Self.fitting(
+        VariantProfile.profiles(from: bundle, device: device, exits: exits, only: only),
+        budget: memoryBudgetBytes, bundle: bundle),
       policy: policy)
     self.only = only
     self.monitor = monitor
@@ -95,7 +98,7 @@ public final class AdaptiveModel {
       var seen = Set<String>()
       for v in selector.variants.sorted(by: { $0.latencyMs < $1.latencyMs }) where seen.insert(v.id).inserted
       {
-        if let budget = memoryBudgetBytes, used + v.weightBytes > budget, !loaded.isEmpty { continue }
+        if let budget = memoryBudgetBytes, used + v.weightBytes > budget { continue }
         _ = try swap(to: v.id)
         used += v.weightBytes
       }
@@ -125,7 +128,9 @@ public final class AdaptiveModel {
   /// files). Throws, leaving everything as it was, when the bundle cannot honour `mode`.
   public func setExits(_ mode: ExitMode) throws(AdaError) {
     guard mode != exits else { return }
-    let profiles = try VariantProfile.profiles(from: bundle, device: device, exits: mode, only: only)
+    let profiles = try Self.fitting(
+      VariantProfile.profiles(from: bundle, device: device, exits: mode, only: only),
+      budget: memoryBudgetBytes, bundle: bundle)
     selector = VariantSelector(variants: profiles, policy: selector.policy)
     if (mode == .off) != (exits == .off) { loaded = [:] }
     exits = mode
@@ -203,6 +208,21 @@ public final class AdaptiveModel {
       return v
     }
     let entry = try bundle.variant(id)
+    if let budget = memoryBudgetBytes {
+      // Make room before reading, so that the weights held never exceed the budget, not even
+      // while the new variant is read (`fitting` keeps every candidate within it on its own).
+      var evicted = false
+      while !loaded.isEmpty, bytesLoaded + entry.weightBytes > budget,
+        let lru = loaded.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+      {
+        loaded[lru] = nil
+        evicted = true
+      }
+      // The CLI keeps freed memory in the heap (`Memory.configureAllocator`): give the dropped
+      // weights back to the kernel, or the process would still hold them.
+      if evicted { Memory.returnFreeMemory() }
+    }
+    peakWeightBytes = max(peakWeightBytes, bytesLoaded + entry.weightBytes)
     let plan = exits == .off ? nil : entry.exits
     let model: Model
     let file: String
@@ -241,14 +261,6 @@ public final class AdaptiveModel {
         "variant '\(id)' takes inputs of shape \(model.graph.inputShape), other variants of the bundle "
           + "take \(other.model.graph.inputShape)")
     }
-    if let budget = memoryBudgetBytes {
-      let need = selector.variants.first { $0.id == id }?.weightBytes ?? 0
-      while !loaded.isEmpty, bytesLoaded + need > budget,
-        let lru = loaded.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
-      {
-        loaded[lru] = nil
-      }
-    }
     _ = executor.predict(Tensor.zeros([1] + model.graph.inputShape), parameters: model.parameters)
     let v = Loaded(
       model: model, executor: executor, exitPlan: exitExecutor == nil ? nil : plan,
@@ -270,6 +282,29 @@ public final class AdaptiveModel {
   static func sameKind(_ a: [Int], _ b: [Int]) -> Bool {
     a == b || (a.count == 3 && b.count == 3 && a[2] == b[2])
   }
+
+  /// The candidates whose weights fit `budget` on their own (all of them without a budget).
+  /// None fitting is an error naming the budget and the smallest variant: running over the
+  /// budget, or running nothing, would both be wrong.
+  static func fitting(_ profiles: [VariantProfile], budget: Int?, bundle: ModelBundle) throws(AdaError)
+    -> [VariantProfile]
+  {
+    guard let budget else { return profiles }
+    let fit = profiles.filter { $0.weightBytes <= budget }
+    guard fit.isEmpty, let smallest = profiles.min(by: { $0.weightBytes < $1.weightBytes }) else {
+      return fit
+    }
+    throw AdaError(
+      .invalidValue, file: ModelBundle.path(bundle.directory, ModelBundle.manifestFile),
+      path: "memory budget",
+      "a memory budget of \(MemoryBudget.format(budget)) is smaller than any variant's weights: the "
+        + "smallest, '\(smallest.id)', needs \(MemoryBudget.format(smallest.weightBytes))",
+      hint: "give a budget of at least \(MemoryBudget.format(smallest.weightBytes))")
+  }
+
+  /// The most variant weight the model has held at once (bytes, as the manifest states them),
+  /// counting a variant being read; never above `memoryBudgetBytes`.
+  public private(set) var peakWeightBytes = 0
 
   private var bytesLoaded: Int {
     bundle.manifest.variants.filter { loaded[$0.id] != nil }.reduce(0) { $0 + $1.weightBytes }

@@ -45,4 +45,22 @@ public enum Memory {
       return false
     #endif
   }
+
+  /// Hands free heap memory back to the kernel (glibc's `malloc_trim(0)`, which also releases
+  /// whole free pages inside the heap). With `configureAllocator`'s trim threshold, memory freed
+  /// by dropping a large object (a variant's weights) otherwise stays resident for reuse, and a
+  /// memory budget would bound what the process uses, not what it holds. Costs a walk of the
+  /// heap (about a millisecond per 100 MB); call it after dropping something large, not per step.
+  /// Returns false where there is no `malloc_trim`.
+  @discardableResult
+  public static func returnFreeMemory() -> Bool {
+    #if canImport(Glibc)
+      typealias MallocTrim = @convention(c) (Int) -> Int32
+      guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return false }
+      _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+      return true
+    #else
+      return false
+    #endif
+  }
 }

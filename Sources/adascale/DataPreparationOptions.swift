@@ -1,3 +1,4 @@
+import AdaCore
 import AdaFormats
 import AdaIO
 import AdaNN

@@ -1,3 +1,5 @@
+import AdaCore
+import AdaIO
 import AdaProfile
 import AdaRuntime
 import Foundation
@@ -98,11 +100,21 @@ struct RunReport: Codable {
   var steps: [Step]
   var totals: Totals
   var loadedVariants: [String]
+  /// `--memory-budget-mb` in bytes (nil: none).
+  var memoryBudgetBytes: Int?
+  /// The most variant weight held at once, counting a variant being read (manifest bytes).
+  var peakWeightBytes: Int
+  /// Peak resident memory of the whole process (`VmHWM`), MB.
+  var peakRssMB: Double?
 
   init(
     bundle: String, input: String, output: String, policy: Policy, exits: String, steps: [Step],
-    loadedVariants: [String]
+    loadedVariants: [String], memoryBudgetBytes: Int? = nil, peakWeightBytes: Int = 0,
+    peakRssMB: Double? = nil
   ) {
+    self.memoryBudgetBytes = memoryBudgetBytes
+    self.peakWeightBytes = peakWeightBytes
+    self.peakRssMB = peakRssMB
     self.bundle = bundle
     self.input = input
     self.output = output
@@ -156,6 +168,9 @@ struct RunReport: Codable {
   enum CodingKeys: String, CodingKey {
     case bundle, input, output, policy, exits, steps, totals
     case loadedVariants = "loaded_variants"
+    case memoryBudgetBytes = "memory_budget_bytes"
+    case peakWeightBytes = "peak_weight_bytes"
+    case peakRssMB = "peak_rss_mb"
   }
 
   static let header = "batch  variant  cpu   predicted   measured  SLO   reason"
@@ -191,6 +206,13 @@ struct RunReport: Codable {
       batches per variant: \(perVariant) → \(output)
       per input: \(String(format: "%.1f", t.meanMacsPerInput)) MACs, \(Self.ms(t.meanMsPerInput)) measured\
       \(t.exitHistogram.map { "; exits: " + Self.histogramText($0) } ?? "")
-      """
+      """ + memoryText
+  }
+
+  /// `\nvariant weights held at most 24.0 MB (budget 30.0 MB); peak RSS 80 MB`.
+  var memoryText: String {
+    let budget = memoryBudgetBytes.map { " (budget \(MemoryBudget.format($0)))" } ?? ""
+    let rss = peakRssMB.map { String(format: "; peak RSS %.0f MB", $0) } ?? ""
+    return "\nvariant weights held at most \(MemoryBudget.format(peakWeightBytes))\(budget)\(rss)"
   }
 }

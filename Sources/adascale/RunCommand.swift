@@ -136,7 +136,8 @@ struct RunCommand: ParsableCommand {
     let report = RunReport(
       bundle: bundle, input: io.input, output: io.output, policy: policy, exits: mode.description,
       steps: steps,
-      loadedVariants: model.loadedVariants)
+      loadedVariants: model.loadedVariants, memoryBudgetBytes: model.memoryBudgetBytes,
+      peakWeightBytes: model.peakWeightBytes, peakRssMB: LiveReplay.peakResidentMB())
     if json { return try Output.printJSON(report) }
     Self.say(report.summary)
   }

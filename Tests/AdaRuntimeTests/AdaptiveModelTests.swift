@@ -68,13 +68,27 @@ final class AdaptiveModelTests: XCTestCase {
   }
 
   func testEagerLoadingWithinABudgetKeepsTheFastestVariantsAndEvictsLeastRecentlyUsed() throws {
-    // Weights: v0 1 MB, v1 2 MB, v2 4 MB, v3 8 MB; a 4 MB budget holds v0 + v1.
+    // Weights: v0 1 MB, v1 2 MB, v2 4 MB, v3 8 MB; a 4 MB budget holds v0 + v1, and v3 never fits.
     let budget = 4 * 1_048_576
     let model = try AdaptiveModel(
       bundle: path, policy: Policy(sloMs: 6), monitor: nil, loading: .eager, memoryBudgetBytes: budget)
     XCTAssertEqual(model.loadedVariants, ["v0", "v1"])
-    _ = try model.predict(input(1))  // v3: both others are evicted to make room
-    XCTAssertEqual(model.loadedVariants, ["v3"])
+    XCTAssertEqual(model.selector.variants.map(\.id), ["v0", "v1", "v2"], "v3 (8 MB) is no candidate")
+    let r = try model.predict(input(1))  // v2, the most accurate that fits: both others make room
+    XCTAssertEqual(r.decision.variant, "v2")
+    XCTAssertEqual(model.loadedVariants, ["v2"])
+    XCTAssertEqual(
+      model.peakWeightBytes, budget, "v2 alone: read after v0 and v1 were dropped, not beside them")
+  }
+
+  func testABudgetBelowEveryVariantIsAnError() throws {
+    XCTAssertThrowsError(
+      try AdaptiveModel(bundle: path, policy: Policy(sloMs: 6), monitor: nil, memoryBudgetBytes: 1 << 19)
+    ) { error in
+      XCTAssertEqual((error as? AdaError)?.kind, .invalidValue)
+      XCTAssertTrue(
+        (error as? AdaError)?.message.contains("the smallest, 'v0', needs 1.0 MB") == true, "\(error)")
+    }
   }
 
   func testWrongInputShapeIsAnError() throws {

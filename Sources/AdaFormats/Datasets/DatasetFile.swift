@@ -1,3 +1,4 @@
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaTensor

@@ -8,11 +8,16 @@ import ZIPFoundation
 /// memory, the weights opened as an in-memory HDF5 image, and the model assembled by the same
 /// `KerasModelReader.build` as an `.h5`. Errors inside a member name the `.keras` file, with the
 /// member in the path (`model.weights.h5:/layers/dense/vars/0`).
+///
+/// The zip is read from a file, never from memory: ZIPFoundation's in-memory archive traps
+/// (`Range requires lowerBound <= upperBound`, a crash) when a damaged directory points past the
+/// end of the data, where reading a file just comes up short and is an error (found by
+/// fuzz-keras; `Tests/Fixtures/fuzz/keras-zip-offset-past-the-end.keras`).
 public enum KerasArchiveReader {
   /// The model in the `.keras` archive at `path`; `config` replaces its `config.json`.
   public static func load(path: String, config: String? = nil) throws(AdaError) -> Model {
     do {
-      return try loadArchiveMembers(path: path, config: config)
+      return try loadArchiveMembers(url: URL(fileURLWithPath: path), path: path, config: config)
     } catch {
       var e = error
       if let f = e.file, f.hasPrefix(path + ":") {
@@ -24,10 +29,36 @@ public enum KerasArchiveReader {
     }
   }
 
-  private static func loadArchiveMembers(path: String, config: String?) throws(AdaError) -> Model {
+  /// A `.keras` held in memory: written to a temporary file (removed again) and read as
+  /// `load(path:)` reads one; errors name `name`.
+  ///
+  ///     let model = try KerasArchiveReader.load(data: upload, name: "upload.keras")
+  public static func load(data: Data, name: String, config: String? = nil) throws(AdaError) -> Model {
+    var template = Array((NSTemporaryDirectory() + "/adascale-keras-XXXXXX").utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+      throw AdaError(.writeFailed, file: name, "cannot make a temporary copy of the .keras data")
+    }
+    let temporary = String(cString: template)
+    defer { unlink(temporary) }
+    let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    guard written == data.count else {
+      throw AdaError(.writeFailed, file: name, "cannot make a temporary copy of the .keras data")
+    }
+    do {
+      return try load(path: temporary, config: config)
+    } catch {
+      var e = error
+      if e.file == temporary { e.file = name }
+      throw e
+    }
+  }
+
+  private static func loadArchiveMembers(url: URL, path: String, config: String?) throws(AdaError) -> Model {
     let archive: Archive
     do {
-      archive = try Archive(data: try Data(contentsOf: URL(fileURLWithPath: path)), accessMode: .read)
+      archive = try Archive(url: url, accessMode: .read)
     } catch {
       throw AdaError(.badFormat, file: path, "not a readable .keras (zip) file: \(error)")
     }

@@ -30,13 +30,35 @@ public enum KerasModelReader {
         .unsupported, file: path, "a .keras archive (zip); KerasModelReader reads Keras HDF5 files only",
         hint: "read it with KerasFile.load (AdaFormats), or save the model as .h5")
     }
-    let file = try HDF5File.open(path)
+    return try loadHDF5(try HDF5File.open(path), config: config, siblingConfig: siblingConfig(of: path))
+  }
+
+  /// A legacy `.h5` model (or `.weights.h5` with `config`) held in memory, as `load(path:)`
+  /// reads a file; `name` is used in errors. No sibling config file is looked for.
+  ///
+  ///     let model = try KerasModelReader.load(h5Image: bytes, name: "upload.h5")
+  public static func load(h5Image: Data, name: String, config: String? = nil) throws(AdaError) -> Model {
+    try loadHDF5(try HDF5File.open(image: h5Image, name: name), config: config, siblingConfig: nil)
+  }
+
+  /// The graph a Keras architecture JSON (`model.to_json()`, a `.keras` file's `config.json`)
+  /// describes, without weights; errors name `file`.
+  public static func graph(configJSON text: String, file: String, kerasVersion: String? = "3")
+    throws(AdaError)
+    -> Graph
+  {
+    let json = try JSONValue.parse(text, file: file, path: "model_config")
+    return try KerasArchitecture(json: json, file: file, kerasVersion: kerasVersion).graph
+  }
+
+  static func loadHDF5(_ file: HDF5File, config: String?, siblingConfig: String?) throws(AdaError) -> Model {
+    let path = file.path
     let configJSON: (text: String, file: String)
     if let config {
       configJSON = (try readText(config), config)
     } else if try file.root.hasAttribute("model_config") {
       configJSON = (try file.root.readString(attribute: "model_config"), path)
-    } else if let sibling = siblingConfig(of: path) {
+    } else if let sibling = siblingConfig {
       configJSON = (try readText(sibling), sibling)
     } else {
       throw AdaError(

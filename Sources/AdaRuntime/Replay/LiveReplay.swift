@@ -337,7 +337,7 @@ public enum LiveReplay {
   }
 
   /// `VmHWM` of /proc/self/status, MB.
-  static func peakResidentMB() -> Double? {
+  public static func peakResidentMB() -> Double? {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
       let kb = line.split(separator: " ").compactMap { Double($0) }.first

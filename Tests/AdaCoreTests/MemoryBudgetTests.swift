@@ -1,7 +1,7 @@
 import AdaTensor
 import XCTest
 
-@testable import AdaFormats
+@testable import AdaCore
 
 final class MemoryBudgetTests: XCTestCase {
   func testSizesParseInPowersOf1024() throws {

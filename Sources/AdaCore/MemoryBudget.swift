@@ -1,7 +1,8 @@
 import AdaTensor
 import Foundation
 
-/// How many bytes of examples a dataset split may hold in memory before it is streamed from its
+/// A size in bytes as people write it, and how much memory the machine has free: how many bytes
+/// of examples a dataset split may hold in memory before it is streamed from its
 /// file instead (recipe `dataset.max-memory`, CLI `--max-memory`). Written `2GB`, `512MB`,
 /// `1.5GiB`, `800KB` or a plain byte count (`K`/`M`/`G`/`T`, with or without `B`; powers of 1024).
 ///

@@ -1,0 +1,13 @@
+import CLibFuzzer
+import FuzzSupport
+
+/// `fuzz-dataset-h5`: libFuzzer on `FuzzBodies.datasetH5` (flags as libFuzzer's: corpus directories, -max_len=…).
+@_cdecl("fuzz_dataset_h5_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+  var argc = argc
+  var argv = argv
+  return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+    FuzzBodies.datasetH5(UnsafeBufferPointer(start: data, count: size))
+    return 0
+  }
+}

@@ -1,0 +1,13 @@
+import CLibFuzzer
+import FuzzSupport
+
+/// `fuzz-frame`: libFuzzer on `FuzzBodies.frame` (flags as libFuzzer's: corpus directories, -max_len=…).
+@_cdecl("fuzz_frame_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+  var argc = argc
+  var argv = argv
+  return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+    FuzzBodies.frame(UnsafeBufferPointer(start: data, count: size))
+    return 0
+  }
+}
