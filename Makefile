@@ -91,7 +91,7 @@ ray-test: deps ## Ray backend tests on a loopback cluster (started, then ray sto
 	tools/ray/ray_test.sh
 
 ray-measure: build ## docs/scale.md's figures: local vs Ray search throughput on a loopback cluster, sizes
-	RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh
+	RAY_TEST_NODES=1 RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh
 
 fuzz-build: deps
 	$(SWIFT) build -c release -j $(JOBS) --package-path Fuzz --scratch-path .build-fuzz \

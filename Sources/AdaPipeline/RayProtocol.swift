@@ -6,7 +6,7 @@ import Foundation
 /// one JSON object per line, requests on the driver's standard input, events on its standard
 /// output; the driver's own log goes to standard error. Keys are snake_case.
 ///
-/// After start-up the driver sends `ready` (with the cluster's nodes and CPUs) or `error` and
+/// After start-up the driver sends `ready` (with the cluster's nodes, CPUs and devices) or `error` and
 /// exits. Then, per request:
 ///
 /// - `{"op":"evaluate","batch":3,"argv":[…],"genomes":[[0,1],[2,0]],"chunk":1}`: the genomes
@@ -15,7 +15,8 @@ import Foundation
 ///   bits as 16 hex digits, `node`, `seconds`), then `done`; or `error` (with `index`).
 /// - `{"op":"run","batch":4,"jobs":[{"name":"a","argv":[…]}]}`: each job a task running its
 ///   command → one `job` event per job as it finishes (`index`, `status`, `stdout`, `stderr`
-///   tail, `node`, `seconds`), then `done`.
+///   tail, `node`, `node_id`, `seconds`), then `done`. A job may name `resources` its node must
+///   offer (a device: `deviceResource(_:)`); one no node offers fails at once (status -1).
 /// - `{"op":"shutdown"}` (or end of input): the driver disconnects and exits 0.
 ///
 /// `evaluate` and `run` carry `cwd`, the directory the commands run in (adascale's own working
@@ -33,12 +34,20 @@ public enum RayProtocol {
   public struct Job: Codable, Hashable, Sendable {
     public var name: String
     public var argv: [String]
+    /// Ray resources the job's task needs, e.g. `["adascale-device:raspberry-pi-4": 1]`: it runs
+    /// only on a node that offers them (`deviceResource(_:)`).
+    public var resources: [String: Double]?
 
-    public init(name: String, argv: [String]) {
+    public init(name: String, argv: [String], resources: [String: Double]? = nil) {
       self.name = name
       self.argv = argv
+      self.resources = resources
     }
   }
+
+  /// The custom Ray resource that makes a node the device `name`: `ray start …
+  /// --resources '{"adascale-device:NAME": 1}'`.
+  public static func deviceResource(_ name: String) -> String { "adascale-device:" + name }
 
   public struct Request: Codable, Hashable, Sendable {
     public enum Op: String, Codable, Sendable { case evaluate, run, shutdown }
@@ -74,6 +83,8 @@ public enum RayProtocol {
     /// `result`: the accuracy's bit pattern (`Double.bitPattern`, 16 hex digits).
     public var bits: String?
     public var node: String?
+    /// `job`: the Ray node the task ran on (unique where `node`, an IP, may not be).
+    public var nodeId: String?
     public var seconds: Double?
     /// `job`: the command's exit status (negative: killed by that signal).
     public var status: Int?
@@ -82,6 +93,8 @@ public enum RayProtocol {
     public var message: String?
     public var nodes: Int?
     public var cpus: Double?
+    /// `ready`: the devices the cluster's nodes offer (`deviceResource(_:)`, without the prefix).
+    public var devices: [String]?
 
     public init(event: Kind, batch: Int? = nil, index: Int? = nil) {
       self.event = event

@@ -21,6 +21,9 @@ public final class RaySession: @unchecked Sendable {
     public var connectTimeoutSeconds = 10.0
     /// Seconds to wait for the driver's `ready` (Python start-up, `ray.init`).
     public var readyTimeoutSeconds = 90.0
+    /// What errors about the cluster name as their field (`--ray-address` for a command that
+    /// has no recipe).
+    public var field = "search.ray-address"
 
     public init(address: String, python: String, driver: String) {
       self.address = address
@@ -70,6 +73,8 @@ public final class RaySession: @unchecked Sendable {
   /// Nodes and CPUs the cluster reported when the session started.
   public private(set) var nodes = 0
   public private(set) var cpus = 0.0
+  /// Devices the cluster's nodes offer (`RayProtocol.deviceResource(_:)`), sorted.
+  public private(set) var devices: [String] = []
   private let process = Process()
   private let input: FileHandle
   private let lines = LineQueue()
@@ -119,7 +124,7 @@ public final class RaySession: @unchecked Sendable {
     guard ready.event == .ready else {
       close()
       throw AdaError(
-        .invalidValue, path: "search.ray-address",
+        .invalidValue, path: configuration.field,
         "Ray cluster at \(configuration.address): \(ready.message ?? "unexpected \(ready.event.rawValue)")",
         hint:
           "start one with: ray start --head --node-ip-address=127.0.0.1 --port=<port>; or use search.backend: local"
@@ -127,6 +132,7 @@ public final class RaySession: @unchecked Sendable {
     }
     nodes = ready.nodes ?? 0
     cpus = ready.cpus ?? 0
+    devices = ready.devices ?? []
   }
 
   deinit { close() }
@@ -180,13 +186,18 @@ public final class RaySession: @unchecked Sendable {
     public var stderr: String
     public var node: String
     public var seconds: Double
+    /// The Ray node's id (empty when the job did not run on Ray).
+    public var nodeID: String
 
-    public init(status: Int, stdout: String, stderr: String, node: String, seconds: Double) {
+    public init(
+      status: Int, stdout: String, stderr: String, node: String, seconds: Double, nodeID: String = ""
+    ) {
       self.status = status
       self.stdout = stdout
       self.stderr = stderr
       self.node = node
       self.seconds = seconds
+      self.nodeID = nodeID
     }
   }
 
@@ -213,7 +224,7 @@ public final class RaySession: @unchecked Sendable {
         }
         let r = JobResult(
           status: e.status ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "", node: e.node ?? "?",
-          seconds: e.seconds ?? 0)
+          seconds: e.seconds ?? 0, nodeID: e.nodeId ?? "")
         out[i] = r
         progress(i, r)
       case .done:
@@ -263,7 +274,7 @@ public final class RaySession: @unchecked Sendable {
     case .line(let text): return try RayProtocol.decode(text)
     case .timedOut:
       throw AdaError(
-        .invalidValue, path: "search.ray-address",
+        .invalidValue, path: configuration.field,
         "no answer from the Ray driver for the cluster at \(configuration.address) within \(Int(timeout ?? 0)) s"
       )
     case .closed: throw driverGone()
@@ -275,7 +286,7 @@ public final class RaySession: @unchecked Sendable {
     while process.isRunning && Date() < deadline { usleep(10_000) }
     let status = process.isRunning ? "still running" : "exit status \(process.terminationStatus)"
     return AdaError(
-      .invalidValue, path: "search.ray-address",
+      .invalidValue, path: configuration.field,
       "the Ray driver for the cluster at \(configuration.address) stopped (\(status)); its log is above")
   }
 }

@@ -12,12 +12,16 @@ public struct MachineFingerprint: Codable, Hashable, Sendable {
   /// OpenBLAS threads and `Parallel.workers` used while timing.
   public var threads: Int
   public var version: String
+  /// The device this host was profiled as (`adascale profile --as-device`), nil for the host
+  /// itself: two devices of a farm keep apart caches even where their CPUs read the same.
+  public var device: String?
 
-  public init(cpuModel: String, blasCore: String, threads: Int, version: String) {
+  public init(cpuModel: String, blasCore: String, threads: Int, version: String, device: String? = nil) {
     self.cpuModel = cpuModel
     self.blasCore = blasCore
     self.threads = threads
     self.version = version
+    self.device = device
   }
 
   /// This machine, timing with `threads` threads, for adascale `version`.
@@ -28,14 +32,15 @@ public struct MachineFingerprint: Codable, Hashable, Sendable {
 
   /// Stable short id (FNV-1a 64 of the fields), used in cache file names.
   public var id: String {
-    let text = [cpuModel, blasCore, String(threads), version].joined(separator: "\u{1F}")
+    let text = ([cpuModel, blasCore, String(threads), version] + (device.map { [$0] } ?? [])).joined(
+      separator: "\u{1F}")
     return String(StableHasher.hash(bytes: text.utf8), radix: 16)
   }
 
   enum CodingKeys: String, CodingKey {
     case cpuModel = "cpu_model"
     case blasCore = "blas_core"
-    case threads, version
+    case threads, version, device
   }
 }
 

@@ -17,6 +17,8 @@ public struct ProfileOptions: Sendable {
   /// Also time every node inside the running graph (`InGraphTiming`, a diagnostic, not cached),
   /// in the same rounds as the ops, with the end-to-end budget.
   public var measureInGraph = false
+  /// The device this host is profiled as (`MachineFingerprint.device`), nil for the host.
+  public var device: String?
   /// Host roofline probe (run once per fingerprint): budget, sgemm size, memcpy bytes.
   public var hostProbeBudgetMs: Double = 300
   public var hostGemmSize: Int = 512
@@ -74,8 +76,8 @@ public enum Profiler {
     progress: (String) -> Void = { _ in }
   ) throws(AdaError) -> ModelProfile {
     let ops = try graph.profiledOps(bits: options.bits)
-    let fingerprint = MachineFingerprint.current(
-      threads: options.probe.threads, version: options.version)
+    var fingerprint = MachineFingerprint.current(threads: options.probe.threads, version: options.version)
+    fingerprint.device = options.device
     var cache = LatencyCache(directory: options.cacheDirectory, fingerprint: fingerprint)
 
     var missing: [GraphOp] = []

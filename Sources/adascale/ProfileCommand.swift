@@ -2,6 +2,7 @@ import AdaFormats
 import AdaIO
 import AdaNN
 import AdaProfile
+import AdaRecipe
 import AdaTensor
 import ArgumentParser
 import Foundation
@@ -18,16 +19,49 @@ struct ProfileCommand: ParsableCommand {
       modelled from the host measurements (see docs/profiler.md). A --model ending in .yaml is
       an architecture file (recipes/models/), run with seeded random weights.
 
+      With --backend ray each --device is measured on itself instead of modelled: a job per
+      device runs this command on the Ray node that offers the resource adascale-device:NAME
+      (ray start ... --resources '{"adascale-device:NAME": 1}'), one job per device at a time,
+      writes that device's measured table to --output-dir/ops-lut.NAME.json and one summary
+      table is printed (docs/scale.md). Every node must see the model and --output-dir at the
+      same paths. --as-device NAME is what such a job runs with: this host is device NAME.
+
       Examples:
         adascale profile --model model.h5
         adascale profile --model model.h5 --device raspberry-pi-4 --context cpu=0.5,thermal=fair
         adascale profile --model recipes/models/fmnist_cnn.yaml --output ops-lut.json --json
+        adascale profile --model model.h5 --backend ray --ray-address 10.0.0.2:6379 \
+          --device raspberry-pi-4 --device jetson-nano-cpu --output-dir profiles
       """))
 
   @OptionGroup var modelOptions: ModelOptions
 
-  @Option(help: "Device name in recipes/devices (or a device .yaml file); repeat for several.")
+  @Option(
+    help:
+      "Device name in recipes/devices (or a device .yaml file); repeat for several. With --backend ray: a device a node of the cluster offers, measured there."
+  )
   var device: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      "Where --device is profiled: local (modelled from this host, the default) or ray (measured on the node that is the device).",
+      valueName: "local|ray"))
+  var backend = "local"
+
+  @Option(
+    help: ArgumentHelp(
+      "The Ray cluster's address for --backend ray (default $ADASCALE_RAY_ADDRESS).", valueName: "host:port"
+    ))
+  var rayAddress: String?
+
+  @Option(help: "With --backend ray: the directory each device's table is written to (ops-lut.NAME.json).")
+  var outputDir = "profiles"
+
+  @Option(
+    help:
+      "This host is the device NAME (a node of a device farm): its measured rows and report carry that name, and its energy uses NAME's constants when recipes/devices has it."
+  )
+  var asDevice: String?
 
   @Option(help: "Run-time context, e.g. cpu=0.5,freq=0.8,mem=512,battery=0.3,thermal=fair.")
   var context: String?
@@ -60,19 +94,40 @@ struct ProfileCommand: ParsableCommand {
     if budgetMs <= 0 { throw ValidationError("--budget-ms must be positive") }
     if threads < 1 { throw ValidationError("--threads must be at least 1") }
     if batch < 1 { throw ValidationError("--batch must be at least 1") }
+    if !["local", "ray"].contains(backend) {
+      throw ValidationError("--backend must be local or ray; found '\(backend)'")
+    }
+    if let rayAddress, !Recipe.SearchSpec.isRayAddress(rayAddress) {
+      throw ValidationError("--ray-address: expected host:port (e.g. 127.0.0.1:6379), found '\(rayAddress)'")
+    }
+    if backend == "ray" {
+      if device.isEmpty { throw ValidationError("--backend ray needs at least one --device to measure") }
+      if output != nil {
+        throw ValidationError("--backend ray writes one table per device: use --output-dir")
+      }
+      if asDevice != nil {
+        throw ValidationError("--as-device is for one host; --backend ray sets it per device")
+      }
+      if let twice = Dictionary(grouping: device, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+        throw ValidationError("--device \(twice) is given twice")
+      }
+    }
   }
 
   func run() throws {
+    if backend == "ray" { return try ProfileOnRay(command: self).run() }
     let (graph, parameters, bits) = try loadModel()
     let contextValue = try context.map { (s) throws(AdaError) in try DeviceContext.parse(s) }
     let devices = try device.map { (d) throws(AdaError) in try DeviceCatalog.resolve(d) }
     let hostDevice =
-      devices.first { $0.measured } ?? (try? DeviceCatalog.resolve("host"))
+      asDevice.map(Self.hostProfile(as:)) ?? devices.first { $0.measured }
+      ?? (try? DeviceCatalog.resolve("host"))
     let probe = ProbeConfig(budgetMs: budgetMs, threads: threads)
     var options = ProfileOptions(
       probe: probe, cacheDirectory: noCache ? nil : (cache ?? LatencyCache.defaultDirectory),
       version: AdaScaleVersion.string, bits: bits)
     options.measureInGraph = inGraph
+    options.device = asDevice
     let progress: (String) -> Void = { Output.status("profile: \($0)") }
     let profile = try Profiler.profile(
       graph: graph, parameters: parameters, options: options, progress: progress)
@@ -82,6 +137,19 @@ struct ProfileCommand: ParsableCommand {
     if let output { try report.table.save(to: output) }
     if json { return try Output.printJSON(report) }
     print(ProfileTable.render(report))
+  }
+
+  /// This host as the device `name`: measured, with `name`'s power constants when the catalog
+  /// has it (else host.yaml's, else none).
+  static func hostProfile(as name: String) -> DeviceProfile {
+    var profile =
+      (try? DeviceCatalog.resolve(name)) ?? (try? DeviceCatalog.resolve("host"))
+      ?? DeviceProfile(
+        name: name, measured: true, cores: 1, clockGHz: nil, peakGflopsPerCore: nil, memoryBandwidthGBs: nil,
+        idlePowerW: 0, activePowerPerCoreW: 0, energyPerBytePJ: 0)
+    profile.name = name
+    profile.measured = true
+    return profile
   }
 
   /// A Keras model (with the bit width of each layer `adascale apply --op quantize` stored in

@@ -34,6 +34,21 @@ final class RayProtocolTests: XCTestCase {
     XCTAssertEqual(RayProtocol.encode(.shutdown), #"{"op":"shutdown"}"#)
   }
 
+  func testAJobCanNameTheDeviceItsNodeMustBe() throws {
+    let job = RayProtocol.Job(
+      name: "Pixel7a", argv: ["x", "profile"], resources: [RayProtocol.deviceResource("Pixel7a"): 1])
+    XCTAssertEqual(
+      RayProtocol.encode(.run(batch: 1, jobs: [job])),
+      #"{"batch":1,"jobs":[{"argv":["x","profile"],"name":"Pixel7a","resources":{"adascale-device:Pixel7a":1}}],"op":"run"}"#
+    )
+    let ready = try RayProtocol.decode(
+      #"{"cpus": 3.0, "devices": ["loop-a", "loop-b"], "event": "ready", "nodes": 2}"#)
+    XCTAssertEqual(ready.devices, ["loop-a", "loop-b"])
+    let done = try RayProtocol.decode(
+      #"{"batch": 1, "event": "job", "index": 0, "node": "127.0.0.1", "node_id": "0593abc", "status": 0}"#)
+    XCTAssertEqual(done.nodeId, "0593abc")
+  }
+
   func testResultEventCarriesTheExactAccuracy() throws {
     let x = 61.0 / 96.0
     let e = try RayProtocol.decode(

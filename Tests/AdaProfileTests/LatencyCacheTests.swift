@@ -41,6 +41,8 @@ final class LatencyCacheTests: XCTestCase {
       MachineFingerprint(cpuModel: "Test CPU", blasCore: "Haswell", threads: 1, version: "0.1.0"),
       MachineFingerprint(cpuModel: "Test CPU", blasCore: "Generic", threads: 2, version: "0.1.0"),
       MachineFingerprint(cpuModel: "Test CPU", blasCore: "Generic", threads: 1, version: "0.2.0"),
+      MachineFingerprint(
+        cpuModel: "Test CPU", blasCore: "Generic", threads: 1, version: "0.1.0", device: "pi-7"),
     ] {
       let other = LatencyCache(directory: dir, fingerprint: changed)
       XCTAssertFalse(other.loadedFromDisk, "\(changed)")

@@ -102,6 +102,50 @@ final class ProfileCommandTests: XCTestCase {
     XCTAssertNotNil((table["fingerprint"] as! [String: Any])["blas_core"])
   }
 
+  /// A device-farm node profiles itself as its device: measured rows under that name, the
+  /// device's power constants for energy.
+  func testAsDeviceLabelsTheMeasuredRowsAndUsesTheDevicesPower() throws {
+    let path = Fixtures.temporaryDirectory().appendingPathComponent("ops-lut.pi.json").path
+    let (_, report) = try profile(["--model", fmnist, "--as-device", "raspberry-pi-4", "--output", path])
+    let devices = report["devices"] as! [[String: Any]]
+    XCTAssertEqual(devices.map { $0["device"] as? String }, ["raspberry-pi-4"])
+    XCTAssertEqual(devices[0]["source"] as? String, "measured")
+    // recipes/devices/raspberry-pi-4.yaml: 2.7 W idle + 0.7 W for the one busy core, plus its
+    // memory traffic (host.yaml's constants give over 4.5 W).
+    let power = devices[0]["average_power_w"] as? Double ?? 0
+    XCTAssertTrue((3.4..<3.7).contains(power), "average power \(power) W")
+    let table =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    let rows = table["rows"] as! [[String: Any]]
+    XCTAssertEqual(rows.count, 13)
+    XCTAssertTrue(
+      rows.allSatisfy { $0["device"] as? String == "raspberry-pi-4" && $0["source"] as? String == "measured" }
+    )
+    // A name the catalog lacks is a device all the same (host.yaml's power constants).
+    let (_, other) = try profile(["--model", fmnist, "--as-device", "bench-7"])
+    XCTAssertEqual((other["devices"] as! [[String: Any]]).map { $0["device"] as? String }, ["bench-7"])
+  }
+
+  func testRayBackendOptionsAreCheckedBeforeAnythingRuns() throws {
+    for (args, text) in [
+      (["--backend", "ray"], "--backend ray needs at least one --device"),
+      (["--backend", "ray", "--device", "a", "--output", "x.json"], "use --output-dir"),
+      (["--backend", "ray", "--device", "a", "--device", "a"], "--device a is given twice"),
+      (["--backend", "ray", "--device", "a", "--as-device", "b"], "--as-device is for one host"),
+      (["--backend", "cloud"], "--backend must be local or ray"),
+      (["--backend", "ray", "--device", "a", "--ray-address", "nohost"], "expected host:port"),
+    ] {
+      let r = try CLI.run(["profile", "--model", fmnist] + args)
+      XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains(text), "\(args): \(r.stderr)")
+    }
+    let r = try CLI.run(
+      ["profile", "--model", fmnist, "--backend", "ray", "--device", "a"],
+      environment: ["ADASCALE_RAY_ADDRESS": ""])
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("--backend ray needs a cluster address"), r.stderr)
+  }
+
   func testArchitectureYAMLIsProfiledWithRandomWeights() throws {
     let yaml = Self.repository.appendingPathComponent("recipes/models/fmnist_cnn_slim.yaml").path
     let (_, report) = try profile(["--model", yaml])

@@ -165,4 +165,62 @@ final class RayBackendTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: tiny.directory + "/recipe-a/manifest.json"))
     XCTAssertTrue(FileManager.default.fileExists(atPath: tiny.directory + "/recipe-b/manifest.json"))
   }
+
+  /// `make ray-test`'s cluster has two nodes, the devices loop-a (the head) and loop-b: each is
+  /// profiled on its own node, and its table is measured there under its name.
+  func testEachDeviceIsProfiledOnItsOwnNode() throws {
+    let address = try address
+    let directory = Fixtures.temporaryDirectory("ray-profile").path
+    let model = Fixtures.path("keras/fmnist_cnn.h5")
+    let r = try CLI.run(
+      [
+        "profile", "--model", model, "--backend", "ray", "--ray-address", address, "--device", "loop-a",
+        "--device", "loop-b", "--output-dir", directory, "--budget-ms", "2", "--no-cache", "--json",
+      ], timeout: 600)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
+    XCTAssertEqual(rows.map { $0["device"] as? String }, ["loop-a", "loop-b"], r.stdout)
+    let nodes = Set(rows.compactMap { $0["node_id"] as? String })
+    XCTAssertEqual(nodes.count, 2, "each device on its own node: \(r.stdout)")
+    for row in rows {
+      let device = row["device"] as! String
+      XCTAssertEqual(row["status"] as? Int, 0, r.stdout)
+      XCTAssertNotNil(row["measured_ms"] as? Double, r.stdout)
+      XCTAssertNotNil(row["cpu_model"] as? String, r.stdout)
+      let path = directory + "/ops-lut.\(device).json"
+      XCTAssertEqual(row["table"] as? String, path)
+      let table =
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+      let tableRows = table["rows"] as! [[String: Any]]
+      XCTAssertEqual(tableRows.count, 13)
+      XCTAssertTrue(
+        tableRows.allSatisfy { $0["device"] as? String == device && $0["source"] as? String == "measured" })
+    }
+    // The table form names both devices.
+    let text = try CLI.run(
+      [
+        "profile", "--model", model, "--backend", "ray", "--ray-address", address, "--device", "loop-b",
+        "--output-dir", directory, "--budget-ms", "2",
+      ], timeout: 600)
+    XCTAssertEqual(text.status, 0, text.stderr)
+    XCTAssertTrue(text.stdout.contains("loop-b") && text.stdout.contains("measured ms"), text.stdout)
+  }
+
+  func testADeviceNoNodeOffersIsAClearErrorBeforeAnythingRuns() throws {
+    let address = try address
+    let directory = Fixtures.temporaryDirectory("ray-profile-missing").path
+    let started = Date()
+    let r = try CLI.run(
+      [
+        "profile", "--model", Fixtures.path("keras/fmnist_cnn.h5"), "--backend", "ray", "--ray-address",
+        address,
+        "--device", "loop-a", "--device", "pixel-9", "--output-dir", directory,
+      ], timeout: 300)
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("no node of the Ray cluster at \(address) is pixel-9"), r.stderr)
+    XCTAssertTrue(r.stderr.contains("devices offered: loop-a"), r.stderr)
+    XCTAssertTrue(r.stderr.contains(#"--resources '{"adascale-device:pixel-9": 1}'"#), r.stderr)
+    XCTAssertLessThan(Date().timeIntervalSince(started), 120)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/ops-lut.loop-a.json"), "nothing ran")
+  }
 }

@@ -4,8 +4,13 @@
 Started by `adascale compress` as a child process; speaks JSON lines: requests on stdin, events on
 stdout, its own log on stderr. The protocol is documented in docs/scale.md ("Protocol") and
 Sources/AdaPipeline/RayProtocol.swift. Every task runs an adascale command as a subprocess on
-some node: `adascale search-worker …` (op `evaluate`) or `adascale compress …` (op `run`), so the
-scores are computed by the same Swift code as the local search.
+some node: `adascale search-worker …` (op `evaluate`) or `adascale compress …` / `adascale
+profile …` (op `run`), so the scores are computed by the same Swift code as the local search.
+
+Devices: a node started with the custom resource `adascale-device:NAME` (`ray start …
+--resources '{"adascale-device:raspberry-pi-4": 1}'`) is that device. `ready` lists the devices
+the cluster offers; a `run` job with `"resources": {"adascale-device:NAME": 1}` runs on such a
+node only (`adascale profile --backend ray`: each device profiled on itself, one job at a time).
 
 Retries: a task whose Ray worker process dies (or whose adascale child is killed by a signal) is
 retried up to --max-retries times; an adascale error (non-zero exit) is not retried, it is
@@ -79,6 +84,9 @@ def run_child(argv, cwd=None, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+DEVICE = "adascale-device:"
+
+
 def tail(text, lines=8):
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -129,13 +137,15 @@ def main():
         started = time.monotonic()
         code, out, err = run_child(argv, cwd, env)
         return {"status": code, "stdout": out, "stderr": tail(err, 40),
-                "node": ray.util.get_node_ip_address(), "seconds": time.monotonic() - started}
+                "node": ray.util.get_node_ip_address(), "node_id": ray.get_runtime_context().get_node_id(),
+                "seconds": time.monotonic() - started}
 
     resources = ray.cluster_resources()
     cpus = resources.get("CPU", 0)
     nodes = len([n for n in ray.nodes() if n.get("Alive")])
     in_flight = args.max_in_flight or max(1, int(cpus))
-    emit({"event": "ready", "nodes": nodes, "cpus": cpus})
+    devices = sorted(k.removeprefix(DEVICE) for k in resources if k.startswith(DEVICE))
+    emit({"event": "ready", "nodes": nodes, "cpus": cpus, "devices": devices})
     log(f"connected to {args.address}: {nodes} node{'s' if nodes != 1 else ''}, {cpus:g} CPUs; {in_flight} tasks in flight, "
         f"max_retries {args.max_retries}")
 
@@ -199,16 +209,32 @@ def main():
 
             stream(batch, chunks, submit_chunk, finish_chunk)
         elif op == "run":
-            def submit_job(job):
-                return run_job.options(max_retries=args.max_retries, retry_exceptions=True).remote(job["argv"], req.get("cwd"), req.get("env"))
+            # A job needing a resource no node has would wait for ever (Ray queues infeasible
+            # tasks): it fails at once instead.
+            offered = ray.cluster_resources()
+            jobs = []
+            for i, job in enumerate(req["jobs"]):
+                missing = [k for k, v in (job.get("resources") or {}).items() if offered.get(k, 0) < v]
+                if missing:
+                    emit({"event": "job", "batch": batch, "index": i, "status": -1, "stdout": "",
+                          "stderr": f"no node of the cluster at {args.address} offers {', '.join(missing)}",
+                          "node": "", "seconds": 0})
+                else:
+                    jobs.append((i, job))
 
-            def finish_job(i, job, result):
+            def submit_job(item):
+                _, job = item
+                return run_job.options(max_retries=args.max_retries, retry_exceptions=True,
+                                       resources=job.get("resources") or {}).remote(
+                    job["argv"], req.get("cwd"), req.get("env"))
+
+            def finish_job(_, item, result):
                 if "error" in result:
                     result = {"status": -1, "stdout": "", "stderr": result["error"], "node": "?", "seconds": 0}
-                emit(dict(result, event="job", batch=batch, index=i))
+                emit(dict(result, event="job", batch=batch, index=item[0]))
                 return True
 
-            stream(batch, req["jobs"], submit_job, finish_job)
+            stream(batch, jobs, submit_job, finish_job)
         else:
             emit({"event": "error", "batch": batch, "message": f"unknown op {op!r}"})
     ray.shutdown()

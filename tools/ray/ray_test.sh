@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# make ray-test: Ray 2.60.0 into tools/ray/.venv, a one-node cluster on 127.0.0.1 (2 CPUs), the
-# Ray tests (adascaleTests.RayBackendTests), then `ray stop` whatever happened (trap).
+# make ray-test: Ray 2.60.0 into tools/ray/.venv, a cluster on 127.0.0.1, the Ray tests
+# (adascaleTests.RayBackendTests), then `ray stop` whatever happened (trap). The cluster: a head
+# with 2 CPUs that is the device loop-a, and (RAY_TEST_NODES=2, the default) a second node with
+# 1 CPU that is the device loop-b, so per-device profiling has two devices to place jobs on.
 #
 # Ray's GCS and raylet gRPC servers listen on all interfaces whatever --node-ip-address says, so
 # when it can this runs in its own network namespace (unshare -n, or -rn unprivileged), where
 # loopback is the only interface; otherwise on the host (a warning says so).
-# Env: RAY_TEST_PORT (6390), RAY_TEST_FILTER (adascaleTests.RayBackendTests), RAY_TEST_CMD (instead
+# Env: RAY_TEST_PORT (6390), RAY_TEST_NODES (2; 1: the head alone), RAY_TEST_FILTER (adascaleTests.RayBackendTests), RAY_TEST_CMD (instead
 # of the tests: any command, run with ADASCALE_RAY_ADDRESS set; tools/ray/measure.sh uses it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +22,10 @@ fi
 tools/ray/venv.sh
 port="${RAY_TEST_PORT:-6390}"
 trap 'tools/ray/cluster.sh stop' EXIT
-tools/ray/cluster.sh start "$port" 2
+tools/ray/cluster.sh start "$port" 2 loop-a
+if [ "${RAY_TEST_NODES:-2}" -ge 2 ]; then
+  tools/ray/cluster.sh add-node "$port" 1 loop-b
+fi
 export ADASCALE_RAY_ADDRESS="127.0.0.1:$port"
 if [ -n "${RAY_TEST_CMD:-}" ]; then
   bash -c "$RAY_TEST_CMD"
