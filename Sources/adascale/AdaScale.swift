@@ -19,14 +19,18 @@ struct AdaScale {
         adascale inspect model.h5
         adascale predict --model model.h5 --input x.h5 --output y.h5
         adascale eval --model model.h5 --dataset fashion-mnist
-        adascale train --model model.h5 --dataset fashion-mnist --epochs 2 --output tuned.h5
+        adascale train --model model.h5 --dataset fashion-mnist --epochs 2 \\
+          --output tuned.h5
         adascale compress --recipe recipes/fmnist.yaml
         adascale simulate --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv
-        adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv --dataset fashion-mnist
+        adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv \\
+          --dataset fashion-mnist
         adascale exits --bundle bundles/fmnist
-        adascale diff bundles/last bundles/fmnist --max-accuracy-drop 0.005 --junit gates.xml
+        adascale diff bundles/last bundles/fmnist --max-accuracy-drop 0.005 \\
+          --junit gates.xml
         adascale export --model model.h5 --format onnx --output model.onnx
-        adascale mdi plan --bundle bundles/fmnist --variant v03 --devices raspberry-pi-4,raspberry-pi-4
+        adascale mdi plan --bundle bundles/fmnist --variant v03 \\
+          --devices raspberry-pi-4,raspberry-pi-4
       """),
     version: AdaScaleVersion.string,
     subcommands: [

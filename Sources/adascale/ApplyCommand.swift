@@ -26,11 +26,18 @@ struct ApplyCommand: ParsableCommand {
         \(OperatorParser.ids.map { OperatorParser.syntax[$0]! }.joined(separator: "\n  "))
 
       Examples:
-        adascale apply --model cnn.h5 --op low-rank:0.25 --op quantize:8 --output small.h5
-        adascale apply --model cnn.h5 --op fire:0.25 --layers conv2 --finetune-epochs 1 --dataset fashion-mnist --limit 5000 --output fire.h5
-        adascale apply --model mobilenet.h5 --op prune-channels:0.5 --finetune-epochs 1 --lr 0.003 --dataset fashion-mnist --output half.h5
-        adascale apply --model mobilenet.h5 --op early-exit:block_2 --finetune-epochs 1 --dataset data.h5 --output exits.h5 --json
-        adascale apply --model mobilenetv2_32x32.keras --op quantize:8 --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf --output q.h5
+        adascale apply --model cnn.h5 --op low-rank:0.25 --op quantize:8 \\
+          --output small.h5
+        adascale apply --model cnn.h5 --op fire:0.25 --layers conv2 \\
+          --finetune-epochs 1 --dataset fashion-mnist --limit 5000 \\
+          --output fire.h5
+        adascale apply --model mobilenet.h5 --op prune-channels:0.5 \\
+          --finetune-epochs 1 --lr 0.003 --dataset fashion-mnist --output half.h5
+        adascale apply --model mobilenet.h5 --op early-exit:block_2 \\
+          --finetune-epochs 1 --dataset data.h5 --output exits.h5 --json
+        adascale apply --model mobilenetv2_32x32.keras --op quantize:8 \\
+          --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf \\
+          --output q.h5
       """))
 
   @OptionGroup var modelOptions: ModelOptions

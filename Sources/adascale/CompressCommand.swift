@@ -27,8 +27,10 @@ struct CompressCommand: ParsableCommand {
         adascale compress --recipe recipes/fmnist_keras.yaml --overwrite --json
         adascale compress --recipe recipes/fmnist.yaml --measure-overhead --overwrite
         adascale compress --recipe recipes/fmnist.yaml --budget 5m --overwrite
-        adascale compress --recipe recipes/fmnist_quick.yaml --backend ray --ray-address 127.0.0.1:6390
-        adascale compress --recipes a.yaml b.yaml --backend ray --ray-address 127.0.0.1:6390
+        adascale compress --recipe recipes/fmnist_quick.yaml --backend ray \\
+          --ray-address 127.0.0.1:6390
+        adascale compress --recipes a.yaml b.yaml --backend ray \\
+          --ray-address 127.0.0.1:6390
 
       With a budget (recipe key budget, or --budget), every stage plans its work from the
       throughput measured when it starts so that the run ends within it; the plan is kept in

@@ -25,8 +25,10 @@ struct DiffCommand: ParsableCommand {
 
       Examples:
         adascale diff bundles/last bundles/fmnist
-        adascale diff old new --max-accuracy-drop 0.005 --max-latency-regression 0.1 --min-variants 6
-        adascale diff old new --recipe recipes/fmnist.yaml --markdown summary.md --junit gates.xml --json
+        adascale diff old new --max-accuracy-drop 0.005 \\
+          --max-latency-regression 0.1 --min-variants 6
+        adascale diff old new --recipe recipes/fmnist.yaml --markdown summary.md \\
+          --junit gates.xml --json
       """))
 
   @Argument(help: "The previous bundle.")

@@ -20,9 +20,12 @@ struct EvalCommand: ParsableCommand {
 
       Examples:
         adascale eval --model model.h5 --dataset fashion-mnist
-        adascale eval --model model.keras --dataset my-data.h5 --split train --limit 1000 --json
-        adascale eval --model mobilenetv2_32x32.keras --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf
-        adascale eval --model model.h5 --dataset big.h5 --max-memory 1GB   # stream splits above 1 GB
+        adascale eval --model model.keras --dataset my-data.h5 --split train \\
+          --limit 1000 --json
+        adascale eval --model mobilenetv2_32x32.keras --dataset fashion-mnist \\
+          --resize 32x32 --channels 3 --preprocess tf
+        # stream splits above 1 GB
+        adascale eval --model model.h5 --dataset big.h5 --max-memory 1GB
       """))
 
   @OptionGroup var modelOptions: ModelOptions

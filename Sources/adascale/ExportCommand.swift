@@ -26,7 +26,8 @@ struct ExportCommand: ParsableCommand {
 
       Examples:
         adascale export --model model.h5 --format onnx --output model.onnx
-        adascale export --model bundles/fmnist/variants/v01_exits.h5 --output v01_exits.onnx --layout nchw
+        adascale export --model bundles/fmnist/variants/v01_exits.h5 \\
+          --output v01_exits.onnx --layout nchw
       """))
 
   @OptionGroup var modelOptions: ModelOptions

@@ -16,9 +16,12 @@ struct MDICommand: ParsableCommand {
       an input that is confident at an exit on the way leaves there and travels no further.
 
       Examples:
-        adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --link-mbps 20 --link-ms 2
-        adascale mdi serve --bundle B --variant v03 --cut-after block_6_add --segment 1 --port 7001
-        adascale mdi run --bundle B --variant v03 --cut-after block_6_add --next 127.0.0.1:7001 --input x.h5
+        adascale mdi plan --bundle B --variant v03 \\
+          --devices raspberry-pi-4,raspberry-pi-4 --link-mbps 20 --link-ms 2
+        adascale mdi serve --bundle B --variant v03 --cut-after block_6_add \\
+          --segment 1 --port 7001
+        adascale mdi run --bundle B --variant v03 --cut-after block_6_add \\
+          --next 127.0.0.1:7001 --input x.h5
       """),
     subcommands: [MDIPlanCommand.self, MDIServeCommand.self, MDIRunCommand.self])
 }

@@ -25,11 +25,15 @@ struct MDIPlanCommand: ParsableCommand {
       chain as `mdi serve`/`mdi run` emulate it (queues, links, exits drawn at their rates).
 
       Examples:
-        adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4,raspberry-pi-4 \\
-          --link-mbps 20 --link-ms 2
-        adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,jetson-nano-cpu --exits drop-1 --json
-        adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --features int8
-        adascale mdi plan --bundle B --variant v03 --devices raspberry-pi-4,raspberry-pi-4 --pipelined-links \\
+        adascale mdi plan --bundle B --variant v03 \\
+          --devices raspberry-pi-4,raspberry-pi-4,raspberry-pi-4 --link-mbps 20 \\
+          --link-ms 2
+        adascale mdi plan --bundle B --variant v03 \\
+          --devices raspberry-pi-4,jetson-nano-cpu --exits drop-1 --json
+        adascale mdi plan --bundle B --variant v03 \\
+          --devices raspberry-pi-4,raspberry-pi-4 --features int8
+        adascale mdi plan --bundle B --variant v03 \\
+          --devices raspberry-pi-4,raspberry-pi-4 --pipelined-links \\
           --simulate 5000 --window 32
       """))
 

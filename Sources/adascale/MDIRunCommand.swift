@@ -24,9 +24,11 @@ struct MDIRunCommand: ParsableCommand {
       frame, no answer within --timeout) is reported failed, once.
 
       Examples:
-        adascale mdi run --bundle B --variant v03 --cut-after block_3_add --next 127.0.0.1:7001 --input x.h5
-        adascale mdi run --bundle B --variant v03 --exits drop-1 --cut-after block_3_add,block_9_add \\
-          --next 127.0.0.1:7001 --input test.h5 --labels test.h5 --labels-dataset y --rate 50 --json
+        adascale mdi run --bundle B --variant v03 --cut-after block_3_add \\
+          --next 127.0.0.1:7001 --input x.h5
+        adascale mdi run --bundle B --variant v03 --exits drop-1 \\
+          --cut-after block_3_add,block_9_add --next 127.0.0.1:7001 \\
+          --input test.h5 --labels test.h5 --labels-dataset y --rate 50 --json
       """))
 
   @OptionGroup var variantOptions: VariantOptions

@@ -57,8 +57,10 @@ struct MDIServeCommand: ParsableCommand {
       sends with a token bucket and a delay. Neither makes anything faster.
 
       Examples:
-        adascale mdi serve --bundle B --variant v03 --cut-after block_3_add,block_9_add --segment 2 --port 7002
-        adascale mdi serve --bundle B --variant v03 --cut-after block_3_add,block_9_add --segment 1 --port 7001 \\
+        adascale mdi serve --bundle B --variant v03 \\
+          --cut-after block_3_add,block_9_add --segment 2 --port 7002
+        adascale mdi serve --bundle B --variant v03 \\
+          --cut-after block_3_add,block_9_add --segment 1 --port 7001 \\
           --next 127.0.0.1:7002 --device raspberry-pi-4 --link-mbps 20 --link-ms 2
       """))
 

@@ -17,7 +17,8 @@ struct PredictCommand: ParsableCommand {
 
       Examples:
         adascale predict --model model.h5 --input x.h5 --output y.h5
-        adascale predict --model model.keras --input data.h5 --input-dataset images --output out.h5
+        adascale predict --model model.keras --input data.h5 \\
+          --input-dataset images --output out.h5
       """))
 
   @OptionGroup var modelOptions: ModelOptions

@@ -28,9 +28,11 @@ struct ProfileCommand: ParsableCommand {
 
       Examples:
         adascale profile --model model.h5
-        adascale profile --model model.h5 --device raspberry-pi-4 --context cpu=0.5,thermal=fair
-        adascale profile --model recipes/models/fmnist_cnn.yaml --output ops-lut.json --json
-        adascale profile --model model.h5 --backend ray --ray-address 10.0.0.2:6379 \
+        adascale profile --model model.h5 --device raspberry-pi-4 \\
+          --context cpu=0.5,thermal=fair
+        adascale profile --model recipes/models/fmnist_cnn.yaml \\
+          --output ops-lut.json --json
+        adascale profile --model model.h5 --backend ray --ray-address 10.0.0.2:6379 \\
           --device raspberry-pi-4 --device jetson-nano-cpu --output-dir profiles
       """))
 

@@ -33,9 +33,12 @@ struct ReplayCommand: ParsableCommand {
       idle in the warm-up; the adaptive policy keeps it at --slo-percentile (default 0.95).
 
       Examples:
-        adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv --dataset fashion-mnist
-        adascale replay --bundle B --trace T.csv --input x.h5 --labels y.h5 --batch 16 --speed 2 --json
-        adascale replay --bundle B --trace recipes/traces/two_hogs.csv --dataset fashion-mnist --limit 2000
+        adascale replay --bundle bundles/fmnist --trace recipes/traces/cpu_hog.csv \\
+          --dataset fashion-mnist
+        adascale replay --bundle B --trace T.csv --input x.h5 --labels y.h5 \\
+          --batch 16 --speed 2 --json
+        adascale replay --bundle B --trace recipes/traces/two_hogs.csv \\
+          --dataset fashion-mnist --limit 2000
       """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")

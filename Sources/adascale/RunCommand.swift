@@ -32,10 +32,15 @@ struct RunCommand: ParsableCommand {
 
       Examples:
         adascale run --bundle out/fmnist-bundle --input x.h5 --output y.h5 --slo-ms 2
-        adascale run --bundle B --input x.h5 --output y.h5 --batch 32 --accuracy-floor 0.88 --json
-        adascale run --bundle B --input x.h5 --output y.h5 --period-ms 20 --repeat 50   # a stream
+        adascale run --bundle B --input x.h5 --output y.h5 --batch 32 \\
+          --accuracy-floor 0.88 --json
+        # a stream
+        adascale run --bundle B --input x.h5 --output y.h5 --period-ms 20 \\
+          --repeat 50
         adascale run --bundle B --input x.h5 --output y.h5 --exits drop-0.5
-        adascale run --bundle B --input x.h5 --output y.h5 --variant v08 --exits off   # one variant, static
+        # one variant, static
+        adascale run --bundle B --input x.h5 --output y.h5 --variant v08 \\
+          --exits off
       """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")

@@ -23,9 +23,12 @@ struct SimulateCommand: ParsableCommand {
       trace: the adaptation loop's overhead between two inferences.
 
       Examples:
-        adascale simulate --bundle out/fmnist-bundle --trace recipes/traces/cpu_hog.csv
-        adascale simulate --bundle B --trace recipes/traces/commute.csv --slo-ms 1.5 --json
-        adascale simulate --bundle B --trace recipes/traces/commute.csv --switch-cost 10000
+        adascale simulate --bundle out/fmnist-bundle \\
+          --trace recipes/traces/cpu_hog.csv
+        adascale simulate --bundle B --trace recipes/traces/commute.csv \\
+          --slo-ms 1.5 --json
+        adascale simulate --bundle B --trace recipes/traces/commute.csv \\
+          --switch-cost 10000
       """))
 
   @Option(help: "Bundle directory (written by `adascale compress`).")

@@ -21,12 +21,19 @@ struct TrainCommand: ParsableCommand {
       The output is a Keras legacy .h5 that keras.models.load_model opens.
 
       Examples:
-        adascale train --arch recipes/models/fmnist_cnn.yaml --dataset fashion-mnist --epochs 10 --output cnn.h5
-        adascale train --model cnn.h5 --dataset fashion-mnist --epochs 2 --optimizer sgd --lr 0.01 --output tuned.h5
-        adascale train --model small.h5 --teacher cnn.h5 --alpha 0.7 --temperature 4 --dataset fashion-mnist --epochs 1 --output distilled.h5
-        adascale train --arch recipes/models/fmnist_cnn.yaml --dataset fashion-mnist --epochs 10 --output cnn.h5 --resume
-        adascale train --model mobilenetv2_32x32.keras --dataset fashion-mnist --resize 32x32 --channels 3 --preprocess tf --output m.h5
-        adascale train --model cnn.h5 --dataset big.h5 --max-memory 2GB --epochs 1 --output cnn2.h5   # streams above 2 GB
+        adascale train --arch recipes/models/fmnist_cnn.yaml \\
+          --dataset fashion-mnist --epochs 10 --output cnn.h5
+        adascale train --model cnn.h5 --dataset fashion-mnist --epochs 2 \\
+          --optimizer sgd --lr 0.01 --output tuned.h5
+        adascale train --model small.h5 --teacher cnn.h5 --alpha 0.7 \\
+          --temperature 4 --dataset fashion-mnist --epochs 1 --output distilled.h5
+        adascale train --arch recipes/models/fmnist_cnn.yaml \\
+          --dataset fashion-mnist --epochs 10 --output cnn.h5 --resume
+        adascale train --model mobilenetv2_32x32.keras --dataset fashion-mnist \\
+          --resize 32x32 --channels 3 --preprocess tf --output m.h5
+        # streams above 2 GB
+        adascale train --model cnn.h5 --dataset big.h5 --max-memory 2GB --epochs 1 \\
+          --output cnn2.h5
       """))
 
   @Option(help: "Keras model to continue training (.h5, .keras, or .weights.h5 with --config).")

@@ -9,8 +9,24 @@ final class HelpTextTests: XCTestCase {
   static let commands = [
     [], ["inspect"], ["predict"], ["eval"], ["train"], ["apply"], ["profile"], ["compress"], ["run"],
     ["simulate"], ["exits"], ["mdi"], ["mdi", "plan"], ["mdi", "serve"], ["mdi", "run"], ["replay"], ["diff"],
-    ["export"],
+    ["export"], ["interfere"],
   ]
+
+  /// Examples and other indented lines are kept as written, so each must fit in 80 columns:
+  /// the parser would otherwise wrap one into a fragment that looks like text (seen:
+  /// `raspberry-pi-4,raspberry-pi-4 \` alone on a line).
+  func testIndentedLinesFitIn80Columns() throws {
+    for command in Self.commands {
+      let r = try CLI.run(command + ["--help"], environment: ["COLUMNS": "400"])
+      let name = (["adascale"] + command).joined(separator: " ")
+      XCTAssertEqual(r.status, 0, name)
+      let lines = r.stdout.components(separatedBy: "\n")
+      let end = lines.firstIndex { $0.hasPrefix("USAGE:") } ?? lines.count
+      for line in lines[..<end] where line.hasPrefix(" ") {
+        XCTAssertLessThanOrEqual(line.count, 80, "\(name): \(line)")
+      }
+    }
+  }
 
   func testParagraphsAreWrappedByTheParserAt80Columns() throws {
     for command in Self.commands {
