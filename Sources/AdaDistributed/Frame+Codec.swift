@@ -8,7 +8,7 @@ extension Frame {
   /// The frame's bytes.
   public func encoded() -> [UInt8] {
     var payload: [UInt8] = []
-    if kind == .failure {
+    if kind.isText {
       payload = Array(message.utf8)
     } else {
       for t in tensors {
@@ -30,7 +30,7 @@ extension Frame {
     out.append(Self.version)
     out.append(kind.rawValue)
     out.append(encoding.wireCode)
-    out.append(UInt8(kind == .failure ? 0 : tensors.count))
+    out.append(UInt8(kind.isText ? 0 : tensors.count))
     out.appendLE(taskId)
     out.appendLE(tag)
     out.appendLE(point)
@@ -60,7 +60,9 @@ extension Frame {
     let kindByte = r.u8()
     guard let kind = Kind(rawValue: kindByte) else {
       throw AdaError(
-        .badFormat, path: "frame.kind", "expected 1 (features), 2 (result) or 3 (failure), found \(kindByte)")
+        .badFormat, path: "frame.kind",
+        "expected 1 (features), 2 (result), 3 (failure), 4 (plan), 5 (planned) or 6 (down), found \(kindByte)"
+      )
     }
     let encodingByte = r.u8()
     guard let encoding = FeatureEncoding(wireCode: encodingByte) else {
@@ -90,9 +92,9 @@ extension Frame {
     }
     var frame = Frame(kind: kind, taskId: taskId, tag: tag, point: point, encoding: encoding)
     var p = ByteReader(bytes: bytes, offset: base + headerBytes)
-    if kind == .failure {
+    if kind.isText {
       guard count == 0 else {
-        throw AdaError(.badFormat, path: "frame.count", "a failure frame carries no tensors, found \(count)")
+        throw AdaError(.badFormat, path: "frame.count", "a \(kind) frame carries no tensors, found \(count)")
       }
       frame.message = String(decoding: bytes[p.offset..<end], as: UTF8.self)
       return (frame, headerBytes + length + 4)

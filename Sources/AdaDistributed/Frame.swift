@@ -8,17 +8,21 @@ import CGzip
 ///     offset  size  field
 ///          0     4  magic "AMDI"
 ///          4     1  version (1)
-///          5     1  kind: 1 features, 2 result, 3 failure
+///          5     1  kind: 1 features, 2 result, 3 failure; control (re-planning, docs/mdi.md):
+///                   4 plan, 5 planned, 6 down
 ///          6     1  encoding: 0 float32, 1 int8 (symmetric, one scale per tensor)
 ///          7     1  tensor count T (0 for failure)
 ///          8     8  task id
 ///         16     2  tag: features → index of the segment that reads them; result → index of the
-///                   graph output (exit) that answered; failure → 0
+///                   graph output (exit) that answered; failure → 0; plan → the segment the
+///                   receiving worker takes; planned → 1 applied, 0 refused; down → the segment
+///                   whose worker is gone
 ///         18     2  operating point: which of the chain's threshold sets applies to the task
 ///                   (features); 0 otherwise
 ///         20     4  payload length L
 ///         24     L  payload: per tensor `rank u8, dims u32 × rank, [scale f32 if int8], data`
-///                   (f32 × count or i8 × count); failure: the reason as UTF-8
+///                   (f32 × count or i8 × count); failure, plan, planned, down: UTF-8 text (the
+///                   reason; a plan's JSON, `ChainPlanMessage`)
 ///     24 + L     4  CRC-32 (IEEE, as zlib) of bytes 0 ..< 24 + L
 ///
 /// Dimensions include the batch (a frame may carry several examples of one task).
@@ -27,6 +31,15 @@ public struct Frame: Equatable, Sendable {
     case features = 1
     case result = 2
     case failure = 3
+    /// The source's new plan, sent down the chain (each worker takes segment `tag`).
+    case plan = 4
+    /// The last worker's answer to a plan, relayed up (`tag` 1: applied, 0: refused).
+    case planned = 5
+    /// A worker's next neighbour is gone (`tag`: that neighbour's segment), relayed up.
+    case down = 6
+
+    /// Kinds whose payload is UTF-8 text and that carry no tensors.
+    public var isText: Bool { self != .features && self != .result }
   }
 
   public static let magic: [UInt8] = Array("AMDI".utf8)
@@ -61,6 +74,11 @@ public struct Frame: Equatable, Sendable {
 
   public static func failure(taskId: UInt64, _ message: String) -> Frame {
     Frame(kind: .failure, taskId: taskId, message: message)
+  }
+
+  /// A control frame (plan, planned, down): no task, text payload.
+  public static func control(_ kind: Kind, tag: Int, _ message: String) -> Frame {
+    Frame(kind: kind, taskId: UInt64.max, tag: UInt16(clamping: tag), message: message)
   }
 }
 

@@ -5,6 +5,8 @@ import Foundation
 /// What `adascale mdi run` measured (docs/mdi.md, "What is measured").
 public struct MDIRunReport: Codable, Sendable {
   public struct ExitCount: Codable, Hashable, Sendable {
+    /// The plan (0: the run's first; one more per re-plan) the row's tasks were admitted under.
+    public var epoch = 0
     public var segment: Int
     public var device: String
     public var output: String
@@ -19,6 +21,8 @@ public struct MDIRunReport: Codable, Sendable {
   }
 
   public struct LinkBytes: Codable, Hashable, Sendable {
+    /// The plan the row's tasks were admitted under (`ExitCount.epoch`).
+    public var epoch = 0
     /// Between segment `link` and segment `link + 1`.
     public var link: Int
     /// Feature frames sent downstream over it, and their bytes.
@@ -53,18 +57,24 @@ public struct MDIRunReport: Codable, Sendable {
   /// Bytes the source itself sent and received on link 0 (a check of `links[0]`).
   public var sourceBytesSent: Int
   public var sourceBytesReceived: Int
+  /// The re-plans after lost workers, in order (`MDISource.Config.replanning`).
+  public var replans: [ReplanEvent]
 
   enum CodingKeys: String, CodingKey {
+    case replans
     case tasks, answered, failed, rejected, perPoint = "per_point", failures, wallSeconds = "wall_seconds",
       throughput, latencyMs = "latency_ms"
     case accuracy, exits, links, sourceBytesSent = "source_bytes_sent", sourceBytesReceived =
       "source_bytes_received"
   }
 
+  /// `chain` and `devices` are the run's first plan; `replannedChains[e - 1]` is the chain of
+  /// epoch e, made by the successful `replans` (whose `devices` name its devices).
   public init(
     records: [TaskRecord], chain: SegmentChain, devices: [String], encoding: FeatureEncoding, labels: [Int]?,
-    sourceBytes: (sent: Int, received: Int)
+    sourceBytes: (sent: Int, received: Int), replannedChains: [SegmentChain] = [], replans: [ReplanEvent] = []
   ) throws(AdaError) {
+    self.replans = replans
     tasks = records.count
     let done = records.compactMap { r in r.answer.map { (r, $0) } }
     answered = done.count
@@ -119,35 +129,42 @@ public struct MDIRunReport: Codable, Sendable {
     } else {
       accuracy = nil
     }
-    var counts: [Int: Int] = [:]
-    for (_, a) in done { counts[a.outputIndex, default: 0] += 1 }
+    let planned = replans.filter { $0.error == nil }.sorted { $0.epoch < $1.epoch }
+    let epochs = [(chain, devices)] + zip(replannedChains, planned).map { ($0, $1.devices) }
     var exits: [ExitCount] = []
-    for (k, segment) in chain.segments.enumerated() {
-      for (o, name) in zip(segment.outputIndices, segment.outputs) {
-        let c = counts[o] ?? 0
-        exits.append(
-          ExitCount(
-            segment: k, device: k < devices.count ? devices[k] : "segment \(k)", output: name, count: c,
-            share: answered > 0 ? Double(c) / Double(answered) : 0))
+    var links: [LinkBytes] = []
+    for (e, (chain, devices)) in epochs.enumerated() {
+      let mine = records.filter { $0.epoch == e }
+      if e > 0 && mine.isEmpty { continue }
+      var counts: [Int: Int] = [:]
+      for r in mine { if let a = r.answer { counts[a.outputIndex, default: 0] += 1 } }
+      for (k, segment) in chain.segments.enumerated() {
+        for (o, name) in zip(segment.outputIndices, segment.outputs) {
+          let c = counts[o] ?? 0
+          exits.append(
+            ExitCount(
+              epoch: e, segment: k, device: k < devices.count ? devices[k] : "segment \(k)", output: name,
+              count: c, share: answered > 0 ? Double(c) / Double(answered) : 0))
+        }
+      }
+      // Frame sizes are fixed by the shapes: a task answered at segment s crossed links 0..<s both ways.
+      let shapes = try chain.graph.inferShapes()
+      for k in 0..<(chain.segments.count - 1) {
+        let sends = chain.segments[k].sends.map { shapes[$0]! }
+        let featureBytes = Self.frameBytes(shapes: sends, encoding: encoding)
+        var l = LinkBytes(
+          epoch: e, link: k, featureFrames: 0, featureBytes: 0, resultFrames: 0, resultBytes: 0)
+        for r in mine where (r.answer?.segment ?? -1) > k {
+          let a = r.answer!
+          l.featureFrames += 1
+          l.featureBytes += featureBytes
+          l.resultFrames += 1
+          l.resultBytes += Self.frameBytes(shapes: [Array(a.output.shape.dropFirst())], encoding: .float32)
+        }
+        links.append(l)
       }
     }
     self.exits = exits
-    // Frame sizes are fixed by the shapes: a task answered at segment s crossed links 0..<s both ways.
-    let shapes = try chain.graph.inferShapes()
-    var links: [LinkBytes] = []
-    for k in 0..<(chain.segments.count - 1) {
-      let sends = chain.segments[k].sends.map { shapes[$0]! }
-      let featureBytes = Self.frameBytes(shapes: sends, encoding: encoding)
-      var l = LinkBytes(link: k, featureFrames: 0, featureBytes: 0, resultFrames: 0, resultBytes: 0)
-      for r in records where (r.answer?.segment ?? -1) > k {
-        let a = r.answer!
-        l.featureFrames += 1
-        l.featureBytes += featureBytes
-        l.resultFrames += 1
-        l.resultBytes += Self.frameBytes(shapes: [Array(a.output.shape.dropFirst())], encoding: .float32)
-      }
-      links.append(l)
-    }
     self.links = links
     sourceBytesSent = sourceBytes.sent
     sourceBytesReceived = sourceBytes.received

@@ -15,6 +15,8 @@ public struct TaskRecord: Sendable {
   public var point = 0
   /// Not admitted: it arrived while the window was full (`Config.dropWhenFull`).
   public var rejected = false
+  /// The plan the task was admitted under: 0 the run's first, then one more per re-plan.
+  public var epoch = 0
 }
 
 /// The source of the chain (`adascale mdi run`): admits inputs one task each (at a rate, or as
@@ -22,6 +24,11 @@ public struct TaskRecord: Sendable {
 /// exit there, forwards the rest to the first worker, and collects the answers coming back.
 /// Every admitted task ends answered or failed exactly once: a failure frame, the first
 /// worker's connection closing, or the run's timeout fails what is still in flight.
+///
+/// With `Config.replanning`, a worker that is gone (its upstream neighbour's `down` frame, or
+/// the first worker's connection closing) makes the source pause admission, let the tasks in
+/// flight end, plan the variant over the devices that remain, send the new plan down the chain
+/// and admit again once the last worker has applied it (`replans`).
 public final class MDISource: @unchecked Sendable {
   public struct Config: Sendable {
     public var next: Endpoint?
@@ -46,6 +53,8 @@ public final class MDISource: @unchecked Sendable {
     /// Fail a task not answered this many seconds after its admission (a hung worker is noticed
     /// this way; a closed one at once); nil: only the run's `timeout` applies.
     public var taskTimeout: Double?
+    /// Re-plan over the remaining workers when one is gone; nil: its tasks fail, the run goes on.
+    public var replanning: ChainReplanning?
 
     public init(
       next: Endpoint? = nil, link: Link? = nil, pacingMs: Double? = nil, encoding: FeatureEncoding = .float32,
@@ -61,7 +70,8 @@ public final class MDISource: @unchecked Sendable {
     }
   }
 
-  public let step: SegmentStep
+  /// Segment 0 of the current plan.
+  public var step: SegmentStep { lock.withLock { currentStep } }
   public let config: Config
   let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
   let compute = DispatchQueue(label: "adascale.mdi.source.compute")
@@ -75,18 +85,45 @@ public final class MDISource: @unchecked Sendable {
   var channel: Channel?
   var receivedBytes = 0
   var inFlight = 0
-  let pacer: Pacer?
+  var pacer: Pacer?
+  var currentStep: SegmentStep
+  /// For each graph output, the segment of the current plan that holds it.
+  var outputSegments: [Int: Int]
 
-  /// For each graph output, the segment that holds it (for the exit histogram).
-  public let outputSegments: [Int: Int]
+  // Re-planning (`Config.replanning`); guarded by `lock` unless said otherwise.
+  var epoch = 0
+  /// Indices into `replanning.workers` of the chain's workers, in order.
+  var alive: [Int] = []
+  var cutAfter: [String] = []
+  var replanningNow = false
+  var runEnded = false
+  /// Bumped per connection to the first worker: a close of an older one is not news.
+  var connection = 0
+  var replanEvents: [ReplanEvent] = []
+  var chains: [SegmentChain] = []
+  var ackResult: (applied: Bool, message: String)?
+  let ack = DispatchSemaphore(value: 0)
+  /// Admission waits while `paused` (guarded by `gate`).
+  let gate = NSCondition()
+  var paused = false
+  let control = DispatchQueue(label: "adascale.mdi.source.replan")
 
   public init(step: SegmentStep, config: Config, outputSegments: [Int: Int]) {
-    self.step = step
+    currentStep = step
     self.config = config
     self.outputSegments = outputSegments
     slots = DispatchSemaphore(value: max(1, config.window))
     pacer = config.pacingMs.map(Pacer.init)
+    if let r = config.replanning {
+      alive = Array(r.workers.indices)
+      cutAfter = r.initialCutAfter
+    }
   }
+
+  /// The re-plans of the last run, in order.
+  public var replans: [ReplanEvent] { lock.withLock { replanEvents } }
+  /// The chains of the plans made during the last run (epoch 1, 2, …).
+  public var replannedChains: [SegmentChain] { lock.withLock { chains } }
 
   /// Bytes the source sent to and received from the first worker.
   public var linkBytes: (sent: Int, received: Int) { lock.withLock { (link?.bytesSent ?? 0, receivedBytes) } }
@@ -97,18 +134,11 @@ public final class MDISource: @unchecked Sendable {
   /// example, in order.
   public func run(inputs: Tensor) throws(AdaError) -> [TaskRecord] {
     let n = inputs.shape[0]
-    if let next = config.next {
-      let channel = try Connector.connect(to: next, group: group, timeout: config.connectTimeout) {
-        FrameReader(
-          onFrame: { [weak self] frame, bytes in self?.received(frame, bytes: bytes) },
-          onError: { [weak self] in self?.failAll("\($0)") },
-          onClose: { [weak self] in self?.failAll("the first worker closed its connection") })
-      }
-      self.channel = channel
-      link = ShapedLink(channel: channel, link: config.link)
-    }
+    if let next = config.next { try connect(to: next) }
     defer {
-      try? channel?.close().wait()
+      lock.withLock { runEnded = true }
+      control.sync {}  // a re-plan in progress ends first
+      try? lock.withLock { channel }?.close().wait()
       try? group.syncShutdownGracefully()
     }
     lock.withLock {
@@ -128,6 +158,7 @@ public final class MDISource: @unchecked Sendable {
     }
     defer { sweeper?.cancel() }
     for i in 0..<n {
+      waitWhilePaused()
       if let rate = config.rate {
         let due = Double(i) / rate
         let wait = due - now()
@@ -148,6 +179,7 @@ public final class MDISource: @unchecked Sendable {
         inFlight += 1
         var r = TaskRecord(admittedAt: now())
         r.point = p
+        r.epoch = epoch
         records.append(r)
         return p
       }
@@ -172,7 +204,34 @@ public final class MDISource: @unchecked Sendable {
     if done { finished.signal() }
   }
 
+  /// Connects to the first worker; a close of this connection is news while it is the current
+  /// one (a re-plan or the end of the run closes it on purpose).
+  func connect(to endpoint: Endpoint) throws(AdaError) {
+    let generation = lock.withLock {
+      connection += 1
+      return connection
+    }
+    let channel = try Connector.connect(to: endpoint, group: group, timeout: config.connectTimeout) {
+      FrameReader(
+        onFrame: { [weak self] frame, bytes in self?.received(frame, bytes: bytes) },
+        onError: { [weak self] in self?.failAll("\($0)") },
+        onClose: { [weak self] in self?.firstWorkerClosed(generation) })
+    }
+    lock.withLock {
+      self.channel = channel
+      link = ShapedLink(channel: channel, link: config.link)
+    }
+  }
+
+  func firstWorkerClosed(_ generation: Int) {
+    let news = lock.withLock { generation == connection && !runEnded }
+    guard news else { return }
+    failAll("the first worker closed its connection")
+    if config.replanning != nil { gone(segment: 1, reason: "the first worker closed its connection") }
+  }
+
   func process(task i: Int, _ x: Tensor, admitted: UInt64, point: Int) {
+    let (step, link, pacer) = lock.withLock { (currentStep, self.link, self.pacer) }
     let outcome: SegmentOutcome
     do {
       outcome = try step.process(input: x, received: [], point: point)
@@ -216,10 +275,125 @@ public final class MDISource: @unchecked Sendable {
       settle(frame.taskId, answer: nil, failure: frame.message)
     case .features:
       settle(frame.taskId, answer: nil, failure: "the first worker sent features back")
+    case .planned:
+      lock.withLock { ackResult = (frame.tag == 1, frame.message) }
+      ack.signal()
+    case .down:
+      gone(segment: Int(frame.tag), reason: frame.message)
+    case .plan:
+      break  // a source takes no plans
     }
   }
 
-  func segmentHolding(output o: Int) -> Int { outputSegments[o] ?? -1 }
+  func segmentHolding(output o: Int) -> Int { lock.withLock { outputSegments[o] ?? -1 } }
+
+  // MARK: Re-planning
+
+  func waitWhilePaused() {
+    gate.lock()
+    while paused { gate.wait() }
+    gate.unlock()
+  }
+
+  func setPaused(_ value: Bool) {
+    gate.lock()
+    paused = value
+    gate.broadcast()
+    gate.unlock()
+  }
+
+  /// The worker of `segment` (of the current plan) is gone: re-plan, once at a time.
+  func gone(segment: Int, reason: String) {
+    guard let replanning = config.replanning else { return }
+    let start: Bool = lock.withLock {
+      guard !replanningNow, !runEnded else { return false }
+      replanningNow = true
+      return true
+    }
+    guard start else { return }
+    setPaused(true)
+    let noticed = now()
+    control.async { [self] in
+      replan(replanning, goneSegment: segment, reason: reason, noticed: noticed)
+      lock.withLock { replanningNow = false }
+      setPaused(false)
+    }
+  }
+
+  func replan(_ r: ChainReplanning, goneSegment k: Int, reason: String, noticed: Double) {
+    // Let the tasks in flight end: answered, or failed by the loss (their frames are on the way).
+    let deadline = Date().addingTimeInterval(r.drainTimeout)
+    while lock.withLock({ inFlight }) > 0 && Date() < deadline { usleep(2000) }
+    failAll("lost while re-planning after the worker of segment \(k) was gone")
+    let (before, oldAlive, nextEpoch) = lock.withLock { (cutAfter, alive, epoch + 1) }
+    let position = k - 1
+    var remaining = oldAlive
+    let goneIndex = oldAlive.indices.contains(position) ? oldAlive[position] : nil
+    if goneIndex != nil { remaining.remove(at: position) }
+    var event = ReplanEvent(
+      epoch: nextEpoch, atSeconds: noticed, goneSegment: k,
+      goneWorker: goneIndex.map { r.workers[$0].description } ?? "?",
+      goneDevice: goneIndex.map {
+        r.devices.indices.contains($0 + 1) ? r.devices[$0 + 1] : "worker \($0 + 1)"
+      }
+        ?? "?",
+      reason: reason, cutAfterBefore: before, cutAfter: before,
+      devices: [r.devices.first ?? "source"]
+        + remaining.map { r.devices.indices.contains($0 + 1) ? r.devices[$0 + 1] : "worker \($0 + 1)" },
+      seconds: 0)
+    do throws(AdaError) {
+      let cuts = try r.plan(remaining)
+      let deployment = try r.deploy(cuts)
+      let newStep = try deployment.step(0)
+      let pacing = try r.sourcePacing(deployment)
+      event.cutAfter = cuts
+      if remaining.isEmpty {
+        let old = lock.withLock {
+          connection += 1
+          defer { (channel, link) = (nil, nil) }
+          return channel
+        }
+        try? old?.close().wait()
+      } else {
+        if position == 0 || lock.withLock({ channel?.isActive != true }) {
+          try connect(to: r.workers[remaining[0]])
+        }
+        let message = ChainPlanMessage(
+          epoch: nextEpoch, cutAfter: cuts, workers: remaining.map { r.workers[$0].description })
+        lock.withLock { ackResult = nil }
+        while ack.wait(timeout: .now()) == .success {}  // a stale answer
+        guard let link = lock.withLock({ link }) else {
+          throw AdaError(.internalError, path: "mdi run", "no connection to the first worker")
+        }
+        link.send(.control(.plan, tag: 1, message.encoded()))
+        guard ack.wait(timeout: .now() + r.ackTimeout) == .success, let answer = lock.withLock({ ackResult })
+        else {
+          throw AdaError(
+            .invalidValue, path: "mdi run", "the chain did not apply the new plan within \(r.ackTimeout) s")
+        }
+        guard answer.applied else {
+          throw AdaError(.invalidValue, path: "mdi run", "the chain refused the new plan: \(answer.message)")
+        }
+      }
+      var segments: [Int: Int] = [:]
+      for s in deployment.chain.segments { for o in s.outputIndices { segments[o] = s.index } }
+      event.seconds = now() - noticed
+      lock.withLock {
+        currentStep = newStep
+        outputSegments = segments
+        self.pacer = pacing.map(Pacer.init)
+        alive = remaining
+        cutAfter = cuts
+        epoch = nextEpoch
+        chains.append(deployment.chain)
+        replanEvents.append(event)
+      }
+    } catch {
+      event.error = "\(error)"
+      event.seconds = now() - noticed
+      lock.withLock { replanEvents.append(event) }
+    }
+  }
 
   /// Records the end of task `id` once; later news of the same task is ignored.
   func settle(_ id: UInt64, answer: TaskAnswer?, failure: String?) {

@@ -23,12 +23,20 @@ struct MDIRunCommand: ParsableCommand {
       and the frames and bytes on each link. A task that fails (a worker gone, a rejected
       frame, no answer within --timeout) is reported failed, once.
 
+      With --replan, a worker that is gone (its connection closed) makes the source pause,
+      let the tasks in flight end, plan the variant again over the devices that remain
+      (--devices, the workers of --chain), send the new cuts down the chain and go on; the
+      report lists each re-plan. Without it the lost worker's tasks fail and the run goes on.
+
       Examples:
         adascale mdi run --bundle B --variant v03 --cut-after block_3_add \\
           --next 127.0.0.1:7001 --input x.h5
         adascale mdi run --bundle B --variant v03 --exits drop-1 \\
           --cut-after block_3_add,block_9_add --next 127.0.0.1:7001 \\
           --input test.h5 --labels test.h5 --labels-dataset y --rate 50 --json
+        adascale mdi run --bundle B --variant v03 --cut-after block_3_add,block_9_add \\
+          --chain 127.0.0.1:7001,127.0.0.1:7002 --replan \\
+          --devices raspberry-pi-4,raspberry-pi-4,raspberry-pi-4 --input x.h5
       """))
 
   @OptionGroup var variantOptions: VariantOptions
@@ -36,6 +44,17 @@ struct MDIRunCommand: ParsableCommand {
 
   @Option(help: "host:port of the worker of segment 1 (not needed when there is no cut).")
   var next: String?
+
+  @Option(
+    help:
+      "host:port of every worker, segment 1 first (instead of --next): the workers a re-plan may use.")
+  var chain: String?
+
+  @Flag(
+    help:
+      "When a worker is gone, plan again over the devices that remain (needs --chain and --devices) and go on."
+  )
+  var replan = false
 
   @OptionGroup var inputs: LabeledInputOptions
 
@@ -93,7 +112,33 @@ struct MDIRunCommand: ParsableCommand {
     let pacing = try profiles.first.map { (p) throws(AdaError) in
       try deployment.modelledMs(segment: 0, device: p)
     }
-    let nextEndpoint = try next.map { (n) throws(AdaError) in try Endpoint.parse(n, option: "--next") }
+    let workers = try (self.chain?.split(separator: ",").map(String.init) ?? []).map {
+      (w) throws(AdaError) in try Endpoint.parse(w, option: "--chain")
+    }
+    if self.chain != nil {
+      if next != nil {
+        throw AdaError(.invalidValue, path: "--next", "give --chain or --next, not both")
+      }
+      guard workers.count == chain.segments.count - 1 else {
+        throw AdaError(
+          .invalidValue, path: "--chain",
+          "\(workers.count) workers for a chain of \(chain.segments.count) segments: expected \(chain.segments.count - 1)"
+        )
+      }
+    }
+    if replan {
+      guard self.chain != nil else {
+        throw AdaError(.missing, path: "--chain", "--replan needs every worker's host:port (--chain)")
+      }
+      guard names.count == chain.segments.count else {
+        throw AdaError(
+          .missing, path: "--devices",
+          "--replan plans over the devices: expected \(chain.segments.count) (source first), found \(names.count)"
+        )
+      }
+    }
+    let nextEndpoint =
+      try workers.first ?? next.map { (n) throws(AdaError) in try Endpoint.parse(n, option: "--next") }
     if chain.segments.count > 1 && nextEndpoint == nil {
       throw AdaError(
         .missing, path: "--next", "the chain has \(chain.segments.count) segments: give segment 1's host:port"
@@ -122,6 +167,10 @@ struct MDIRunCommand: ParsableCommand {
       sourceConfig.taskTimeout = taskTimeout
     }
     sourceConfig.points = max(1, points)
+    if replan {
+      sourceConfig.replanning = try replanning(
+        bundle: bundle, workers: workers, devices: names, profiles: profiles, encoding: encoding)
+    }
     if points > 1 { sourceConfig.pointStep = adaptStep ?? max(1, window / points) }
     let source = MDISource(
       step: try deployment.step(0),
@@ -132,7 +181,7 @@ struct MDIRunCommand: ParsableCommand {
       names.isEmpty ? chain.segments.map { $0.index == 0 ? "source" : "worker \($0.index)" } : names
     let report = try MDIRunReport(
       records: records, chain: chain, devices: deviceNames, encoding: encoding, labels: labelList,
-      sourceBytes: source.linkBytes)
+      sourceBytes: source.linkBytes, replannedChains: source.replannedChains, replans: source.replans)
     if let output { try write(records, to: output) }
     if json {
       try Output.printJSON(report)
@@ -157,12 +206,21 @@ struct MDIRunCommand: ParsableCommand {
               + (p.accuracy.map { String(format: " (%.2f%%)", $0 * 100) } ?? "")
           }.joined(separator: ", "))
     }
+    for r in report.replans {
+      print(
+        "re-plan at \(f(r.atSeconds)) s: the worker of segment \(r.goneSegment) (\(r.goneWorker), \(r.goneDevice)) "
+          + "was gone (\(r.reason)); "
+          + (r.error.map { "re-planning failed: \($0)" }
+            ?? "cuts \(r.cutAfterBefore.joined(separator: ",")) → \(r.cutAfter.isEmpty ? "none" : r.cutAfter.joined(separator: ",")) "
+            + "over \(r.devices.joined(separator: ", ")), admitting again after \(f(r.seconds)) s"))
+    }
+    let epochs = !report.replans.isEmpty
     print("")
     print(
       Output.table(
-        header: ["segment", "device", "output", "answered", "share"],
+        header: (epochs ? ["plan"] : []) + ["segment", "device", "output", "answered", "share"],
         rows: report.exits.map {
-          [
+          (epochs ? [String($0.epoch)] : []) + [
             String($0.segment), $0.device, $0.output, String($0.count),
             String(format: "%.1f%%", $0.share * 100),
           ]
@@ -171,9 +229,11 @@ struct MDIRunCommand: ParsableCommand {
       print("")
       print(
         Output.table(
-          header: ["link", "feature frames", "feature bytes", "result frames", "result bytes"],
+          header: (epochs ? ["plan"] : []) + [
+            "link", "feature frames", "feature bytes", "result frames", "result bytes",
+          ],
           rows: report.links.map {
-            [
+            (epochs ? [String($0.epoch)] : []) + [
               "\($0.link) → \($0.link + 1)", String($0.featureFrames), Output.grouped($0.featureBytes),
               String($0.resultFrames), Output.grouped($0.resultBytes),
             ]
@@ -183,6 +243,34 @@ struct MDIRunCommand: ParsableCommand {
   }
 
   func f(_ x: Double) -> String { String(format: "%.3f", x) }
+
+  /// Re-planning over the devices that remain: the planner's cuts for them (`mdi plan` with
+  /// pipelined links and the first operating point; an unshaped link is planned as 1 Gbit/s),
+  /// the variant cut there, the source paced to its device.
+  func replanning(
+    bundle: ModelBundle, workers: [Endpoint], devices: [String], profiles: [DeviceProfile],
+    encoding: FeatureEncoding
+  ) throws(AdaError) -> ChainReplanning {
+    let (variant, points) = (variantOptions.variant, variantOptions.points)
+    let link = try chainOptions.link() ?? Link(mbps: 1000, latencyMs: 0)
+    let sourceDevice = profiles.first
+    var r = ChainReplanning(
+      workers: workers, devices: devices, initialCutAfter: chainOptions.cuts,
+      plan: { alive throws(AdaError) in
+        var request = MDIPlanRequest(
+          variant: variant, devices: [devices[0]] + alive.map { devices[$0 + 1] }, link: link,
+          operatingPoint: points.first, encoding: encoding)
+        request.pipelinedLinks = true
+        return try MDIPlanning.plan(bundle: bundle, request: request).plan.cutAfter
+      },
+      deploy: { cuts throws(AdaError) in
+        try MDIDeployment.load(bundle: bundle, variant: variant, operatingPoints: points, cutAfter: cuts)
+      })
+    r.sourcePacing = { d throws(AdaError) in
+      try sourceDevice.map { (p) throws(AdaError) in try d.modelledMs(segment: 0, device: p) }
+    }
+    return r
+  }
 
   func write(_ records: [TaskRecord], to path: String) throws(AdaError) {
     let classes = records.compactMap { $0.answer?.output.count }.max() ?? 1

@@ -51,6 +51,8 @@ struct MDIServeCommand: ParsableCommand {
       from the previous device, answers tasks that exit here (or reach the final output) back to
       it, and forwards the rest to --next. Prints `listening on HOST:PORT` once ready, then
       serves until killed. Start the last worker first: each connects to its --next at start.
+      When the source re-plans after losing a worker (`mdi run --replan`), this worker takes the
+      segment and the next worker the new plan names.
 
       Emulation (docs/mdi.md): --device stretches each task's compute to the device's modelled
       segment time (when this host is faster); --link-mbps/--link-ms shape what this worker
@@ -102,15 +104,22 @@ struct MDIServeCommand: ParsableCommand {
         .missing, path: "--next",
         "segment \(segment) of \(count) sends features on: give the next worker's host:port")
     }
-    let pacing = try device.map { (d) throws(AdaError) in
-      try deployment.modelledMs(segment: segment, device: try DeviceCatalog.resolve(d))
+    let profile = try device.map { (d) throws(AdaError) in try DeviceCatalog.resolve(d) }
+    let pacing = try profile.map { (p) throws(AdaError) in
+      try deployment.modelledMs(segment: segment, device: p)
     }
     let step = try deployment.step(segment)
-    let worker = MDIWorker(
-      step: step,
-      config: .init(
-        host: host, port: port, next: nextEndpoint, link: try chainOptions.link(), pacingMs: pacing,
-        encoding: try chainOptions.encoding()))
+    var config = MDIWorker.Config(
+      host: host, port: port, next: nextEndpoint, link: try chainOptions.link(), pacingMs: pacing,
+      encoding: try chainOptions.encoding())
+    // A source re-planning after a loss (`mdi run --replan`) sends new cuts: load them the same way.
+    let (variant, points) = (variantOptions.variant, variantOptions.points)
+    config.deploy = { cuts throws(AdaError) in
+      try MDIDeployment.load(bundle: bundle, variant: variant, operatingPoints: points, cutAfter: cuts)
+    }
+    config.device = profile
+    config.log = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    let worker = MDIWorker(step: step, config: config)
     let bound = try worker.start()
     let s = step.segment
     let banner =

@@ -168,4 +168,109 @@ final class DistributedRunTests: XCTestCase {
     XCTAssertEqual(report.rejected, rejected)
     XCTAssertEqual(report.failed, 0)
   }
+
+  // MARK: Re-planning after a lost worker
+
+  /// The test variant cut after `cuts` with the median thresholds of `deployment(_:)`: what the
+  /// source and the workers load when they re-plan.
+  static func redeploy(_ d: MDIDeployment) -> @Sendable ([String]) throws(AdaError) -> MDIDeployment {
+    let (graph, rules) = (d.chain.graph, d.rules)
+    return { cuts throws(AdaError) in
+      let index = graph.indexByName
+      let positions = try cuts.map { (name) throws(AdaError) in
+        guard let i = index[name] else { throw AdaError(.invalidValue, path: "cut", "no node \(name)") }
+        return i
+      }
+      return MDIDeployment(
+        chain: try SegmentChain(graph: graph, cuts: positions), model: MDIBundle.model, rules: rules)
+    }
+  }
+
+  /// Source and two workers with re-planning; `lose` (0: the first worker, 1: the last) is
+  /// stopped `after` seconds into a run of `n` inputs at 100/s. The plan over what remains cuts
+  /// after `exit1` (one worker left) or nowhere (none).
+  func runLosingAWorker(_ lose: Int, n: Int = 60, after: Double = 0.2) throws -> (
+    records: [TaskRecord], expected: [TaskAnswer], source: MDISource
+  ) {
+    let x = MDIModels.input(batch: n, seed: 14)
+    let d = try deployment(x)
+    let deploy = Self.redeploy(d)
+    var config = MDIWorker.Config()
+    config.deploy = deploy
+    let last = MDIWorker(step: try d.step(2), config: config)
+    let lastPort = try last.start()
+    config.next = Endpoint(host: "127.0.0.1", port: lastPort)
+    let first = MDIWorker(step: try d.step(1), config: config)
+    let firstPort = try first.start()
+    workers = [last, first]
+    let endpoints = [firstPort, lastPort].map { Endpoint(host: "127.0.0.1", port: $0) }
+    var sourceConfig = MDISource.Config(next: endpoints[0], rate: 100, window: 4, timeout: 20)
+    sourceConfig.replanning = ChainReplanning(
+      workers: endpoints, devices: ["a", "b", "c"], initialCutAfter: ["exit1", "exit2"],
+      plan: { alive in [["exit1"], ["exit1", "exit2"]].first { $0.count == alive.count } ?? [] },
+      deploy: deploy)
+    let source = MDISource(step: try d.step(0), config: sourceConfig, outputSegments: outputSegments(d))
+    let victim = lose == 0 ? first : last
+    DispatchQueue.global().asyncAfter(deadline: .now() + after) { victim.stop() }
+    let records = try source.run(inputs: x)
+    return (records, try MDILocal.run(d, inputs: x), source)
+  }
+
+  func assertEveryTaskEndedOnceAndAnswersAreTheLocalOnes(
+    _ records: [TaskRecord], _ expected: [TaskAnswer], file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertEqual(records.count, expected.count, file: file, line: line)
+    for (i, (r, e)) in zip(records, expected).enumerated() {
+      XCTAssertTrue(
+        (r.answer == nil) != (r.failure == nil), "task \(i): answered or failed, once", file: file, line: line
+      )
+      if let a = r.answer {
+        // Where the chain is cut changes what runs, not what is answered.
+        XCTAssertEqual(a.outputIndex, e.outputIndex, "task \(i)", file: file, line: line)
+        XCTAssertTrue(
+          a.output.scalars == e.output.scalars, "task \(i): outputs differ", file: file, line: line)
+      }
+    }
+  }
+
+  func testALostLastWorkerIsPlannedAroundAndTheRunGoesOn() throws {
+    let (records, expected, source) = try runLosingAWorker(1)
+    assertEveryTaskEndedOnceAndAnswersAreTheLocalOnes(records, expected)
+    let replans = source.replans
+    XCTAssertEqual(replans.count, 1, "\(replans)")
+    let r = try XCTUnwrap(replans.first)
+    XCTAssertNil(r.error)
+    XCTAssertEqual(r.goneSegment, 2)
+    XCTAssertEqual(r.cutAfterBefore, ["exit1", "exit2"])
+    XCTAssertEqual(r.cutAfter, ["exit1"])
+    XCTAssertEqual(r.devices, ["a", "b"])
+    XCTAssertLessThan(r.seconds, 3)
+    let after = records.filter { $0.epoch == 1 }
+    XCTAssertGreaterThan(after.count, 10, "tasks admitted after the re-plan")
+    XCTAssertTrue(after.allSatisfy { $0.answer != nil }, "\(after.compactMap(\.failure))")
+    XCTAssertTrue(after.allSatisfy { ($0.answer?.segment ?? 9) <= 1 }, "two segments after the re-plan")
+    XCTAssertEqual(source.replannedChains.map(\.segments.count), [2])
+    let report = try MDIRunReport(
+      records: records, chain: try deployment(MDIModels.input(batch: 60, seed: 14)).chain,
+      devices: ["a", "b", "c"], encoding: .float32, labels: nil, sourceBytes: source.linkBytes,
+      replannedChains: source.replannedChains, replans: replans)
+    XCTAssertEqual(report.replans.count, 1)
+    XCTAssertEqual(Set(report.exits.map(\.epoch)), [0, 1])
+    XCTAssertEqual(report.exits.map(\.count).reduce(0, +), report.answered)
+  }
+
+  func testALostFirstWorkerIsPlannedAroundThroughTheNextOne() throws {
+    let (records, expected, source) = try runLosingAWorker(0)
+    assertEveryTaskEndedOnceAndAnswersAreTheLocalOnes(records, expected)
+    let r = try XCTUnwrap(source.replans.first)
+    XCTAssertNil(r.error)
+    XCTAssertEqual(r.goneSegment, 1)
+    XCTAssertEqual(r.cutAfter, ["exit1"])
+    // The source now sends to the worker that held segment 2, which now holds segment 1.
+    XCTAssertEqual(workers[0].step.segment.index, 1)
+    let after = records.filter { $0.epoch == 1 }
+    XCTAssertGreaterThan(after.count, 10)
+    XCTAssertTrue(after.allSatisfy { $0.answer != nil }, "\(after.compactMap(\.failure))")
+    XCTAssertTrue(after.contains { $0.answer?.segment == 1 }, "the remaining worker answers some")
+  }
 }

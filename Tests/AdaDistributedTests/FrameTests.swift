@@ -66,6 +66,23 @@ final class FrameTests: XCTestCase {
     XCTAssertEqual(try Frame.decode(complete: f.encoded()), f)
   }
 
+  func testControlFramesCarryTextAndNoTensors() throws {
+    let plan = ChainPlanMessage(epoch: 2, cutAfter: ["relu1"], workers: ["127.0.0.1:7001"])
+    for f in [
+      Frame.control(.plan, tag: 1, plan.encoded()), .control(.planned, tag: 1, "epoch 2: 2 segments"),
+      .control(.down, tag: 2, "the worker of segment 2 closed its connection"),
+    ] {
+      XCTAssertEqual(try Frame.decode(complete: f.encoded()), f)
+      var b = f.encoded()
+      b[7] = 1  // a tensor declared on a text frame
+      assertRejected(resealed(b), naming: "frame.count")
+    }
+    XCTAssertEqual(try ChainPlanMessage.decode(plan.encoded()), plan)
+    XCTAssertEqual(plan.encoded(), #"{"cut_after":["relu1"],"epoch":2,"workers":["127.0.0.1:7001"]}"#)
+    XCTAssertThrowsError(try ChainPlanMessage.decode(#"{"cut_after":[],"epoch":1,"workers":["a:1"]}"#))
+    XCTAssertThrowsError(try ChainPlanMessage.decode("not json"))
+  }
+
   func testEveryTruncationWaitsForMoreAndIsRejectedWhenFinal() throws {
     let bytes = features().encoded()
     for n in 0..<bytes.count {

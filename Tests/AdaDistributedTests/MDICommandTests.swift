@@ -204,6 +204,73 @@ final class MDICommandTests: XCTestCase {
     XCTAssertTrue((report["failures"] as! [String]).contains { $0.contains("segment 2") }, r.stdout)
   }
 
+  /// `--replan`: the last worker killed (SIGKILL) mid-run; the source plans the variant over
+  /// the source and the first worker, which takes the rest of the model, and the run goes on.
+  func testAKilledWorkerIsPlannedAroundWithReplan() throws {
+    let x = MDIModels.input(batch: 60, seed: 23)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
+    let (first, last, firstPort) = try startChain(common)
+    defer {
+      first.kill(SIGTERM)
+      last.kill(SIGTERM)
+    }
+    guard let lastPort = port(of: last) else { return XCTFail("no port for the last worker") }
+    let pid = last.process.processIdentifier
+    let killer = Thread {
+      Thread.sleep(forTimeInterval: 0.5)
+      _ = kill(pid, SIGKILL)  // this test's own worker, by its pid
+    }
+    killer.start()
+    let out = dir.appendingPathComponent("y.h5").path
+    let r = try CLI.run(
+      ["mdi", "run"] + common + [
+        "--chain", "127.0.0.1:\(firstPort),127.0.0.1:\(lastPort)", "--replan", "--devices",
+        "raspberry-pi-4,raspberry-pi-4,raspberry-pi-4", "--input", inputs, "--rate", "40", "--timeout", "20",
+        "--output", out, "--json",
+      ], timeout: 60)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let replans = report["replans"] as! [[String: Any]]
+    XCTAssertEqual(replans.count, 1, r.stdout)
+    let replan = try XCTUnwrap(replans.first)
+    XCTAssertNil(replan["error"], r.stdout)
+    XCTAssertEqual(replan["gone_segment"] as? Int, 2)
+    XCTAssertEqual(replan["gone_worker"] as? String, "127.0.0.1:\(lastPort)")
+    XCTAssertEqual((replan["cut_after"] as? [String])?.count, 1, "one worker left: one cut")
+    let answered = report["answered"] as! Int
+    let failed = report["failed"] as! Int
+    XCTAssertEqual(answered + failed, 60)
+    XCTAssertGreaterThanOrEqual(answered, 30, "the tasks after the re-plan are answered: \(r.stdout)")
+    // Every answer, before and after the re-plan, is the single-process run's.
+    let deployment = try MDIDeployment.load(
+      bundle: try ModelBundle.open(bundle), variant: "v01", operatingPoint: nil, cutAfter: ["relu1", "add3"])
+    let expected = try MDILocal.run(deployment, inputs: x)
+    let y = try TensorFile.read(path: out, dataset: "y")
+    let exit = try TensorFile.read(path: out, dataset: "exit")
+    for (i, e) in expected.enumerated() where exit.scalars[i] >= 0 {
+      XCTAssertEqual(Int(exit.scalars[i]), e.outputIndex, "task \(i)")
+      XCTAssertEqual(Array(y.scalars[(i * 4)..<(i * 4 + 4)]), e.output.scalars, "task \(i)")
+    }
+  }
+
+  func testReplanNeedsTheChainAndADevicePerSegment() throws {
+    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", MDIModels.input(batch: 2, seed: 1))], to: inputs)
+    for (extra, text) in [
+      (["--next", "127.0.0.1:9", "--replan"], "--replan needs every worker's host:port (--chain)"),
+      (["--chain", "127.0.0.1:9,127.0.0.1:10", "--replan"], "expected 3 (source first), found 0"),
+      (["--chain", "127.0.0.1:9"], "1 workers for a chain of 3 segments"),
+      (["--chain", "127.0.0.1:9,127.0.0.1:10", "--next", "127.0.0.1:9"], "give --chain or --next, not both"),
+    ] {
+      let r = try CLI.run(["mdi", "run"] + common + extra + ["--input", inputs], timeout: 60)
+      XCTAssertEqual(r.status, 1, "\(extra): \(r.stderr)")
+      XCTAssertTrue(r.stderr.contains(text), "\(extra): \(r.stderr)")
+    }
+  }
+
   func testAHungWorkerIsNoticedByTheTaskTimeout() throws {
     let x = MDIModels.input(batch: 20, seed: 23)
     let inputs = dir.appendingPathComponent("x.h5").path
