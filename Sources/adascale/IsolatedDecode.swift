@@ -1,3 +1,4 @@
+import AdaCore
 import AdaFormats
 import AdaIO
 import AdaNN
@@ -62,7 +63,16 @@ enum IsolatedDecode {
     process.environment = childEnvironment
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    // The child's standard error goes to a file: after a crash its last lines say whose it was.
+    let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "adascale-decode-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log")
+    _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+    let errorHandle = try? FileHandle(forWritingTo: errorLog)
+    process.standardError = errorHandle ?? FileHandle.nullDevice
+    defer {
+      try? errorHandle?.close()
+      try? FileManager.default.removeItem(at: errorLog)
+    }
     let finished = DispatchSemaphore(value: 0)
     process.terminationHandler = { _ in finished.signal() }
     do { try process.run() } catch { return }
@@ -76,11 +86,31 @@ enum IsolatedDecode {
     }
     if process.terminationReason == .uncaughtSignal {
       let signal = process.terminationStatus
-      throw AdaError(
-        .badFormat, file: path,
-        "the HDF5 library crashed (signal \(signal)\(signal == SIGSEGV ? ", segmentation fault" : "")) "
-          + "decoding this file in a separate process; the file is damaged",
-        hint: "re-create the file (e.g. save the model again from Keras)")
+      let tail = (try? FileHandle(forReadingFrom: errorLog)).map { h in
+        defer { try? h.close() }
+        let size = (try? h.seekToEnd()) ?? 0
+        try? h.seek(toOffset: size > 8192 ? size - 8192 : 0)
+        return String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
+      }
+      switch ChildCrash(signal: signal, stderr: tail ?? "") {
+      case .ours(let line):
+        throw AdaError(
+          .internalError, file: path,
+          "adascale crashed decoding this file in a separate process (\(ChildCrash.name(signal))): \(line)",
+          hint: "this is a bug in adascale, not only a damaged file: please report it with the file")
+      case .killed:
+        throw AdaError(
+          .badFormat, file: path,
+          "the process decoding this file was killed (\(ChildCrash.name(signal))), most likely by the "
+            + "out-of-memory killer: the file may announce more data than this machine can hold",
+          hint: "check the file's sizes (h5dump -H), or free memory and try again")
+      case .library:
+        throw AdaError(
+          .badFormat, file: path,
+          "the HDF5 library crashed (\(ChildCrash.name(signal))) decoding this file in a separate process, "
+            + "with no error of adascale's; the file is damaged",
+          hint: "re-create the file (e.g. save the model again from Keras)")
+      }
     }
   }
 }
