@@ -170,8 +170,13 @@ final class MDICommandTests: XCTestCase {
     }
   }
 
-  func testAKilledWorkerProcessFailsItsTasks() throws {
-    let x = MDIModels.input(batch: 60, seed: 22)
+  /// A chain of two workers cut after `relu1,add3`; 60 inputs at 40/s (1.5 s) are run with
+  /// `mdi run … runArgs(firstPort, lastPort)` while the last worker is killed (SIGKILL, by its
+  /// pid) 0.5 s after the run starts. Returns the run and the inputs.
+  func runKillingTheLastWorker(seed: UInt64, _ runArgs: (Int, Int) -> [String]) throws -> (
+    r: CLI.Result, x: Tensor, lastPort: Int
+  ) {
+    let x = MDIModels.input(batch: 60, seed: seed)
     let inputs = dir.appendingPathComponent("x.h5").path
     try TensorFile.write([("x", x)], to: inputs)
     let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
@@ -180,18 +185,23 @@ final class MDICommandTests: XCTestCase {
       first.kill(SIGTERM)
       last.kill(SIGTERM)
     }
-    // 60 inputs at 40/s take 1.5 s; the last worker is killed (SIGKILL) after 0.5 s.
+    guard let lastPort = port(of: last) else { throw WorkerDidNotStart(log: last.log) }
     let pid = last.process.processIdentifier
     let killer = Thread {
       Thread.sleep(forTimeInterval: 0.5)
       _ = kill(pid, SIGKILL)  // this test's own worker, by its pid
     }
     killer.start()
-    let started = Date()
     let r = try CLI.run(
-      ["mdi", "run"] + common + [
-        "--next", "127.0.0.1:\(firstPort)", "--input", inputs, "--rate", "40", "--timeout", "20", "--json",
+      ["mdi", "run"] + common + runArgs(firstPort, lastPort) + [
+        "--input", inputs, "--rate", "40", "--timeout", "20", "--json",
       ], timeout: 60)
+    return (r, x, lastPort)
+  }
+
+  func testAKilledWorkerProcessFailsItsTasks() throws {
+    let started = Date()
+    let (r, _, _) = try runKillingTheLastWorker(seed: 22) { first, _ in ["--next", "127.0.0.1:\(first)"] }
     let seconds = Date().timeIntervalSince(started)
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertLessThan(seconds, 10, "the failures must come from the closed connection, not the 20 s timeout")
@@ -207,29 +217,13 @@ final class MDICommandTests: XCTestCase {
   /// `--replan`: the last worker killed (SIGKILL) mid-run; the source plans the variant over
   /// the source and the first worker, which takes the rest of the model, and the run goes on.
   func testAKilledWorkerIsPlannedAroundWithReplan() throws {
-    let x = MDIModels.input(batch: 60, seed: 23)
-    let inputs = dir.appendingPathComponent("x.h5").path
-    try TensorFile.write([("x", x)], to: inputs)
-    let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
-    let (first, last, firstPort) = try startChain(common)
-    defer {
-      first.kill(SIGTERM)
-      last.kill(SIGTERM)
-    }
-    guard let lastPort = port(of: last) else { return XCTFail("no port for the last worker") }
-    let pid = last.process.processIdentifier
-    let killer = Thread {
-      Thread.sleep(forTimeInterval: 0.5)
-      _ = kill(pid, SIGKILL)  // this test's own worker, by its pid
-    }
-    killer.start()
     let out = dir.appendingPathComponent("y.h5").path
-    let r = try CLI.run(
-      ["mdi", "run"] + common + [
-        "--chain", "127.0.0.1:\(firstPort),127.0.0.1:\(lastPort)", "--replan", "--devices",
-        "raspberry-pi-4,raspberry-pi-4,raspberry-pi-4", "--input", inputs, "--rate", "40", "--timeout", "20",
-        "--output", out, "--json",
-      ], timeout: 60)
+    let (r, x, lastPort) = try runKillingTheLastWorker(seed: 23) { first, last in
+      [
+        "--chain", "127.0.0.1:\(first),127.0.0.1:\(last)", "--replan", "--devices",
+        "raspberry-pi-4,raspberry-pi-4,raspberry-pi-4", "--output", out,
+      ]
+    }
     XCTAssertEqual(r.status, 0, r.stderr)
     let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
     let replans = report["replans"] as! [[String: Any]]
