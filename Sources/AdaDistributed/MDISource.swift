@@ -158,7 +158,6 @@ public final class MDISource: @unchecked Sendable {
     }
     defer { sweeper?.cancel() }
     for i in 0..<n {
-      waitWhilePaused()
       if let rate = config.rate {
         let due = Double(i) / rate
         let wait = due - now()
@@ -174,6 +173,10 @@ public final class MDISource: @unchecked Sendable {
         slots.wait()
       }
       let x = inputs.slice(batch: i..<(i + 1))
+      // Admitting and pausing exclude each other: a task is either in flight when a re-plan
+      // starts (and drained before the chain changes) or admitted under the new plan.
+      gate.lock()
+      while paused { gate.wait() }
       let point: Int = lock.withLock {
         let p = config.pointStep.map { min(config.points - 1, inFlight / max(1, $0)) } ?? 0
         inFlight += 1
@@ -183,6 +186,7 @@ public final class MDISource: @unchecked Sendable {
         records.append(r)
         return p
       }
+      gate.unlock()
       let admitted = DispatchTime.now().uptimeNanoseconds
       compute.async { [self] in process(task: i, x, admitted: admitted, point: point) }
     }
@@ -239,7 +243,7 @@ public final class MDISource: @unchecked Sendable {
       settle(UInt64(i), answer: nil, failure: "segment 0: \(error)")
       return
     }
-    pacer?.finish(arrivedAt: admitted)
+    let ready = pacer?.finish(arrivedAt: admitted)
     switch outcome {
     case .answered(let o, let output):
       settle(UInt64(i), answer: TaskAnswer(outputIndex: o, segment: 0, output: output), failure: nil)
@@ -255,7 +259,7 @@ public final class MDISource: @unchecked Sendable {
         Frame(
           kind: .features, taskId: UInt64(i), tag: 1, point: UInt16(point), encoding: config.encoding,
           tensors: tensors),
-        blocking: true)
+        blocking: true, readyAt: ready)
       pacer?.sent(until: leftAt)
     }
   }
@@ -288,12 +292,6 @@ public final class MDISource: @unchecked Sendable {
   func segmentHolding(output o: Int) -> Int { lock.withLock { outputSegments[o] ?? -1 } }
 
   // MARK: Re-planning
-
-  func waitWhilePaused() {
-    gate.lock()
-    while paused { gate.wait() }
-    gate.unlock()
-  }
 
   func setPaused(_ value: Bool) {
     gate.lock()

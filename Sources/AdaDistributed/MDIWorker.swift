@@ -183,12 +183,13 @@ public final class MDIWorker: @unchecked Sendable {
         tasksSeen += 1
         computeSeconds += elapsed
       }
-      pacer?.finish(arrivedAt: arrived)
+      let ready = pacer?.finish(arrivedAt: arrived)
       let leftAt: UInt64
       switch outcome {
       case .answered(let o, let output):
         leftAt = reply.send(
-          Frame(kind: .result, taskId: frame.taskId, tag: UInt16(o), tensors: [output]), blocking: true)
+          Frame(kind: .result, taskId: frame.taskId, tag: UInt16(o), tensors: [output]), blocking: true,
+          readyAt: ready)
       case .forward(let tensors):
         guard let downstream, downstream.channel.isActive else {
           reply.send(
@@ -207,7 +208,7 @@ public final class MDIWorker: @unchecked Sendable {
           Frame(
             kind: .features, taskId: frame.taskId, tag: UInt16(step.segment.index + 1), point: frame.point,
             encoding: config.encoding, tensors: tensors),
-          blocking: true)
+          blocking: true, readyAt: ready)
       }
       pacer?.sent(until: leftAt)
     }

@@ -65,6 +65,11 @@ final class FrameReader: ChannelInboundHandler {
 /// link). A `blocking` send also holds the caller until the frame has left: a device is busy
 /// while it transmits (the planner's `compute + bytes / bandwidth`). Unshaped (`link` nil) it
 /// writes at once. Counts bytes and frames sent.
+///
+/// `readyAt` is the emulated instant the sender finished the work whose result this frame carries
+/// (`Pacer.finish`'s answer): serialisation starts there, not when the sender's sleep happened
+/// to end, so a late wake-up (tens of µs in this VM) is not added to every frame. Without it
+/// the real time is used.
 public final class ShapedLink: @unchecked Sendable {
   let channel: Channel
   let link: Link?
@@ -85,7 +90,7 @@ public final class ShapedLink: @unchecked Sendable {
 
   /// Sends `frame`; returns the instant (uptime ns) its last byte has left.
   @discardableResult
-  public func send(_ frame: Frame, blocking: Bool = false) -> UInt64 {
+  public func send(_ frame: Frame, blocking: Bool = false, readyAt: UInt64? = nil) -> UInt64 {
     let bytes = frame.encoded()
     let channel = channel
     let buffer = channel.allocator.buffer(bytes: bytes)
@@ -99,11 +104,12 @@ public final class ShapedLink: @unchecked Sendable {
     }
     let nsPerByte = 8e3 / link.mbps  // 8 bits per byte / (mbps · 10⁶ bit/s), in ns
     let now = DispatchTime.now().uptimeNanoseconds
+    let start = min(readyAt ?? now, now)
     let leftAt: UInt64 = lock.withLock {
       sentBytes += bytes.count
       sentFrames += 1
       let burst = UInt64(Self.burstBytes * nsPerByte)
-      freeAt = max(now > burst ? now - burst : 0, freeAt) + UInt64(Double(bytes.count) * nsPerByte)
+      freeAt = max(start > burst ? start - burst : 0, freeAt) + UInt64(Double(bytes.count) * nsPerByte)
       return freeAt
     }
     if blocking && leftAt > now { Thread.sleep(forTimeInterval: Double(leftAt - now) / 1e9) }
@@ -183,11 +189,14 @@ final class Pacer: @unchecked Sendable {
 
   init(targetMs: Double) { targetNs = UInt64(max(0, targetMs) * 1e6) }
 
-  /// Call on the compute queue when a task's compute is done; sleeps until its emulated end.
-  func finish(arrivedAt: UInt64) {
+  /// Call on the compute queue when a task's compute is done; sleeps until its emulated end and
+  /// returns that instant (uptime ns: hand it to `ShapedLink.send` as `readyAt`).
+  @discardableResult
+  func finish(arrivedAt: UInt64) -> UInt64 {
     let now = DispatchTime.now().uptimeNanoseconds
     freeAt = max(max(arrivedAt, freeAt) + targetNs, now)
     if freeAt > now { Thread.sleep(forTimeInterval: Double(freeAt - now) / 1e9) }
+    return freeAt
   }
 
   /// Call when the device has sent the task's results: it was busy until their last byte left
