@@ -57,6 +57,8 @@ public final class MDIWorker: @unchecked Sendable {
   var connection = 0
   /// Where control frames from downstream (`planned`, `down`) go: the last upstream heard from.
   var upstream: ShapedLink?
+  /// A lost next worker's segment not yet told upstream (no upstream had been heard from).
+  var unreportedLoss: Int?
   let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
   let compute = DispatchQueue(label: "adascale.mdi.worker.compute")
   let lock = NSLock()
@@ -150,7 +152,12 @@ public final class MDIWorker: @unchecked Sendable {
   }
 
   func fromUpstream(_ frame: Frame, reply: ShapedLink) {
-    lock.withLock { upstream = reply }
+    let loss: Int? = lock.withLock {
+      upstream = reply
+      defer { unreportedLoss = nil }
+      return unreportedLoss
+    }
+    if let loss { reply.send(Self.down(loss)) }
     if frame.kind == .plan {
       compute.async { [self] in applyPlan(frame, reply: reply) }
       return
@@ -238,7 +245,15 @@ public final class MDIWorker: @unchecked Sendable {
     for (id, route) in lost {
       route.send(.failure(taskId: id, "the worker of segment \(index) closed its connection"))
     }
-    up?.send(.control(.down, tag: index, "the worker of segment \(index) closed its connection"))
+    if let up {
+      up.send(Self.down(index))
+    } else {
+      lock.withLock { unreportedLoss = index }  // told to the first upstream heard from
+    }
+  }
+
+  static func down(_ segment: Int) -> Frame {
+    .control(.down, tag: segment, "the worker of segment \(segment) closed its connection")
   }
 
   /// Takes the segment a `plan` frame names (on the compute queue, between tasks), connects to
@@ -270,6 +285,7 @@ public final class MDIWorker: @unchecked Sendable {
       lock.withLock {
         currentStep = step
         pacer = pacing.map(Pacer.init) ?? (config.pacingMs == nil ? nil : pacer)
+        unreportedLoss = nil
       }
       let s = step.segment
       config.log?(

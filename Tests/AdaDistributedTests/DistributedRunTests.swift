@@ -187,7 +187,7 @@ final class DistributedRunTests: XCTestCase {
   }
 
   /// Source and two workers with re-planning; `lose` (0: the first worker, 1: the last) is
-  /// stopped `after` seconds into a run of `n` inputs at 100/s. The plan over what remains cuts
+  /// stopped `after` seconds into a run of `n` inputs at 100/s (0: before the run starts). The plan over what remains cuts
   /// after `exit1` (one worker left) or nowhere (none).
   func runLosingAWorker(_ lose: Int, n: Int = 60, after: Double = 0.2) throws -> (
     records: [TaskRecord], expected: [TaskAnswer], source: MDISource
@@ -211,7 +211,11 @@ final class DistributedRunTests: XCTestCase {
       deploy: deploy)
     let source = MDISource(step: try d.step(0), config: sourceConfig, outputSegments: outputSegments(d))
     let victim = lose == 0 ? first : last
-    DispatchQueue.global().asyncAfter(deadline: .now() + after) { victim.stop() }
+    if after > 0 {
+      DispatchQueue.global().asyncAfter(deadline: .now() + after) { victim.stop() }
+    } else {
+      victim.stop()
+    }
     let records = try source.run(inputs: x)
     return (records, try MDILocal.run(d, inputs: x), source)
   }
@@ -272,5 +276,16 @@ final class DistributedRunTests: XCTestCase {
     XCTAssertGreaterThan(after.count, 10)
     XCTAssertTrue(after.allSatisfy { $0.answer != nil }, "\(after.compactMap(\.failure))")
     XCTAssertTrue(after.contains { $0.answer?.segment == 1 }, "the remaining worker answers some")
+  }
+
+  /// The last worker is gone before any task reached the first one, so the first had nobody to
+  /// tell: it tells the source with the first task that arrives, and the run is re-planned.
+  func testAWorkerLostBeforeAnyTaskIsReportedWithTheFirstOne() throws {
+    let (records, expected, source) = try runLosingAWorker(1, after: 0)
+    assertEveryTaskEndedOnceAndAnswersAreTheLocalOnes(records, expected)
+    let r = try XCTUnwrap(source.replans.first, "no re-plan")
+    XCTAssertNil(r.error)
+    XCTAssertEqual(r.goneSegment, 2)
+    XCTAssertGreaterThan(records.filter { $0.answer != nil }.count, 40)
   }
 }
