@@ -9,7 +9,10 @@ import Foundation
 /// `--cut-after --features --link-mbps --link-ms`: how the chain is cut and how its links are
 /// emulated, shared by `mdi serve` and `mdi run` (every process of a chain must agree).
 struct ChainOptions: ParsableArguments {
-  @Option(help: "Comma-separated nodes after which the variant is cut (what `mdi plan` prints).")
+  @Option(
+    help:
+      "Comma-separated nodes after which the variant is cut (what `mdi plan` prints); \"\" for no cut (mdi run: the source alone)."
+  )
   var cutAfter: String
 
   @Option(help: "How features travel: float32 (exact) or int8.")

@@ -249,6 +249,31 @@ final class MDICommandTests: XCTestCase {
     }
   }
 
+  /// `--cut-after ""`: no cut, the source runs the whole variant (the one-device baseline of
+  /// tools/mdi_mustshow.sh), with the single-process run's answers.
+  func testNoCutRunsTheWholeVariantAtTheSource() throws {
+    let x = MDIModels.input(batch: 6, seed: 24)
+    let inputs = dir.appendingPathComponent("x.h5").path
+    try TensorFile.write([("x", x)], to: inputs)
+    let out = dir.appendingPathComponent("y.h5").path
+    let r = try CLI.run(
+      [
+        "mdi", "run", "--bundle", bundle!, "--variant", "v01", "--exits", "late", "--cut-after", "",
+        "--input",
+        inputs, "--output", out, "--json",
+      ], timeout: 60)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    XCTAssertEqual(report["answered"] as? Int, 6, r.stdout)
+    XCTAssertEqual((report["links"] as! [Any]).count, 0, "one segment, no link")
+    let deployment = try MDIDeployment.load(
+      bundle: try ModelBundle.open(bundle), variant: "v01", operatingPoint: "late", cutAfter: [])
+    let y = try TensorFile.read(path: out, dataset: "y")
+    for (i, e) in try MDILocal.run(deployment, inputs: x).enumerated() {
+      XCTAssertEqual(Array(y.scalars[(i * 4)..<(i * 4 + 4)]), e.output.scalars, "task \(i)")
+    }
+  }
+
   func testReplanNeedsTheChainAndADevicePerSegment() throws {
     let common: [String] = ["--bundle", bundle!, "--variant", "v01", "--cut-after", "relu1,add3"]
     let inputs = dir.appendingPathComponent("x.h5").path
