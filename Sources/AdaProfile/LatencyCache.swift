@@ -21,8 +21,9 @@ public struct LatencyCache: Sendable {
     public static let currentVersion = 4
     public var fingerprint: MachineFingerprint
     public var ops: [String: LatencyStats] = [:]
-    /// End-to-end batch-1 latency per `Graph.stableHash`.
-    public var models: [String: LatencyStats] = [:]
+    // Whole-model timings are not kept: a model is timed afresh in every run that reports it
+    // measured (a cached one had frozen one loaded moment into later bundles: the `models` key
+    // of older files is ignored).
     public var host: HostMeasurements?
     public var overhead: DispatchOverhead?
 

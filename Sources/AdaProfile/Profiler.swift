@@ -86,10 +86,12 @@ public enum Profiler {
     }
     let uniqueCount = Set(ops.map(\.signature.key)).count
     var benchmarks = missing.map { Benchmark.op($0, budgetMs: options.probe.budgetMs) }
-    let modelKey = graph.stableHash
-    let timeModel = options.measureEndToEnd && cache.contents.models[modelKey] == nil
+    // The model itself is timed in every run that reports it measured, never served from the
+    // cache: its figure must be this run's (the ops' table is the cached part).
+    let timeModel = options.measureEndToEnd
     let modelBudget = options.probe.budgetMs * options.endToEndBudgetFactor
     var inGraph: InGraphTiming?
+    var measuredModel: LatencyStats?
     if timeModel || options.measureInGraph {
       let executor = try Executor(graph: graph)
       let params: Parameters
@@ -115,7 +117,7 @@ public enum Profiler {
           + (calibration == nil ? "" : ", calibrating the context terms"))
       let stats = LatencyProbe.measure(benchmarks, config: options.probe, progress: progress)
       for (op, s) in zip(missing, stats) { cache.contents.ops[op.signature.key] = s }
-      if timeModel { cache.contents.models[modelKey] = stats[missing.count] }
+      if timeModel { measuredModel = stats[missing.count] }
       if let calibration {
         cache.contents.overhead = calibration.result(Array(stats[calibrationStart...]))
       }
@@ -127,14 +129,14 @@ public enum Profiler {
         gemmSize: options.hostGemmSize, copyBytes: options.hostCopyBytes, progress: progress)
     }
     // Rewritten only when something was measured: a run served from the cache writes nothing.
-    if !benchmarks.isEmpty || measureHost { try cache.save() }
+    if !missing.isEmpty || calibration != nil || measureHost { try cache.save() }
 
     let overhead = cache.contents.overhead!
     let (terms, total) = LatencyEstimator.predict(
       ops: ops, table: cache.contents.ops, overhead: overhead)
     return ModelProfile(
       graph: graph, ops: ops, terms: terms, predicted: total,
-      measured: options.measureEndToEnd ? cache.contents.models[modelKey] : nil,
+      measured: measuredModel,
       overhead: overhead, host: cache.contents.host!, fingerprint: fingerprint,
       cacheHits: uniqueCount - missing.count, measuredNow: missing.count, cachePath: cache.path,
       inGraph: inGraph.map { ($0.nodeMs, $0.totalMs) })

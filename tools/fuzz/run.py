@@ -155,7 +155,7 @@ def main():
         os.makedirs(artifacts, exist_ok=True)
         log = os.path.join(ROOT, ".build-fuzz/run", t + ".log")
         cmd = ["nice", "-n", "19", os.path.join(BIN, t), corpus, f"-max_len={max_len}",
-               f"-max_total_time={a.seconds}", f"-runs={a.runs}", f"-timeout={3 if fork else 20}",
+               f"-max_total_time={a.seconds}", f"-runs={a.runs}", f"-timeout={1 if fork else 20}",
                "-rss_limit_mb=4096",
                f"-artifact_prefix={artifacts}", "-print_final_stats=1"]
         if fork:
