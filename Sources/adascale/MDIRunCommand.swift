@@ -34,7 +34,8 @@ struct MDIRunCommand: ParsableCommand {
         adascale mdi run --bundle B --variant v03 --exits drop-1 \\
           --cut-after block_3_add,block_9_add --next 127.0.0.1:7001 \\
           --input test.h5 --labels test.h5 --labels-dataset y --rate 50 --json
-        adascale mdi run --bundle B --variant v03 --cut-after block_3_add,block_9_add \\
+        adascale mdi run --bundle B --variant v03 \\
+          --cut-after block_3_add,block_9_add \\
           --chain 127.0.0.1:7001,127.0.0.1:7002 --replan \\
           --devices raspberry-pi-4,raspberry-pi-4,raspberry-pi-4 --input x.h5
       """))
