@@ -88,12 +88,33 @@ def classify(target, artifact):
     frames = re.findall(r"^\s+#(\d+) 0x[0-9a-f]+ in (\S+)\s+(\S+)", p.stderr, re.M)
     if p.returncode == 0:
         return "flaky (no crash when run alone)", p.stderr
+    if not frames and "stack-overflow" in p.stderr:
+        # ASan prints no frames for a stack overflow (the report itself runs out of stack, or
+        # the unwinder gives up 15,000 frames down): take the top frames from gdb instead.
+        frames = gdb_frames(binary, artifact, env)
     for _, func, obj in frames[:12]:
         if ("compiler-rt" in obj or "libclang_rt" in obj or func.startswith(("__asan", "__interceptor",
                 "__sanitizer", "fuzzer::")) or "libc.so" in obj):
             continue
         return ("hdf5" if "libhdf5" in obj else "ours"), p.stderr
     return "ours", p.stderr
+
+
+def gdb_frames(binary, artifact, env):
+    """The top frames of a crash as gdb sees it (the signal stays a signal: handle_segv=0), in
+    classify's (number, function, object) form; [] without gdb."""
+    if not shutil.which("gdb"):
+        return []
+    genv = dict(env, ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":handle_segv=0")
+    try:
+        p = subprocess.run(["gdb", "-batch", "-ex", "run", "-ex", "bt 20", "--args", binary, artifact],
+                           capture_output=True, text=True, env=genv, timeout=120, start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return []
+    # "#4  0x00007ffff558431e in H5MM_strdup () from /lib/…/libhdf5_serial.so.103"
+    # "#1  0x0000555556 in Allocate () at /home/build-user/llvm-project/compiler-rt/…"
+    return [(n, f, o) for n, f, o in re.findall(r"^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \([^)]*\) (?:from|at) (\S+)",
+                                                  p.stdout, re.M)]
 
 
 def verify_cli(target, artifact, cli):
