@@ -328,17 +328,16 @@ public final class MDISource: @unchecked Sendable {
     var remaining = oldAlive
     let goneIndex = oldAlive.indices.contains(position) ? oldAlive[position] : nil
     if goneIndex != nil { remaining.remove(at: position) }
+    // Worker i's device (devices[0] is the source's).
+    func device(_ i: Int) -> String {
+      r.devices.indices.contains(i + 1) ? r.devices[i + 1] : "worker \(i + 1)"
+    }
     var event = ReplanEvent(
       epoch: nextEpoch, atSeconds: noticed, goneSegment: k,
       goneWorker: goneIndex.map { r.workers[$0].description } ?? "?",
-      goneDevice: goneIndex.map {
-        r.devices.indices.contains($0 + 1) ? r.devices[$0 + 1] : "worker \($0 + 1)"
-      }
-        ?? "?",
+      goneDevice: goneIndex.map(device) ?? "?",
       reason: reason, cutAfterBefore: before, cutAfter: before,
-      devices: [r.devices.first ?? "source"]
-        + remaining.map { r.devices.indices.contains($0 + 1) ? r.devices[$0 + 1] : "worker \($0 + 1)" },
-      seconds: 0)
+      devices: [r.devices.first ?? "source"] + remaining.map(device), seconds: 0)
     do throws(AdaError) {
       let cuts = try r.plan(remaining)
       let deployment = try r.deploy(cuts)
@@ -373,12 +372,10 @@ public final class MDISource: @unchecked Sendable {
           throw AdaError(.invalidValue, path: "mdi run", "the chain refused the new plan: \(answer.message)")
         }
       }
-      var segments: [Int: Int] = [:]
-      for s in deployment.chain.segments { for o in s.outputIndices { segments[o] = s.index } }
       event.seconds = now() - noticed
       lock.withLock {
         currentStep = newStep
-        outputSegments = segments
+        outputSegments = deployment.chain.outputSegments
         self.pacer = pacing.map(Pacer.init)
         alive = remaining
         cutAfter = cuts

@@ -284,7 +284,7 @@ public final class MDIWorker: @unchecked Sendable {
       }
       lock.withLock {
         currentStep = step
-        pacer = pacing.map(Pacer.init) ?? (config.pacingMs == nil ? nil : pacer)
+        if let pacing { pacer = Pacer(targetMs: pacing) }  // without a device the pacing stays
         unreportedLoss = nil
       }
       let s = step.segment

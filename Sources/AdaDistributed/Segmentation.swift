@@ -98,6 +98,13 @@ public struct SegmentChain: Codable, Hashable, Sendable {
   public var cuts: [Int]
   public var segments: [Segment]
 
+  /// For each graph output, the index of the segment that holds it.
+  public var outputSegments: [Int: Int] {
+    var m: [Int: Int] = [:]
+    for s in segments { for o in s.outputIndices { m[o] = s.index } }
+    return m
+  }
+
   /// Cuts `graph` after each position in `cuts` (strictly ascending, each in
   /// `0..<nodes.count − 1`). An empty `cuts` gives one segment, the whole graph.
   public init(graph: Graph, cuts: [Int]) throws(AdaError) {

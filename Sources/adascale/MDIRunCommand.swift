@@ -146,8 +146,6 @@ struct MDIRunCommand: ParsableCommand {
       )
     }
     let (x, labelList) = try inputs.read(bundle: bundle, inputShape: chain.graph.inputShape)
-    var outputSegments: [Int: Int] = [:]
-    for s in chain.segments { for o in s.outputIndices { outputSegments[o] = s.index } }
     let encoding = try chainOptions.encoding()
     let points = variantOptions.points.count
     if let adaptStep, adaptStep < 1 {
@@ -176,7 +174,7 @@ struct MDIRunCommand: ParsableCommand {
     let source = MDISource(
       step: try deployment.step(0),
       config: sourceConfig,
-      outputSegments: outputSegments)
+      outputSegments: chain.outputSegments)
     let records = try source.run(inputs: x)
     let deviceNames =
       names.isEmpty ? chain.segments.map { $0.index == 0 ? "source" : "worker \($0.index)" } : names

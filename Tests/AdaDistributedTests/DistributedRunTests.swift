@@ -50,11 +50,7 @@ final class DistributedRunTests: XCTestCase {
     return next!
   }
 
-  func outputSegments(_ d: MDIDeployment) -> [Int: Int] {
-    var m: [Int: Int] = [:]
-    for s in d.chain.segments { for o in s.outputIndices { m[o] = s.index } }
-    return m
-  }
+  func outputSegments(_ d: MDIDeployment) -> [Int: Int] { d.chain.outputSegments }
 
   func testDistributedAnswersEqualTheSingleProcessRunBitForBit() throws {
     let x = MDIModels.input(batch: 24, seed: 9)
