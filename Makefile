@@ -94,6 +94,9 @@ ray-measure: build ## docs/scale.md's figures: local vs Ray search throughput on
 	RAY_TEST_NODES=1 RAY_TEST_CMD=tools/ray/measure.sh tools/ray/ray_test.sh
 
 fuzz-build: deps
+	@# SwiftPM keeps the path dependency's file list in the build plan: drop the plan so that a
+	@# source file added to the package since the last fuzz build is compiled in.
+	rm -f .build-fuzz/release.yaml
 	$(SWIFT) build -c release -j $(JOBS) --package-path Fuzz --scratch-path .build-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address
 

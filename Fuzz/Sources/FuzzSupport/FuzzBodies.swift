@@ -68,13 +68,15 @@ public enum FuzzBodies {
   }
 
   /// Model-distributed-inference network frames: the input as a stream (frames decoded one after
-  /// another as `Transport` does), then the first frame again with its CRC-32 made right, so that
-  /// the fuzzer reaches the payload decoder past the checksum.
+  /// another as `Transport` does, a `plan` frame's payload decoded as a worker does), then the
+  /// first frame again with its CRC-32 made right, so that the fuzzer reaches the payload decoder
+  /// past the checksum.
   public static func frame(_ input: UnsafeBufferPointer<UInt8>) {
     var bytes = Array(input)
     var offset = 0
-    while offset < bytes.count, let (_, consumed) = try? Frame.decode(bytes[offset...]) {
+    while offset < bytes.count, let (frame, consumed) = try? Frame.decode(bytes[offset...]) {
       offset += consumed
+      if frame.kind == .plan { _ = try? ChainPlanMessage.decode(frame.message) }
     }
     guard bytes.count >= Frame.headerBytes + 4, bytes.starts(with: Frame.magic) else { return }
     let length = bytes[20..<24].reversed().reduce(0) { $0 << 8 | Int($1) }
@@ -82,7 +84,9 @@ public enum FuzzBodies {
     guard end + 4 <= bytes.count else { return }
     let crc = CRC32.checksum(bytes[0..<end])
     for i in 0..<4 { bytes[end + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
-    _ = try? Frame.decode(complete: Array(bytes[0..<(end + 4)]))
+    if let frame = try? Frame.decode(complete: Array(bytes[0..<(end + 4)])), frame.kind == .plan {
+      _ = try? ChainPlanMessage.decode(frame.message)
+    }
   }
 
   static func text(_ input: UnsafeBufferPointer<UInt8>) -> String { String(decoding: input, as: UTF8.self) }
