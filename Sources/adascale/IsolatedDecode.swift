@@ -50,7 +50,7 @@ enum IsolatedDecode {
     guard env[inProcessVariable] != "1",
       FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue
     else { return }
-    let bytes = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
+    let bytes = FileStatus.size(path) ?? 0
     let timeout = env[timeoutVariable].flatMap(Double.init) ?? 20 + Double(bytes) / 10e6
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? "/proc/self/exe")

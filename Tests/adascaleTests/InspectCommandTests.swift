@@ -31,4 +31,34 @@ final class InspectCommandTests: XCTestCase {
       XCTAssertTrue(r.stdout.contains("Examples:"), "\(command) --help:\n\(r.stdout)")
     }
   }
+
+  /// A model given through a symbolic link is measured by the file it names (every size the
+  /// file states was held to the link's own length before), and a pipe is refused at once
+  /// (it blocked the decode until the 20 s timeout).
+  func testALinkedModelLoadsAndAPipeIsAnErrorAtOnce() throws {
+    let dir = ScratchDirectory()
+    defer { dir.remove() }
+    let link = dir.path("linked.h5")
+    try FileManager.default.createSymbolicLink(
+      atPath: link, withDestinationPath: Fixtures.path("keras/mlp.h5"))
+    let linked = try CLI.run(["inspect", link])
+    XCTAssertEqual(linked.status, 0, linked.stderr)
+    let pipe = dir.path("pipe.h5")
+    XCTAssertEqual(mkfifo(pipe, 0o600), 0)
+    let started = Date()
+    let piped = try CLI.run(["inspect", pipe], timeout: 60)
+    XCTAssertEqual(piped.status, 1, piped.stderr)
+    XCTAssertTrue(piped.stderr.contains("error: \(pipe): is not a regular file"), piped.stderr)
+    XCTAssertLessThan(Date().timeIntervalSince(started), 15, "refused before the decode child's timeout")
+  }
+
+  /// The decode child that does not finish in time is killed and the command fails (here with
+  /// a 0 s limit on a good file: the HDF5 hang this guards against has its own check now).
+  func testADecodeThatDoesNotFinishInTimeEndsTheCommandWithAnError() throws {
+    let r = try CLI.run(
+      ["inspect", Fixtures.path("keras/mlp.h5")], environment: ["ADASCALE_DECODE_TIMEOUT_S": "0"], timeout: 60
+    )
+    XCTAssertEqual(r.status, 1, r.stderr)
+    XCTAssertTrue(r.stderr.contains("decoding did not finish within 0 s"), r.stderr)
+  }
 }

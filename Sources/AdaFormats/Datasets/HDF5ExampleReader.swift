@@ -1,3 +1,4 @@
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -41,9 +42,8 @@ public struct HDF5ExampleReader: ExampleReader {
         .unsupported, file: dataset.file.path, path: dataset.path,
         "images must be uint8 (0…255) or float32/float64; found \(other)")
     }
-    let attributes = try? FileManager.default.attributesOfItem(atPath: dataset.file.path)
-    let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-    let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+    let size = FileStatus.size(dataset.file.path) ?? -1
+    let modified = FileStatus.modified(dataset.file.path) ?? 0
     identity = "\(dataset.file.path)|\(dataset.path)|\(shape)|\(element.rawValue)|\(size)|\(modified)"
   }
 

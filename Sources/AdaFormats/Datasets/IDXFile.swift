@@ -1,3 +1,4 @@
+import AdaCore
 import AdaTensor
 import CGzip
 import Foundation
@@ -69,7 +70,7 @@ public enum IDXFile {
       throw AdaError(.badFormat, file: path, "IDX dimensions \(dims) are implausibly large (corrupt header?)")
     }
     // Before allocating: gzip expands at most about 1032:1, so the file cannot hold more.
-    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? Int.max
+    let fileBytes = FileStatus.size(path) ?? Int.max
     guard fileBytes > Int.max / 1032 || count <= fileBytes * 1032 else {
       throw AdaError(
         .badFormat, file: path,

@@ -1,3 +1,4 @@
+import AdaCore
 import AdaIO
 import AdaNN
 import AdaTensor
@@ -10,6 +11,7 @@ import Foundation
 ///     let (model, quantized) = try KerasFile.loadWithQuantized(path: "bundle/variants/v01.h5")
 public enum KerasFile {
   public static func load(path: String, config: String? = nil) throws(AdaError) -> Model {
+    try FileStatus.requireRegularOrDirectory(path)
     let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4)) ?? nil
     if FileManager.default.fileExists(atPath: path), KerasModelReader.isZipArchive(path: path, head: head) {
       return try KerasArchiveReader.load(path: path, config: config)

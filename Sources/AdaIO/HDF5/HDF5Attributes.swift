@@ -91,6 +91,7 @@ extension HDF5Object {
   {
     if count == 0 { return [] }
     if H5Tis_variable_str(type) > 0 {
+      try file.checkGlobalHeap()  // HDF5 trusts the heap's sizes (loops or reads past it)
       let memType = HDF5Handle(H5Tcopy(adahdf5_c_s1()), .datatype)
       _ = H5Tset_size(memType.id, adahdf5_variable())
       _ = H5Tset_cset(memType.id, H5Tget_cset(type))

@@ -24,13 +24,21 @@ public final class HDF5File: @unchecked Sendable {
   /// The file's length when opened for reading (what any size it states is checked against,
   /// `HDF5Bounds`); `Int.max` for a file being written.
   public let byteCount: Int
+  /// Whether the global heap was checked (`HDF5GlobalHeap`), and what the check found: at open
+  /// for an image, before the first variable-length string for a file on disk. Lock held.
+  private var globalHeapChecked: Bool
+  private var globalHeapDamage: AdaError?
 
-  private init(path: String, handle: hid_t, writable: Bool, inMemory: Bool = false, byteCount: Int = .max) {
+  private init(
+    path: String, handle: hid_t, writable: Bool, inMemory: Bool = false, byteCount: Int = .max,
+    globalHeapChecked: Bool = false
+  ) {
     self.path = path
     self.handle = handle
     self.isWritable = writable
     self.inMemory = inMemory
     self.byteCount = byteCount
+    self.globalHeapChecked = globalHeapChecked || writable
   }
 
   deinit {
@@ -48,6 +56,7 @@ public final class HDF5File: @unchecked Sendable {
     guard !isDirectory.boolValue else {
       throw AdaError(.badFormat, file: path, "is a directory, expected an HDF5 file")
     }
+    try FileStatus.requireRegularOrDirectory(path)
     return try HDF5Library.run { () throws(AdaError) -> HDF5File in
       let probe = H5Fis_hdf5(path)
       if probe <= 0 {
@@ -59,8 +68,7 @@ public final class HDF5File: @unchecked Sendable {
         throw HDF5Library.failure(
           .badFormat, file: path, path: nil, "cannot open HDF5 file; it may be truncated or corrupt")
       }
-      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-      return HDF5File(path: path, handle: id, writable: false, byteCount: size ?? .max)
+      return HDF5File(path: path, handle: id, writable: false, byteCount: FileStatus.size(path) ?? .max)
     }
   }
 
@@ -120,7 +128,18 @@ public final class HDF5File: @unchecked Sendable {
         throw HDF5Library.failure(
           .badFormat, file: name, path: nil, "cannot open HDF5 data; it may be truncated or corrupt")
       }
-      return HDF5File(path: name, handle: id, writable: false, byteCount: image.count)
+      let file = HDF5File(
+        path: name, handle: id, writable: false, byteCount: image.count, globalHeapChecked: true)
+      if let lengthSize = Self.lengthSize(id) {
+        let damage = bytes.withUnsafeBytes { buffer -> AdaError? in
+          do throws(AdaError) {
+            try HDF5GlobalHeap.check(buffer, lengthSize: lengthSize, file: name)
+            return nil
+          } catch { return error }
+        }
+        if let damage { throw damage }
+      }
+      return file
     }
   }
 
@@ -153,6 +172,34 @@ public final class HDF5File: @unchecked Sendable {
       return image
     }
     if let image { try AtomicFile.writeBytes(Data(image), to: path, what: "the HDF5 file") }
+  }
+
+  /// Checks the file's global heap once (`HDF5GlobalHeap`) and throws what it found, on this
+  /// and every later call. Called under the lock before HDF5 decodes a variable-length string.
+  func checkGlobalHeap() throws(AdaError) {
+    if !globalHeapChecked {
+      globalHeapChecked = true
+      if handle >= 0, let lengthSize = Self.lengthSize(handle) {
+        do throws(AdaError) {
+          try HDF5GlobalHeap.check(path: path, lengthSize: lengthSize)
+        } catch {
+          globalHeapDamage = error
+        }
+      }
+    }
+    if let globalHeapDamage { throw globalHeapDamage }
+  }
+
+  /// The file's "size of lengths" (bytes of every length HDF5 stores in it), nil if HDF5 cannot say.
+  private static func lengthSize(_ id: hid_t) -> Int? {
+    let fcpl = HDF5Handle(H5Fget_create_plist(id), .propertyList)
+    var addressSize = 0
+    var lengthSize = 0
+    guard fcpl.id >= 0, H5Pget_sizes(fcpl.id, &addressSize, &lengthSize) >= 0 else {
+      _ = HDF5Library.takeErrorMessage()
+      return nil
+    }
+    return lengthSize
   }
 
   /// The identifier, for wrapper code running under the lock. Throws once closed.
