@@ -4,7 +4,7 @@
 ///
 ///     throw AdaError(.badShape, file: "m.h5", path: "model_weights/dense/kernel",
 ///                    "expected [784, 128], found [784, 64]")
-public struct AdaError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct AdaError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
   public enum Kind: String, Sendable, Codable {
     /// The file does not exist or cannot be opened.
     case fileNotFound

@@ -12,9 +12,10 @@ import Foundation
 /// its global-heap reader, `H5HG_read`) or loop forever on them, and nothing adascale checks
 /// first can prevent that. In the child, a crash or a hang costs only the child; this process
 /// reports it as an error naming the file (exit 1). A child that ends normally decoded the same
-/// file with the same code, so this process then decodes it safely and reports any ordinary
-/// error itself. The cost is one more decode and a process start (docs/testing.md has it);
-/// `ADASCALE_DECODE_IN_PROCESS=1` skips the child.
+/// file with the same code, so this process then decodes it safely; a child that found an
+/// ordinary error (a model or tensor file) hands it over and this process reports it without
+/// decoding the file again. The cost is one more decode and a process start (docs/testing.md
+/// has it); `ADASCALE_DECODE_IN_PROCESS=1` skips the child.
 enum IsolatedDecode {
   enum Kind: String, ExpressibleByArgument, CaseIterable, Sendable {
     case model, tensors, dataset
@@ -54,9 +55,13 @@ enum IsolatedDecode {
     let timeout = env[timeoutVariable].flatMap(Double.init) ?? 20 + Double(bytes) / 10e6
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? "/proc/self/exe")
+    // Where the child writes the error it found (JSON), for this process to report as it is.
+    let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "adascale-decode-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).error.json")
+    defer { try? FileManager.default.removeItem(at: errorFile) }
     process.arguments =
-      ["decode-check", kind.rawValue, path] + (config.map { ["--config", $0] } ?? [])
-      + (dataset.map { ["--dataset", $0] } ?? [])
+      ["decode-check", kind.rawValue, path, "--error-file", errorFile.path]
+      + (config.map { ["--config", $0] } ?? []) + (dataset.map { ["--dataset", $0] } ?? [])
     var childEnvironment = env
     childEnvironment[inProcessVariable] = "1"
     childEnvironment["SWIFT_BACKTRACE"] = "enable=no"  // a crash there is expected, and quick
@@ -83,6 +88,12 @@ enum IsolatedDecode {
         .badFormat, file: path,
         "decoding did not finish within \(Int(timeout)) s: the HDF5 library loops on this file, which is damaged",
         hint: "re-create the file; \(timeoutVariable) raises the limit for a very large file")
+    }
+    if process.terminationReason == .exit, process.terminationStatus == 1,
+      let data = FileManager.default.contents(atPath: errorFile.path),
+      let error = try? JSONDecoder().decode(AdaError.self, from: data)
+    {
+      throw error
     }
     if process.terminationReason == .uncaughtSignal {
       let signal = process.terminationStatus
@@ -126,13 +137,24 @@ struct DecodeCheckCommand: ParsableCommand {
   @Argument var path: String
   @Option var config: String?
   @Option var dataset: String?
+  /// Where to write the error a model or tensor file gave (JSON), for the parent to report.
+  @Option var errorFile: String?
 
   func run() throws {
     switch kind {
-    case .model:
-      _ = try KerasFile.loadWithQuantized(path: path, config: config)
-    case .tensors:
-      _ = try TensorFile.read(path: path, dataset: dataset ?? "x")
+    case .model, .tensors:
+      do throws(AdaError) {
+        if kind == .model {
+          _ = try KerasFile.loadWithQuantized(path: path, config: config)
+        } else {
+          _ = try TensorFile.read(path: path, dataset: dataset ?? "x")
+        }
+      } catch {
+        if let errorFile, let data = try? JSONEncoder().encode(error) {
+          try? data.write(to: URL(fileURLWithPath: errorFile))
+        }
+        throw error
+      }
     case .dataset:
       // Metadata and labels of both splits, and the first examples (the rows are plain numbers).
       // (Only a crash or a hang matters here: errors are the parent's to report.)

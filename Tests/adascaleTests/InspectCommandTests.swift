@@ -1,3 +1,4 @@
+import AdaTensor
 import Foundation
 import TestSupport
 import XCTest
@@ -60,5 +61,23 @@ final class InspectCommandTests: XCTestCase {
     )
     XCTAssertEqual(r.status, 1, r.stderr)
     XCTAssertTrue(r.stderr.contains("decoding did not finish within 0 s"), r.stderr)
+  }
+
+  /// The decode child hands the error it found to the command (JSON in `--error-file`), which
+  /// reports it without decoding the damaged file a second time.
+  func testTheDecodeChildHandsOverTheErrorItFound() throws {
+    let dir = ScratchDirectory()
+    defer { dir.remove() }
+    let model = dir.path("truncated.h5")
+    try Data(contentsOf: Fixtures.url("keras/mlp.h5")).prefix(20_000).write(to: URL(fileURLWithPath: model))
+    let errorFile = dir.path("error.json")
+    let child = try CLI.run(["decode-check", "model", model, "--error-file", errorFile])
+    XCTAssertEqual(child.status, 1, child.stderr)
+    let error = try JSONDecoder().decode(
+      AdaError.self, from: Data(contentsOf: URL(fileURLWithPath: errorFile)))
+    XCTAssertEqual(error.file, model)
+    let command = try CLI.run(["inspect", model])
+    XCTAssertEqual(command.status, 1)
+    XCTAssertTrue(command.stderr.contains("error: \(error.description)"), command.stderr)
   }
 }
