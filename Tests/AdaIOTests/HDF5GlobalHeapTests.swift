@@ -73,6 +73,19 @@ final class HDF5GlobalHeapTests: XCTestCase {
     }
   }
 
+  /// Found by fuzz-h5: an object stating 2^64 − 9 … 2^64 − 1 bytes overflowed the check's own
+  /// sum (header + padded size), a trap in the decode.
+  func testAnObjectStatingNearlyTwoToTheSixtyFourBytesIsAnErrorNotATrap() {
+    for size: UInt64 in [.max, .max - 7, .max - 8, .max - 15] {
+      var bytes = collection(strings: ["dense"])
+      for i in 0..<8 { bytes[16 + 8 + i] = UInt8(truncatingIfNeeded: size >> (8 * UInt64(i))) }
+      XCTAssertThrowsError(try check(bytes), "\(size)") { error in
+        XCTAssertTrue(
+          (error as! AdaError).message.contains("states \(size) bytes, past the collection's end"))
+      }
+    }
+  }
+
   func testBytesThatOnlyLookLikeACollectionArePassedOver() throws {
     // A signature and version in weights, whose "size" does not fit in the file.
     var weights = [UInt8](repeating: 0, count: 64)

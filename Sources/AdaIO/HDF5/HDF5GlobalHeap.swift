@@ -69,8 +69,10 @@ enum HDF5GlobalHeap {
       if index == 0 {
         need = objectSize
       } else {
+        // Saturating: a sum past 2^64 is past the collection's end all the same.
         let (padded, overflow) = objectSize.addingReportingOverflow(7)
-        need = overflow ? .max : UInt64(objectHeader) + (padded & ~7)
+        let (total, past) = UInt64(objectHeader).addingReportingOverflow(padded & ~7)
+        need = overflow || past ? .max : total
       }
       if need == 0 {
         throw AdaError(
@@ -86,9 +88,8 @@ enum HDF5GlobalHeap {
     }
   }
 
-  /// The file's global heap, checked with its "size of lengths" from `lengthSize` (HDF5's
-  /// creation property list). `path` names a file on disk (mapped, not read); `image` a file
-  /// held in memory.
+  /// `check` over the file at `path`, mapped rather than read (a file held in memory is checked
+  /// with `check(_:lengthSize:file:)` directly).
   static func check(path: String, lengthSize: Int) throws(AdaError) {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { return }  // HDF5 opened it; a file gone since fails at HDF5's next read
