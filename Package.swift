@@ -112,7 +112,7 @@ let package = Package(
       dependencies: [
         "AdaCompress", "AdaIO", "AdaNN", "AdaTensor", "AdaTrain", "TestSupport",
       ]),
-    .testTarget(name: "AdaCoreTests", dependencies: ["AdaCore", "AdaTensor"]),
+    .testTarget(name: "AdaCoreTests", dependencies: ["AdaCore", "AdaTensor", "TestSupport"]),
     .testTarget(
       name: "AdaDistributedTests",
       dependencies: [
