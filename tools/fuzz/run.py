@@ -85,7 +85,16 @@ def classify(target, artifact):
                            timeout=60, start_new_session=True)
     except subprocess.TimeoutExpired:
         return "hang when run alone", ""
-    frames = re.findall(r"^\s+#(\d+) 0x[0-9a-f]+ in (\S+)\s+(\S+)", p.stderr, re.M)
+    # "#1 0x… in H5C_protect (/lib/…/libhdf5_serial.so.103+0x8d9fc)", or with no symbol:
+    # "#1 0x…  (/lib/…/libhdf5_serial.so.103+0x2bf257)" (function "").
+    frames = re.findall(r"^\s+#(\d+) 0x[0-9a-f]+\s+(?:in (\S+)\s+)?\(?([^\s()]+)", p.stderr, re.M)
+    if "out-of-memory (used:" in p.stderr:
+        # Over the RSS limit: the first stack is wherever the main thread was when the limit was
+        # seen (often libFuzzer's own allocation); the stacks after it are where the memory was
+        # allocated. Classify by those.
+        starts = [i for i, f in enumerate(frames) if f[0] == "0"]
+        if len(starts) > 1:
+            frames = frames[starts[1]:]
     if p.returncode == 0:
         return "flaky (no crash when run alone)", p.stderr
     if not frames and "stack-overflow" in p.stderr:
