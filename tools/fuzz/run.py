@@ -209,11 +209,11 @@ def main():
             path = artifacts + f
             if not f.startswith(("crash-", "leak-", "oom-", "timeout-")):
                 continue
-            if f.startswith(("crash-", "timeout-")) and t in HDF5_TARGETS:
+            if f.startswith(("crash-", "timeout-", "oom-")) and t in HDF5_TARGETS:
                 kind, _ = classify(t, path)
                 if kind == "hdf5" and os.path.exists(a.verify):
                     status, last = verify_cli(t, path, a.verify)
-                    what = "crash" if f.startswith("crash-") else "hang"
+                    what = {"crash": "crash", "timeout": "hang", "oom": "oom"}[f.split("-")[0]]
                     kind = f"{what} in hdf5, CLI exit {status}" + ("" if status in (0, 1) else " (NOT contained)")
                     if status not in (0, 1):
                         failed = True
