@@ -55,9 +55,12 @@ enum IsolatedDecode {
     let timeout = env[timeoutVariable].flatMap(Double.init) ?? 20 + Double(bytes) / 10e6
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? "/proc/self/exe")
-    // Where the child writes the error it found (JSON), for this process to report as it is.
-    let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "adascale-decode-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).error.json")
+    // The child's two files: the error it found (JSON, for this process to report as it is)
+    // and its standard error (after a crash, its last lines say whose it was).
+    let stem = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "adascale-decode-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+    let errorFile = stem.appendingPathExtension("error.json")
+    let errorLog = stem.appendingPathExtension("log")
     defer { try? FileManager.default.removeItem(at: errorFile) }
     process.arguments =
       ["decode-check", kind.rawValue, path, "--error-file", errorFile.path]
@@ -68,9 +71,6 @@ enum IsolatedDecode {
     process.environment = childEnvironment
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
-    // The child's standard error goes to a file: after a crash its last lines say whose it was.
-    let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "adascale-decode-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).log")
     _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
     let errorHandle = try? FileHandle(forWritingTo: errorLog)
     process.standardError = errorHandle ?? FileHandle.nullDevice
@@ -141,26 +141,24 @@ struct DecodeCheckCommand: ParsableCommand {
   @Option var errorFile: String?
 
   func run() throws {
-    switch kind {
-    case .model, .tensors:
-      do throws(AdaError) {
-        if kind == .model {
-          _ = try KerasFile.loadWithQuantized(path: path, config: config)
-        } else {
-          _ = try TensorFile.read(path: path, dataset: dataset ?? "x")
+    do throws(AdaError) {
+      switch kind {
+      case .model:
+        _ = try KerasFile.loadWithQuantized(path: path, config: config)
+      case .tensors:
+        _ = try TensorFile.read(path: path, dataset: dataset ?? "x")
+      case .dataset:
+        // Metadata and labels of both splits, and the first examples (the rows are plain
+        // numbers). Only a crash or a hang matters here: errors are the parent's to report.
+        for split in [DatasetSplit.train, .test] {
+          _ = try? DatasetFile.load(path: path, split: split, limit: 8)
         }
-      } catch {
-        if let errorFile, let data = try? JSONEncoder().encode(error) {
-          try? data.write(to: URL(fileURLWithPath: errorFile))
-        }
-        throw error
       }
-    case .dataset:
-      // Metadata and labels of both splits, and the first examples (the rows are plain numbers).
-      // (Only a crash or a hang matters here: errors are the parent's to report.)
-      for split in [DatasetSplit.train, .test] {
-        _ = try? DatasetFile.load(path: path, split: split, limit: 8)
+    } catch {
+      if let errorFile, let data = try? JSONEncoder().encode(error) {
+        try? data.write(to: URL(fileURLWithPath: errorFile))
       }
+      throw error
     }
   }
 }

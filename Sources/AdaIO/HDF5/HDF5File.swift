@@ -24,10 +24,9 @@ public final class HDF5File: @unchecked Sendable {
   /// The file's length when opened for reading (what any size it states is checked against,
   /// `HDF5Bounds`); `Int.max` for a file being written.
   public let byteCount: Int
-  /// Whether the global heap was checked (`HDF5GlobalHeap`), and what the check found: at open
-  /// for an image, before the first variable-length string for a file on disk. Lock held.
-  private var globalHeapChecked: Bool
-  private var globalHeapDamage: AdaError?
+  /// What the global heap check (`HDF5GlobalHeap`) found; nil until it runs: at open for an
+  /// image, before the first variable-length string for a file on disk. Lock held.
+  private var globalHeap: Result<Void, AdaError>?
 
   private init(
     path: String, handle: hid_t, writable: Bool, inMemory: Bool = false, byteCount: Int = .max,
@@ -38,7 +37,7 @@ public final class HDF5File: @unchecked Sendable {
     self.isWritable = writable
     self.inMemory = inMemory
     self.byteCount = byteCount
-    self.globalHeapChecked = globalHeapChecked || writable
+    self.globalHeap = globalHeapChecked || writable ? .success(()) : nil
   }
 
   deinit {
@@ -131,13 +130,7 @@ public final class HDF5File: @unchecked Sendable {
       let file = HDF5File(
         path: name, handle: id, writable: false, byteCount: image.count, globalHeapChecked: true)
       if let lengthSize = Self.lengthSize(id) {
-        let damage = bytes.withUnsafeBytes { buffer -> AdaError? in
-          do throws(AdaError) {
-            try HDF5GlobalHeap.check(buffer, lengthSize: lengthSize, file: name)
-            return nil
-          } catch { return error }
-        }
-        if let damage { throw damage }
+        try HDF5GlobalHeap.check(bytes, lengthSize: lengthSize, file: name)
       }
       return file
     }
@@ -177,17 +170,17 @@ public final class HDF5File: @unchecked Sendable {
   /// Checks the file's global heap once (`HDF5GlobalHeap`) and throws what it found, on this
   /// and every later call. Called under the lock before HDF5 decodes a variable-length string.
   func checkGlobalHeap() throws(AdaError) {
-    if !globalHeapChecked {
-      globalHeapChecked = true
+    if globalHeap == nil {
+      globalHeap = .success(())
       if handle >= 0, let lengthSize = Self.lengthSize(handle) {
         do throws(AdaError) {
           try HDF5GlobalHeap.check(path: path, lengthSize: lengthSize)
         } catch {
-          globalHeapDamage = error
+          globalHeap = .failure(error)
         }
       }
     }
-    if let globalHeapDamage { throw globalHeapDamage }
+    if case .failure(let damage) = globalHeap { throw damage }
   }
 
   /// The file's "size of lengths" (bytes of every length HDF5 stores in it), nil if HDF5 cannot say.

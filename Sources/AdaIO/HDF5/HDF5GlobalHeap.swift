@@ -88,8 +88,18 @@ enum HDF5GlobalHeap {
     }
   }
 
-  /// `check` over the file at `path`, mapped rather than read (a file held in memory is checked
-  /// with `check(_:lengthSize:file:)` directly).
+  /// `check` over a file held in memory.
+  static func check(_ bytes: [UInt8], lengthSize: Int, file: String) throws(AdaError) {
+    let damage = bytes.withUnsafeBytes { buffer -> AdaError? in
+      do throws(AdaError) {
+        try check(buffer, lengthSize: lengthSize, file: file)
+        return nil
+      } catch { return error }
+    }
+    if let damage { throw damage }
+  }
+
+  /// `check` over the file at `path`, mapped rather than read.
   static func check(path: String, lengthSize: Int) throws(AdaError) {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { return }  // HDF5 opened it; a file gone since fails at HDF5's next read
