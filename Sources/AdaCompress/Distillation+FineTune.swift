@@ -99,20 +99,29 @@ extension Distillation {
     quantized: QuantizedWeights = [:], reporter: any ProgressReporter = SilentReporter()
   ) throws(AdaError) -> TrainResult {
     var data = dataset
+    var distillation = self
     if let limit = options.limit {
       guard limit >= 1 else {
         throw AdaError(.invalidValue, path: "finetune.limit", "expected ≥ 1, found \(limit)")
       }
-      if limit < dataset.count { data = dataset.subset(Array(0..<limit)) }
+      if limit < dataset.count {
+        data = dataset.subset(Array(0..<limit))
+        distillation.teacherInputs = teacherInputs.map { $0.subset(Array(0..<min(limit, $0.count))) }
+      }
     }
     if let weights = options.outputWeights, weights.count != student.graph.outputs.count {
       throw AdaError(
         .invalidValue, path: "finetune.outputWeights",
         "\(weights.count) weights for \(student.graph.outputs.count) outputs \(student.graph.outputs)")
     }
-    let calibration = try data.examples(at: Array(0..<min(Self.calibrationCount, data.count)))
-    let start = try GAPHead.fitHeads(of: student, teacher: teacher, inputs: calibration)
-    var config = options.trainConfig(distillation: self, examples: data.count)
+    try distillation.checkTeacherInputs(pairedWith: data, augmented: false)
+    let calibrationIndices = Array(0..<min(Self.calibrationCount, data.count))
+    let start = try GAPHead.fitHeads(
+      of: student, teacher: teacher, inputs: data.examples(at: calibrationIndices),
+      teacherInputs: distillation.teacherInputs.map { inputs throws(AdaError) in
+        try inputs.examples(at: calibrationIndices)
+      })
+    var config = options.trainConfig(distillation: distillation, examples: data.count)
     if !quantized.isEmpty { config.parameterProjection = quantized.trainingProjection }
     let trainer = Trainer(
       config: config,

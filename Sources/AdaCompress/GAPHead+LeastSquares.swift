@@ -31,8 +31,10 @@ extension GAPHead {
   ///
   /// - Parameter inputs: `[N] + inputShape` calibration examples (`Distillation.fineTune` uses
   ///   the first 1,024 training images).
+  /// - Parameter teacherInputs: the same examples as the teacher takes them when it reads its
+  ///   own inputs (`Distillation.teacherInputs`); nil when it takes `inputs`.
   public static func fitHeads(
-    of student: Model, teacher: Model, inputs: Tensor, ridge: Double = 1e-3
+    of student: Model, teacher: Model, inputs: Tensor, teacherInputs: Tensor? = nil, ridge: Double = 1e-3
   ) throws(AdaError) -> Model {
     // (output index, head Dense, pooling node) of each head to refit.
     var heads: [(Int, Node, Node)] = []
@@ -54,7 +56,7 @@ extension GAPHead {
       linear.activation = .linear
       nodes[teacher.graph.indexByName[dense.name]!].spec = .dense(linear)
       let target = try Executor(graph: Graph(name: teacher.graph.name, nodes: nodes, outputs: [dense.name]))
-        .predict(inputs, parameters: teacher.parameters, batchSize: 256)[0]
+        .predict(teacherInputs ?? inputs, parameters: teacher.parameters, batchSize: 256)[0]
       let probe = Graph(name: student.graph.name, nodes: student.graph.nodes, outputs: [pool.name])
       let features = try Executor(graph: probe).predict(
         inputs, parameters: student.parameters, batchSize: 256)[0]
@@ -71,7 +73,7 @@ extension GAPHead {
     }
     if heads.isEmpty { return result }
     let teacherOutputs = try Executor(graph: teacher.graph).predict(
-      inputs, parameters: teacher.parameters, batchSize: 256)
+      teacherInputs ?? inputs, parameters: teacher.parameters, batchSize: 256)
     for (k, dense, pool) in heads {
       let probe = Graph(name: student.graph.name, nodes: student.graph.nodes, outputs: [pool.name])
       let features = try Executor(graph: probe).predict(

@@ -110,6 +110,10 @@ public struct TrainConfig: Sendable {
       h.combine(json: teacher.graph)
       h.combine(teacher.parameters)
     }
+    if let inputs = distillation?.teacherInputs {
+      h.combine(json: [inputs.count] + inputs.exampleShape)
+      h.combine(examplesOf: inputs)
+    }
     return h.hexDigest
   }
 
@@ -128,12 +132,50 @@ public struct TrainConfig: Sendable {
 }
 
 /// A teacher model and how much to trust it.
+///
+/// By default the teacher reads the student's own batch. With `teacherInputs` it reads the
+/// examples at the same indices of that dataset instead: a teacher at a higher resolution than
+/// its student (the source model at its own 32×32 teaching a 16×16 configuration) sees each
+/// image as it was made, not shrunk to the student's size.
+///
+///     Distillation(teacher: source, alpha: 0.5, temperature: 2, teacherInputs: train32)
 public struct Distillation: Sendable {
   public var teacher: Model
   public var weights: DistillationWeights
+  /// The teacher's view of the training data, index for index (same count and labels); nil
+  /// when the teacher reads the student's batch.
+  public var teacherInputs: LabeledDataset?
 
-  public init(teacher: Model, alpha: Float, temperature: Float) {
+  public init(teacher: Model, alpha: Float, temperature: Float, teacherInputs: LabeledDataset? = nil) {
     self.teacher = teacher
     self.weights = DistillationWeights(alpha: alpha, temperature: temperature)
+    self.teacherInputs = teacherInputs
+  }
+}
+
+extension Distillation {
+  /// A teacher's own inputs pair with the training data index for index: same count, same
+  /// labels, and no augmentation (a crop or flip of the student's batch would not be the
+  /// teacher's). Nothing to check without them.
+  public func checkTeacherInputs(pairedWith dataset: LabeledDataset, augmented: Bool) throws(AdaError) {
+    guard let inputs = teacherInputs else { return }
+    let path = "train.distillation.teacherInputs"
+    guard inputs.count == dataset.count else {
+      throw AdaError(
+        .badShape, path: path,
+        "the teacher's inputs '\(inputs.name)' hold \(inputs.count) examples, the training data '\(dataset.name)' \(dataset.count)"
+      )
+    }
+    if let i = inputs.labels.indices.first(where: { inputs.labels[$0] != dataset.labels[$0] }) {
+      throw AdaError(
+        .invalidValue, path: "\(path)/labels[\(i)]",
+        "label \(inputs.labels[i]) differs from the training data's \(dataset.labels[i]): the examples are not paired"
+      )
+    }
+    guard !augmented else {
+      throw AdaError(
+        .invalidValue, path: "train.augmentation",
+        "a teacher with its own inputs cannot follow the student's crops and flips; turn augmentation off")
+    }
   }
 }

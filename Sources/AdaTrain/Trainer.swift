@@ -132,7 +132,8 @@ struct FitSetup {
     trainableNodes = trainable.map(\.node)
     if let d = config.distillation {
       try d.teacher.validate()
-      try Self.check(dataset, against: d.teacher.graph, name: "teacher")
+      try d.checkTeacherInputs(pairedWith: dataset, augmented: config.augmentation.isEnabled)
+      try Self.check(d.teacherInputs ?? dataset, against: d.teacher.graph, name: "teacher")
       teacher = try TeacherRunner(d.teacher)
     } else {
       teacher = nil

@@ -20,6 +20,8 @@ struct TrainingLoop {
   var progress = EpochProgress()
   var history: [EpochReport] = []
   var buffer: BatchBuffer
+  /// The teacher's batch when it reads its own inputs (`Distillation.teacherInputs`).
+  var teacherBuffer: BatchBuffer?
   var augmenter: Augmenter
   /// Trainable keys to update, by which outputs received a gradient (usually one entry).
   var keysByGradientPattern: [[Bool]: [String]] = [:]
@@ -37,6 +39,7 @@ struct TrainingLoop {
     gradientKeys = gradients.keys
     optimizer = config.optimizer.makeOptimizer()
     buffer = BatchBuffer(exampleShape: dataset.exampleShape)
+    teacherBuffer = config.distillation?.teacherInputs.map { BatchBuffer(exampleShape: $0.exampleShape) }
     augmenter = Augmenter(config: config.augmentation)
   }
 
@@ -114,6 +117,9 @@ struct TrainingLoop {
   /// One optimizer step on the examples at `indices`: returns (batch loss, correct, batch size).
   mutating func step(_ indices: ArraySlice<Int>, learningRate: Float) throws(AdaError) -> (Float, Int, Int) {
     try buffer.fill(from: dataset, indices: indices)
+    if let inputs = config.distillation?.teacherInputs {
+      try teacherBuffer!.fill(from: inputs, indices: indices)
+    }
     if augmenter.config.isEnabled {
       var g = RandomStream.augmentation.generator(config.seed, epoch: position.epoch, step: position.step)
       buffer.augment(with: &augmenter, using: &g)
@@ -144,7 +150,8 @@ struct TrainingLoop {
     let result = objective.evaluate(
       ObjectiveBatch(
         outputs: trace.outputs, outputsAreLogits: setup.split.softmaxRemoved, labels: labels,
-        teacherOutputs: setup.teacher?.predict(x), teacherOutputsAreLogits: setup.teacher?.logits ?? [],
+        teacherOutputs: setup.teacher?.predict(teacherBuffer?.images ?? x),
+        teacherOutputsAreLogits: setup.teacher?.logits ?? [],
         distillation: config.distillation?.weights),
       needsGradient: true)
     setup.executor.backward(
