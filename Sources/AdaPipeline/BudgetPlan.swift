@@ -51,6 +51,9 @@ public struct BudgetPlan: Codable, Hashable, Sendable {
   public var baseline: Stage?
   public var supernet: Stage?
   public var search: Stage?
+  /// Fine-tune epochs per variant (fixed when the emit stage starts; `secondsPerUnit` is one
+  /// epoch of every picked variant together).
+  public var finetune: Stage?
   /// Seconds kept for emitting the variants (fixed with the supernet's plan).
   public var emitReserveSeconds: Double?
   /// Whether the search's share affords the random-search comparison (fixed with its plan).
@@ -62,7 +65,8 @@ public struct BudgetPlan: Codable, Hashable, Sendable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case format, version, budgetSeconds = "budget_s", recipeHash = "recipe", baseline, supernet, search
+    case format, version, budgetSeconds = "budget_s", recipeHash = "recipe", baseline, supernet, search,
+      finetune
     case emitReserveSeconds = "emit_reserve_s", searchComparesRandom = "search_compares_random"
   }
 

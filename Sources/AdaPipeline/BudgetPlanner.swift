@@ -130,11 +130,32 @@ public enum BudgetPlanner {
 
   /// Seconds to keep for emitting `variants` variants: each costs about what the source's test
   /// evaluation and profile cost (a variant is no larger), plus its fine-tuning, times
-  /// `reserveMargin`.
+  /// `reserveMargin`. The fine-tuning's part is at most `finetuneShare` of `budget`: the emit
+  /// stage plans its epochs from the variants' measured speed and what is left then
+  /// (`finetuneEpochs`), so an estimate made before any variant exists does not starve the
+  /// supernet.
   public static func emitReserve(
-    variants: Int, secondsPerVariant: Double, finetuneSecondsPerVariant: Double
+    variants: Int, secondsPerVariant: Double, finetuneSecondsPerVariant: Double, budget: Double = .infinity
   ) -> Double {
-    Double(variants) * (secondsPerVariant + finetuneSecondsPerVariant) * reserveMargin
+    let finetune = min(Double(variants) * finetuneSecondsPerVariant * reserveMargin, finetuneShare * budget)
+    return Double(variants) * secondsPerVariant * reserveMargin + finetune
+  }
+
+  /// The most of a budget the fine-tune's reserve may hold.
+  public static let finetuneShare = 0.3
+
+  /// Fine-tune epochs per variant: the most, up to the recipe's, whose `secondsPerEpoch` (one
+  /// epoch of every variant together) times `reserveMargin` fit in `seconds`; 0 when not one
+  /// does (the variants then ship as the supernet left them).
+  ///
+  ///     BudgetPlanner.finetuneEpochs(fitting: 300, secondsPerEpoch: 60, recipeEpochs: 10)  // 4
+  public static func finetuneEpochs(fitting seconds: Double, secondsPerEpoch: Double, recipeEpochs: Int)
+    -> Int
+  {
+    precondition(secondsPerEpoch >= 0, "BudgetPlanner: bad measurement")
+    guard secondsPerEpoch > 0 else { return recipeEpochs }
+    let fit = Int((max(0, seconds) / (secondsPerEpoch * reserveMargin)).rounded(.down))
+    return max(0, min(recipeEpochs, fit))
   }
 
   /// `10m`, `90s`, `1.5h`: a duration as the recipe would write it.

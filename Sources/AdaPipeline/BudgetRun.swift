@@ -165,6 +165,31 @@ final class BudgetRun: @unchecked Sendable {
     return (p, min(deadline, recipeTimeBudget ?? .infinity), compare)
   }
 
+  /// Fine-tune epochs per variant: stored, or planned now from `probe` (seconds of one
+  /// fine-tune epoch of every picked variant together, measured on the variants themselves) so
+  /// that the emit stage ends within what is left; `otherSeconds` is the rest of the emit
+  /// (evaluation, profiling, exits) estimated as the reserve did.
+  func planFinetune(
+    recipeEpochs: Int, otherSeconds: Double, probe: () throws(AdaError) -> Double
+  ) throws(AdaError) -> BudgetPlan.Stage {
+    if let p = plan.finetune { return reuse(p, "fine-tune", unit: "epochs per variant") }
+    let perEpoch = try probe()
+    let seconds = BudgetPlanner.remaining(budget: budgetSeconds, spent: elapsed, reserve: otherSeconds)
+    let epochs = BudgetPlanner.finetuneEpochs(
+      fitting: seconds, secondsPerEpoch: perEpoch, recipeEpochs: recipeEpochs)
+    let p = BudgetPlan.Stage(
+      allottedSeconds: seconds, planned: epochs, recipe: recipeEpochs, secondsPerUnit: perEpoch,
+      estimatedSeconds: Double(epochs) * perEpoch)
+    plan.finetune = p
+    try plan.write(to: planPath)
+    log.stage(
+      String(
+        format:
+          "budget: fine-tune %d of %d epochs per variant at %.0f s per epoch of all variants: ~%.0f s of %.0f s left",
+        epochs, recipeEpochs, perEpoch, p.estimatedSeconds, seconds))
+    return p
+  }
+
   /// `body`'s error, naming the recipe file (the budget is its key).
   private func located<T>(_ body: () throws(AdaError) -> T) throws(AdaError) -> T {
     do {

@@ -218,12 +218,36 @@ public enum CompressPipeline {
     let picked = try VariantSelection.pick(
       from: searched.search, problem: problem, objectives: objectives, recipe: recipe, log: log)
     let emitStarted = Date()
-    let emitter = EmitStage(
+    var emitter = EmitStage(
       recipe: recipe, evaluator: evaluator, data: data, profiling: source.profiling,
-      hostDevice: source.hostDevice, modelledDevices: source.devices.filter { !$0.measured }, log: log)
+      hostDevice: source.hostDevice, modelledDevices: source.devices.filter { !$0.measured },
+      accuracyFloor: source.accuracyFloor, finetuneEpochs: recipe.output.finetuneEpochs, log: log)
+    if let budget, recipe.output.finetuneEpochs > 0 {
+      let others = reserve.seconds(
+        testEvaluationSeconds: source.testEvaluationSeconds, finetuneSecondsPerEpoch: 0)
+      let probe = emitter
+      let plan = try budget.planFinetune(recipeEpochs: recipe.output.finetuneEpochs, otherSeconds: others) {
+        () throws(AdaError) in
+        var seconds = 0.0
+        for candidate in picked { seconds += try probe.finetuneSecondsPerEpoch(candidate) }
+        return seconds
+      }
+      emitter.finetuneEpochs = plan.planned
+    }
     var emitted: [EmitStage.Emitted] = []
-    for (i, candidate) in picked.enumerated() {
-      emitted.append(try emitter.emit(candidate, id: String(format: "v%02d", i + 1)))
+    var notShipped: [String] = []
+    for candidate in picked {
+      if let variant = try emitter.emit(candidate, id: String(format: "v%02d", emitted.count + 1)) {
+        emitted.append(variant)
+      } else {
+        notShipped.append(supernet.summary(candidate.config))
+      }
+    }
+    guard !emitted.isEmpty else {
+      throw AdaError(
+        .invalidValue, file: recipe.file, path: "output.finetune-slack",
+        "no variant reached the accuracy floor after its fine-tune",
+        hint: "lower output.finetune-slack or raise output.finetune-epochs")
     }
     let emitSeconds = Date().timeIntervalSince(emitStarted)
     budget?.record(
@@ -246,7 +270,9 @@ public enum CompressPipeline {
 
     let builder = ManifestBuilder(
       recipe: recipe, options: options, source: source, trained: trained, searched: searched,
-      reference: reference, emitted: emitted, emitSeconds: emitSeconds, started: started)
+      reference: reference, emitted: emitted, notShipped: notShipped, finetuneEpochs: emitter.finetuneEpochs,
+      emitSeconds: emitSeconds,
+      started: started)
     var overhead: ReportData.TrainingOverhead?
     if options.measureOverhead {
       stageStarted = Date()

@@ -6,8 +6,10 @@ import AdaRecipe
 /// runs, 0.45 is kept), its end-to-end latency measurement (4 probe budgets, with warm-up; its ops
 /// are in the latency table since the search), and its fine-tuning (a fine-tuning step trains one
 /// configuration where a sandwich step trains 2 + random ones, plus the teacher's forward pass:
-/// counted as half a sandwich step, or one baseline step). With `exits:`, each variant given
-/// exits also costs the exits stage (`ExitStage.reserveSeconds`).
+/// counted as half a sandwich step, or one baseline step; at most `BudgetPlanner.finetuneShare`
+/// of the budget, since the emit stage plans the epochs again from the variants' own measured
+/// speed). With `exits:`, each variant given exits also costs the exits stage
+/// (`ExitStage.reserveSeconds`).
 struct EmitReserve {
   let recipe: Recipe
   let probeBudgetMs: Double
@@ -32,6 +34,7 @@ struct EmitReserve {
     return BudgetPlanner.emitReserve(
       variants: recipe.output.variants,
       secondsPerVariant: 0.45 * testEvaluationSeconds + 6 * probeBudgetMs / 1000 + exits,
-      finetuneSecondsPerVariant: Double(recipe.output.finetuneEpochs) * finetuneSecondsPerEpoch)
+      finetuneSecondsPerVariant: Double(recipe.output.finetuneEpochs) * finetuneSecondsPerEpoch,
+      budget: recipe.budgetSeconds ?? .infinity)
   }
 }

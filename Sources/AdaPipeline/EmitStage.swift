@@ -9,7 +9,8 @@ import AdaTrain
 import Foundation
 
 /// Turns picked configurations into shippable variants: the standalone model (shared weights,
-/// batch-norm recalibrated), an optional short distillation fine-tune, batch-norm folded into
+/// batch-norm recalibrated), an optional short distillation fine-tune (held to the recipe's
+/// accuracy floor on the validation split afterwards), batch-norm folded into
 /// the convolutions, quantised kernels re-quantised on the folded weights (the same integers:
 /// per-output-channel scales absorb the fold), test accuracy of exactly those weights, measured
 /// batch-1 latency, and one lookup-table row per device × context.
@@ -20,6 +21,10 @@ struct EmitStage {
   let profiling: ProfileOptions
   let hostDevice: DeviceProfile?
   let modelledDevices: [DeviceProfile]
+  /// The recipe's accuracy floor (validation): a fine-tuned variant below it is not shipped.
+  let accuracyFloor: Double?
+  /// Fine-tune epochs per variant: the recipe's, or what a budget affords (`BudgetRun.planFinetune`).
+  var finetuneEpochs: Int
   let log: PipelineLog
 
   struct Emitted {
@@ -29,24 +34,37 @@ struct EmitStage {
     var opTable: OpTable
   }
 
-  func emit(_ candidate: VariantSelection.Candidate, id: String) throws(AdaError) -> Emitted {
+  /// The variant of `candidate`, or nil when its fine-tune left it below `accuracyFloor`
+  /// (the search kept it within `output.finetune-slack` of the floor).
+  func emit(_ candidate: VariantSelection.Candidate, id: String) throws(AdaError) -> Emitted? {
     let config = candidate.config
     let subnet = try evaluator.supernet.materialize(config)
     var (model, _) = try evaluator.model(for: config)
-    if recipe.output.finetuneEpochs > 0 {
-      let t = recipe.supernet.training
-      let teacher = Distillation(
-        teacher: evaluator.supernet.teacher(for: config), alpha: Float(t.alpha),
-        temperature: Float(t.temperature))
+    if finetuneEpochs > 0 {
       let quantized = try subnet.quantize(model).quantized
-      model = try teacher.fineTune(
-        model, on: evaluator.supernet.inputs(data.train, for: config),
-        options: FineTuneOptions(epochs: recipe.output.finetuneEpochs, batchSize: t.batchSize, seed: t.seed),
+      model = try teacher(for: config).fineTune(
+        model, on: evaluator.supernet.inputs(data.train, for: config), options: finetuneOptions,
         quantized: quantized
       ).model
     }
     let folded = try Deployment.folded(model)
     let (final, quantized) = try subnet.quantize(folded)
+    // Held to the floor whenever the search was not (slack) or the weights moved (fine-tune).
+    if finetuneEpochs > 0 || recipe.output.finetuneSlack > 0, let floor = accuracyFloor {
+      let validation = try Trainer.evaluate(
+        final, on: evaluator.supernet.inputs(data.searchValidation, for: config), batchSize: 256,
+        objective: ClassificationObjective()
+      ).accuracy
+      let figures = String(
+        format: "validation accuracy %.2f%% after the fine-tune (search %.2f%%), floor %.2f%%",
+        validation * 100,
+        candidate.accuracy * 100, floor * 100)
+      guard validation >= floor else {
+        log.detail("not shipped, below the floor: \(evaluator.supernet.summary(config)): \(figures)")
+        return nil
+      }
+      log.detail("\(id): \(figures)")
+    }
     let accuracy = try Trainer.evaluate(
       final, on: evaluator.supernet.inputs(data.test, for: config), batchSize: 256,
       objective: ClassificationObjective()
@@ -94,5 +112,39 @@ struct EmitStage {
     return Emitted(
       payload: VariantPayload(id: id, model: final, quantized: quantized), entry: entry, rows: rows,
       opTable: table)
+  }
+
+  var finetuneOptions: FineTuneOptions {
+    let t = recipe.supernet.training
+    return FineTuneOptions(
+      epochs: finetuneEpochs, batchSize: t.batchSize, learningRate: recipe.output.finetuneLearningRate,
+      seed: t.seed)
+  }
+
+  /// Seconds of one fine-tune epoch of `candidate`, timed on a few steps of the real thing
+  /// (teacher included; the weights are discarded).
+  func finetuneSecondsPerEpoch(_ candidate: VariantSelection.Candidate) throws(AdaError) -> Double {
+    let config = candidate.config
+    let (model, _) = try evaluator.model(for: config)
+    let inputs = try evaluator.supernet.inputs(data.train, for: config)
+    let stepsPerEpoch = (inputs.count + finetuneOptions.batchSize - 1) / finetuneOptions.batchSize
+    let perStep = try BudgetProbe.baseline(
+      model, config: finetuneOptions.trainConfig(distillation: teacher(for: config), examples: inputs.count),
+      on: inputs, recipeSteps: stepsPerEpoch * max(1, recipe.output.finetuneEpochs),
+      stepsPerEpoch: stepsPerEpoch)
+    return perStep * Double(stepsPerEpoch)
+  }
+
+  /// Who teaches `config` in its fine-tune: the source model, always at its own resolution. A
+  /// configuration on smaller images is taught from the same images at the source's size (the
+  /// source run on shrunk images is a weak teacher: MobileNetV2 at 16×16 scores near 75 %
+  /// where its 16×16 students start near 79 %; docs/algorithms.md).
+  func teacher(for config: SubnetConfig) -> Distillation {
+    let t = recipe.supernet.training
+    let supernet = evaluator.supernet
+    let ownSize = config.resolution == nil || config.resolution == supernet.sourceResolution
+    return Distillation(
+      teacher: supernet.source, alpha: Float(t.alpha), temperature: Float(t.temperature),
+      teacherInputs: ownSize ? nil : data.train)
   }
 }

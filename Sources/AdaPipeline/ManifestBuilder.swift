@@ -18,6 +18,10 @@ struct ManifestBuilder {
   let searched: SearchStage.Result
   let reference: HypervolumeReference
   let emitted: [EmitStage.Emitted]
+  /// Summaries of the picked configurations whose fine-tune left them below the accuracy floor.
+  let notShipped: [String]
+  /// Fine-tune epochs each variant got: the recipe's, or fewer under a budget.
+  let finetuneEpochs: Int
   let emitSeconds: Double
   let started: Date
 
@@ -48,6 +52,31 @@ struct ManifestBuilder {
       notes.append(
         "no random-search comparison: the budget's search share went to NSGA-II's generations (docs/algorithms.md)"
       )
+    }
+    let o = recipe.output
+    if o.finetuneEpochs > 0 {
+      var text =
+        finetuneEpochs == 0
+        ? "the budget left no time for the recipe's \(o.finetuneEpochs)-epoch fine-tune: the variants ship as the supernet left them"
+        : String(
+          format:
+            "every variant was fine-tuned %d epoch(s)%@ (Adam from %g, cosine), distilled from the source at its own resolution",
+          finetuneEpochs,
+          finetuneEpochs < o.finetuneEpochs
+            ? " of the recipe's \(o.finetuneEpochs), as the budget allowed" : "",
+          o.finetuneLearningRate)
+      if o.finetuneSlack > 0 {
+        text += String(
+          format:
+            "; the search kept configurations up to %.1f points below the accuracy floor, each held to the floor on its fine-tuned validation accuracy",
+          o.finetuneSlack * 100)
+      }
+      notes.append(text)
+      if !notShipped.isEmpty {
+        notes.append(
+          "not shipped, below the floor after the fine-tune: "
+            + notShipped.map { "`\($0)`" }.joined(separator: "; "))
+      }
     }
     notes.append("energy is modelled from device power constants (recipes/devices), not measured")
     return notes

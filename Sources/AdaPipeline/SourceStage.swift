@@ -27,7 +27,12 @@ enum SourceStage {
     var latencyMs: Double
     /// Seconds to score the test split: a variant costs at most as much (sizes the emit reserve).
     var testEvaluationSeconds: Double
+    /// The constraints the search holds: the recipe's, with the accuracy floor lowered by
+    /// `output.finetune-slack`.
     var constraints: SearchConstraints
+    /// The recipe's own accuracy floor (validation accuracy, 0–1), held by every fine-tuned
+    /// variant; nil without an accuracy constraint.
+    var accuracyFloor: Double?
 
     var model: Model { baseline.model }
   }
@@ -71,11 +76,20 @@ enum SourceStage {
     let validation = try Trainer.evaluate(
       source, on: data.searchValidation, batchSize: 256, objective: ClassificationObjective()
     ).accuracy
+    let shipped = try constraints(recipe, sourceValidationAccuracy: validation)
+    var searched = shipped
+    if let floor = shipped.minAccuracy, recipe.output.finetuneSlack > 0 {
+      searched.minAccuracy = max(0, floor - recipe.output.finetuneSlack)
+      log.detail(
+        String(
+          format: "search floor %.2f%% (%.2f%% less the fine-tune slack of %.1f points)",
+          searched.minAccuracy! * 100, floor * 100, recipe.output.finetuneSlack * 100))
+    }
     return Result(
       baseline: baseline, data: data, devices: devices, hostDevice: hostDevice, profiling: profiling,
       accuracy: accuracy, validationAccuracy: validation, latencyMs: latency,
       testEvaluationSeconds: testEvaluationSeconds,
-      constraints: try constraints(recipe, sourceValidationAccuracy: validation))
+      constraints: searched, accuracyFloor: shipped.minAccuracy)
   }
 
   /// The recipe's constraints in search terms: an accuracy drop becomes a floor relative to the

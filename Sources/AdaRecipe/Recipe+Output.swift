@@ -12,6 +12,13 @@ extension Recipe {
     public var variants: Int = 8
     /// Epochs of distillation fine-tuning per emitted variant; 0 = none.
     public var finetuneEpochs: Int = 0
+    /// The fine-tune's peak learning rate (Adam, decayed to 0 by a cosine).
+    public var finetuneLearningRate: Double = 3e-4
+    /// How far below the accuracy constraint the search may keep configurations, because the
+    /// fine-tune recovers accuracy: the search's floor is lowered by this much, and each variant
+    /// is held to the recipe's own floor on its fine-tuned validation accuracy (dropped
+    /// otherwise). 0 = the search holds the constraint itself. Needs `finetuneEpochs` > 0.
+    public var finetuneSlack: Double = 0
     /// Checkpoints and caches (supernet training, search state, latency table), so a killed run
     /// resumes; default `<directory>.work`.
     public var workDirectory: String
@@ -24,7 +31,11 @@ extension Recipe {
       self.workDirectory = directory + ".work"
     }
 
-    static let keys = ["directory", "variants", "finetune-epochs", "work-directory", "formats"]
+    static let keys = [
+      "directory", "variants", "finetune-epochs", "finetune-learning-rate", "finetune-slack",
+      "work-directory",
+      "formats",
+    ]
 
     static func decode(_ v: YAMLValue, name: String, _ context: DecodingContext) throws(AdaError)
       -> OutputSpec
@@ -34,6 +45,16 @@ extension Recipe {
         directory: v["directory"].exists ? try path(v["directory"], context) : "bundles/\(name)")
       o.variants = try v["variants"].int(atLeast: 1, default: o.variants)
       o.finetuneEpochs = try v["finetune-epochs"].int(atLeast: 0, default: o.finetuneEpochs)
+      o.finetuneLearningRate = try v["finetune-learning-rate"].number(
+        in: "(0, 1]", default: o.finetuneLearningRate
+      ) { $0 > 0 && $0 <= 1 }
+      o.finetuneSlack = try v["finetune-slack"].number(in: "[0, 1)", default: o.finetuneSlack) {
+        $0 >= 0 && $0 < 1
+      }
+      if o.finetuneSlack > 0 && o.finetuneEpochs == 0 {
+        throw v["finetune-slack"].error(
+          "needs finetune-epochs > 0: without a fine-tune nothing recovers the accuracy the slack lets go")
+      }
       o.workDirectory =
         v["work-directory"].exists ? try path(v["work-directory"], context) : o.directory + ".work"
       guard context.resolve(o.workDirectory) != context.resolve(o.directory) else {

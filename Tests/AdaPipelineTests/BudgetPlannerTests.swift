@@ -124,6 +124,19 @@ final class BudgetPlannerTests: XCTestCase {
     XCTAssertEqual(
       BudgetPlanner.emitReserve(variants: 8, secondsPerVariant: 3, finetuneSecondsPerVariant: 1),
       8 * 4 * BudgetPlanner.reserveMargin, accuracy: 1e-9)
+    // The fine-tuning part is capped at 0.3 of the budget: 8 × 100 s × 1.1 = 880 s > 180 s.
+    XCTAssertEqual(
+      BudgetPlanner.emitReserve(
+        variants: 8, secondsPerVariant: 3, finetuneSecondsPerVariant: 100, budget: 600),
+      8 * 3 * BudgetPlanner.reserveMargin + 180, accuracy: 1e-9)
+  }
+
+  func testFineTuneEpochsAreTheMostThatFitUpToTheRecipes() {
+    // 300 s / (60 s × 1.1) = 4.5: four epochs.
+    XCTAssertEqual(BudgetPlanner.finetuneEpochs(fitting: 300, secondsPerEpoch: 60, recipeEpochs: 10), 4)
+    XCTAssertEqual(BudgetPlanner.finetuneEpochs(fitting: 3000, secondsPerEpoch: 60, recipeEpochs: 10), 10)
+    XCTAssertEqual(BudgetPlanner.finetuneEpochs(fitting: 50, secondsPerEpoch: 60, recipeEpochs: 10), 0)
+    XCTAssertEqual(BudgetPlanner.finetuneEpochs(fitting: -5, secondsPerEpoch: 60, recipeEpochs: 10), 0)
   }
 
   func testDurationsReadAsTheRecipeWritesThem() {

@@ -22,10 +22,12 @@ final class CompressBudgetTests: XCTestCase {
   /// 440 training examples − 120 validation = 320, batch 32: 10 supernet steps per epoch, 1 epoch.
   static let recipeSupernetSteps = 10
 
-  func run(budget: String, output: String, work: String) throws -> CompressPipeline.Result {
+  func run(budget: String, output: String, work: String, outputKeys: String = "") throws
+    -> CompressPipeline.Result
+  {
     let path = directory + "/r.yaml"
-    let text = CompressPipelineTests.recipeText(output: output, extra: "budget: \(budget)")
-      .replacingOccurrences(of: "variants: 3}", with: "variants: 3, work-directory: \(work)}")
+    let text = CompressPipelineTests.recipeText(
+      output: output, extra: "budget: \(budget)", outputKeys: ", work-directory: \(work)\(outputKeys)")
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return try CompressPipeline.run(
       try Recipe.load(path: path),
@@ -37,6 +39,22 @@ final class CompressBudgetTests: XCTestCase {
 
   func readPlan(_ work: String) throws -> BudgetPlan {
     try XCTUnwrap(try BudgetPlan.read(work + "/" + BudgetPlan.fileName), "no plan in \(work)")
+  }
+
+  /// The fine-tune's epochs are planned when the emit stage starts, from the picked variants'
+  /// own measured speed, and stored with the plan; the report says how many each variant got.
+  func testFineTuneEpochsArePlannedFromTheVariantsMeasuredSpeed() throws {
+    let work = directory + "/f.work"
+    let result = try run(
+      budget: "1h", output: directory + "/f", work: work, outputKeys: ", finetune-epochs: 2")
+    let finetune = try XCTUnwrap(try readPlan(work).finetune)
+    XCTAssertEqual(finetune.recipe, 2)
+    XCTAssertEqual(finetune.planned, 2, "an hour holds two epochs of three tiny variants")
+    XCTAssertGreaterThan(finetune.secondsPerUnit, 0)
+    XCTAssertEqual(finetune.estimatedSeconds, 2 * finetune.secondsPerUnit, accuracy: 1e-9)
+    XCTAssertTrue(
+      result.report.notes.contains { $0.hasPrefix("every variant was fine-tuned 2 epoch(s) (Adam") },
+      "\(result.report.notes)")
   }
 
   /// One test, three runs (each is a whole pipeline): the plan is stored and reported; a rerun

@@ -21,7 +21,7 @@ final class CompressPipelineTests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
 
-  static func recipeText(output: String, extra: String = "") -> String {
+  static func recipeText(output: String, extra: String = "", outputKeys: String = "") -> String {
     """
     name: tiny
     model:
@@ -37,19 +37,21 @@ final class CompressPipelineTests: XCTestCase {
     targets:
       devices: [host, raspberry-pi-4]
       contexts: {normal: {cpu: 1.0}, busy: {cpu: 0.5}}
-    output: {directory: \(output), variants: 3}
+    output: {directory: \(output), variants: 3\(outputKeys)}
     \(extra)
     """
   }
 
-  func run(_ text: String, name: String = "r.yaml") throws -> CompressPipeline.Result {
+  func run(_ text: String, name: String = "r.yaml", log: PipelineLog = .silent) throws
+    -> CompressPipeline.Result
+  {
     let path = directory + "/" + name
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return try CompressPipeline.run(
       try Recipe.load(path: path),
       options: CompressPipeline.Options(
         version: "test", compareRandom: false, probeBudgetMs: 1, latencyCache: directory + "/latency"),
-      log: .silent)
+      log: log)
   }
 
   /// The manifest's accuracy is that of exactly the weights in each variant file, read back
@@ -94,6 +96,40 @@ final class CompressPipelineTests: XCTestCase {
     }
   }
 
+  /// With `finetune-slack`, the search keeps configurations below the recipe's floor, and each
+  /// fine-tuned variant is held to the floor itself on the validation split: what ships meets
+  /// it, what does not is logged and dropped.
+  func testFineTuneSlackHoldsEveryShippedVariantToTheRecipesOwnFloor() throws {
+    let lines = LockedLines()
+    let text = Self.recipeText(
+      output: directory + "/s", extra: "constraints: {max-accuracy-drop: 0.01}",
+      outputKeys: ", finetune-epochs: 1, finetune-slack: 0.3")
+    let result = try run(
+      text, log: PipelineLog(write: { lines.append($0) }, trainingReporter: SilentReporter()))
+    let recipe = try Recipe.load(path: directory + "/r.yaml")
+    let source = try KerasModelReader.load(path: Fixtures.path("keras/fmnist_cnn.h5"))
+    let validation = try PipelineData.load(recipe, for: source.graph).searchValidation
+    func accuracy(_ model: Model) throws -> Double {
+      try Trainer.evaluate(model, on: validation, batchSize: 60, objective: ClassificationObjective())
+        .accuracy
+    }
+    let floor = try accuracy(source) - 0.01
+    let log = lines.all
+    XCTAssertTrue(log.contains { $0.contains("search floor") && $0.contains("30.0 points") }, "\(log)")
+    let checked = log.filter { $0.contains("after the fine-tune") }
+    let dropped = log.filter { $0.contains("not shipped, below the floor") }
+    XCTAssertEqual(checked.count, result.manifest.variants.count + dropped.count, "\(log)")
+    XCTAssertFalse(dropped.isEmpty, "the slack let the search keep configurations the floor refuses: \(log)")
+    let notes = result.report.notes.filter { $0.hasPrefix("not shipped, below the floor") }
+    XCTAssertEqual(notes.count, 1, "\(result.report.notes)")
+    XCTAssertEqual(notes.first?.components(separatedBy: "; ").count, dropped.count)
+    XCTAssertFalse(result.manifest.variants.isEmpty)
+    for v in result.manifest.variants {
+      let model = try KerasModelReader.load(path: result.bundle + "/" + v.file)
+      XCTAssertGreaterThanOrEqual(try accuracy(model), floor - 1e-9, v.id)
+    }
+  }
+
   func testImpossibleConstraintFailsBeforeTrainingNamingTheKey() throws {
     let text = Self.recipeText(output: directory + "/c", extra: "constraints: {min-accuracy: 0.999}")
     XCTAssertThrowsError(try run(text)) { error in
@@ -112,4 +148,12 @@ final class CompressPipelineTests: XCTestCase {
       XCTAssertEqual((error as? AdaError)?.path, "output.directory")
     }
   }
+}
+
+/// Log lines collected from the pipeline (which may write from worker threads).
+final class LockedLines: @unchecked Sendable {
+  private let lock = NSLock()
+  private var lines: [String] = []
+  func append(_ line: String) { lock.withLock { lines.append(line) } }
+  var all: [String] { lock.withLock { lines } }
 }

@@ -365,6 +365,15 @@ final class RecipeErrorTests: XCTestCase {
       "output.formats[1]: unknown value 'tflite'; expected one of: keras, onnx")
     assertRecipeError(extending: "output: {formats: [onnx]}\n", "output.formats: must include keras")
     assertRecipeError(
+      extending: "output: {finetune-slack: 0.05}\n",
+      "t.yaml:6: output.finetune-slack: needs finetune-epochs > 0")
+    assertRecipeError(
+      extending: "output: {finetune-epochs: 2, finetune-slack: 1}\n",
+      "output.finetune-slack: expected a number in [0, 1), found 1")
+    assertRecipeError(
+      extending: "output: {finetune-learning-rate: 0}\n",
+      "output.finetune-learning-rate: expected a number in (0, 1], found 0")
+    assertRecipeError(
       extending: "output: {formats: [keras, keras]}\n", "output.formats[1]: 'keras' is listed twice")
     assertRecipeError("name: a/b\nmodel: {file: x.h5}\n", "t.yaml:1: name: 'a/b' cannot name a directory")
     assertRecipeError(

@@ -85,6 +85,7 @@ final class RecipeTests: XCTestCase {
     XCTAssertEqual(r.output.directory, "bundles/minimal")
     XCTAssertEqual(r.output.workDirectory, "bundles/minimal.work")
     XCTAssertEqual([r.output.variants, r.output.finetuneEpochs], [8, 0])
+    XCTAssertEqual([r.output.finetuneLearningRate, r.output.finetuneSlack], [3e-4, 0])
     XCTAssertEqual(r.output.formats, [.keras, .onnx])
     let kerasOnly = try RecipeText.parse(RecipeText.base + "output: {formats: [keras]}\n")
     XCTAssertEqual(kerasOnly.output.formats, [.keras])
@@ -145,7 +146,7 @@ final class RecipeTests: XCTestCase {
         contexts:
           hot: "cpu=0.5,freq=0.8,mem=512,battery=0.3,thermal=fair"
       constraints: {min-accuracy: 0.8, max-accuracy-drop: 0, max-latency-ms: 2.5, max-memory-mb: 1}
-      output: {directory: /tmp/full-bundle, variants: 1, finetune-epochs: 1, work-directory: w}
+      output: {directory: /tmp/full-bundle, variants: 1, finetune-epochs: 1, finetune-learning-rate: 0.001, finetune-slack: 0.05, work-directory: w}
 
       """)
     XCTAssertEqual(
@@ -173,6 +174,7 @@ final class RecipeTests: XCTestCase {
       Recipe.Constraints(minAccuracy: 0.8, maxAccuracyDrop: 0, maxLatencyMs: 2.5, maxMemoryMB: 1))
     XCTAssertEqual(r.output.workDirectory, "w")
     XCTAssertEqual(r.output.finetuneEpochs, 1)
+    XCTAssertEqual([r.output.finetuneLearningRate, r.output.finetuneSlack], [0.001, 0.05])
   }
 
   func testTimeBudgetAcceptsSecondsUnitsAndNull() throws {
