@@ -56,9 +56,8 @@ struct EmitStage {
         objective: ClassificationObjective()
       ).accuracy
       let figures = String(
-        format: "validation accuracy %.2f%% after the fine-tune (search %.2f%%), floor %.2f%%",
-        validation * 100,
-        candidate.accuracy * 100, floor * 100)
+        format: "validation accuracy %.2f%%%@ (search %.2f%%), floor %.2f%%", validation * 100,
+        finetuneEpochs > 0 ? " after the fine-tune" : "", candidate.accuracy * 100, floor * 100)
       guard validation >= floor else {
         log.detail("not shipped, below the floor: \(evaluator.supernet.summary(config)): \(figures)")
         return nil
@@ -135,16 +134,10 @@ struct EmitStage {
     return perStep * Double(stepsPerEpoch)
   }
 
-  /// Who teaches `config` in its fine-tune: the source model, always at its own resolution. A
-  /// configuration on smaller images is taught from the same images at the source's size (the
-  /// source run on shrunk images is a weak teacher: MobileNetV2 at 16×16 scores near 75 %
-  /// where its 16×16 students start near 79 %; docs/algorithms.md).
+  /// Who teaches `config` in its fine-tune (`Supernet.distillation(for:train:alpha:temperature:)`).
   func teacher(for config: SubnetConfig) -> Distillation {
     let t = recipe.supernet.training
-    let supernet = evaluator.supernet
-    let ownSize = config.resolution == nil || config.resolution == supernet.sourceResolution
-    return Distillation(
-      teacher: supernet.source, alpha: Float(t.alpha), temperature: Float(t.temperature),
-      teacherInputs: ownSize ? nil : data.train)
+    return evaluator.supernet.distillation(
+      for: config, train: data.train, alpha: Float(t.alpha), temperature: Float(t.temperature))
   }
 }

@@ -40,8 +40,8 @@ enum OverheadStage {
       let target = e.entry.accuracy
       let config = e.entry.genome
       let (train, test) = (try net.inputs(data.train, for: config), try net.inputs(data.test, for: config))
-      let teacher = Distillation(
-        teacher: net.teacher(for: config), alpha: Float(t.alpha), temperature: Float(t.temperature))
+      let teacher = net.distillation(
+        for: config, train: data.train, alpha: Float(t.alpha), temperature: Float(t.temperature))
       var (model, quantized) = try untrained.model(for: config)
       var seconds = 0.0
       var accuracy = try testAccuracy(model, test)

@@ -1,6 +1,7 @@
 import AdaCompress
 import AdaNN
 import AdaTensor
+import AdaTrain
 import TestSupport
 import XCTest
 
@@ -149,6 +150,25 @@ final class ElasticResolutionTests: XCTestCase {
     config.resolution = 5
     XCTAssertThrowsError(try net.materialize(config))
     XCTAssertEqual(net.repair(config).resolution, 8)
+  }
+
+  /// A configuration on smaller images is taught by the source at its own size, reading the
+  /// source-size examples; one at the source's size reads its own batch.
+  func testTheFineTuneTeacherIsTheSourceAtItsOwnResolution() throws {
+    let source = InvertedResidualModels.mobileNetV2Like()
+    let net = try Supernet(source: source, options: SupernetOptions(resolutions: [8, 4]))
+    let train = LabeledDataset(
+      name: "t", images: SmallModels.inputs(6, [8, 8, 3]), labels: [0, 1, 2, 3, 4, 0], classCount: 5)
+    let small = net.distillation(for: net.smallest, train: train, alpha: 0.5, temperature: 2)
+    XCTAssertEqual(small.teacher.graph.inputShape, [8, 8, 3])
+    XCTAssertEqual(small.teacherInputs?.exampleShape, [8, 8, 3])
+    XCTAssertEqual(small.teacherInputs?.count, 6)
+    XCTAssertNoThrow(
+      try small.checkTeacherInputs(pairedWith: net.inputs(train, for: net.smallest), augmented: false))
+    let large = net.distillation(for: net.largest, train: train, alpha: 0.5, temperature: 2)
+    XCTAssertEqual(large.teacher.graph.inputShape, [8, 8, 3])
+    XCTAssertNil(large.teacherInputs)
+    XCTAssertEqual([small.weights.alpha, small.weights.temperature], [0.5, 2])
   }
 
   func testModelsTiedToOneSizeAndMissingSourceSizeAreRefused() {
