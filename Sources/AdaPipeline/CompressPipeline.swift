@@ -215,7 +215,7 @@ public enum CompressPipeline {
       spent: Date().timeIntervalSince(stageStarted))
 
     // 4. Pick and emit.
-    let picked = try VariantSelection.pick(
+    var picked = try VariantSelection.pick(
       from: searched.search, problem: problem, objectives: objectives, recipe: recipe, log: log)
     let emitStarted = Date()
     var emitter = EmitStage(
@@ -233,6 +233,16 @@ public enum CompressPipeline {
         return seconds
       }
       emitter.finetuneEpochs = plan.planned
+      if plan.planned == 0, recipe.output.finetuneSlack > 0, let floor = source.accuracyFloor {
+        // Nothing will lift the configurations the slack let in: pick among those that hold
+        // the floor as they are.
+        log.stage(
+          "emit: no time left to fine-tune, so the variants come from the front at or above the floor")
+        picked = try VariantSelection.pick(
+          from: searched.search, problem: problem, objectives: objectives, recipe: recipe,
+          accuracyFloor: floor,
+          log: log)
+      }
     }
     var emitted: [EmitStage.Emitted] = []
     var notShipped: [String] = []
@@ -244,10 +254,15 @@ public enum CompressPipeline {
       }
     }
     guard !emitted.isEmpty else {
+      let slack = recipe.output.finetuneSlack > 0
       throw AdaError(
-        .invalidValue, file: recipe.file, path: "output.finetune-slack",
-        "no variant reached the accuracy floor after its fine-tune",
-        hint: "lower output.finetune-slack or raise output.finetune-epochs")
+        .invalidValue, file: recipe.file, path: slack ? "output.finetune-slack" : "output.finetune-epochs",
+        "none of the \(picked.count) picked configurations held the accuracy floor after "
+          + (emitter.finetuneEpochs > 0
+            ? "a \(emitter.finetuneEpochs)-epoch fine-tune" : "no fine-tune (the budget left none)"),
+        hint: slack
+          ? "lower output.finetune-slack, or give the run more time or fine-tune epochs"
+          : "lower output.finetune-learning-rate, or loosen constraints.max-accuracy-drop")
     }
     let emitSeconds = Date().timeIntervalSince(emitStarted)
     budget?.record(
@@ -271,8 +286,7 @@ public enum CompressPipeline {
     let builder = ManifestBuilder(
       recipe: recipe, options: options, source: source, trained: trained, searched: searched,
       reference: reference, emitted: emitted, notShipped: notShipped, finetuneEpochs: emitter.finetuneEpochs,
-      emitSeconds: emitSeconds,
-      started: started)
+      emitSeconds: emitSeconds, started: started)
     var overhead: ReportData.TrainingOverhead?
     if options.measureOverhead {
       stageStarted = Date()

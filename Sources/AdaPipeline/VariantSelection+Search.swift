@@ -4,14 +4,16 @@ import AdaTensor
 
 extension VariantSelection {
   /// The variants to emit from the search's front (`pick`), with their configurations decoded
-  /// and their predicted latency; fails naming `constraints` when nothing feasible was found.
+  /// and their predicted latency; only front points at or above `accuracyFloor` when given (the
+  /// search's floor was lowered by `output.finetune-slack` but no fine-tune will run). Fails
+  /// naming `constraints` when nothing feasible was found.
   static func pick(
     from search: SearchResult, problem: SupernetSearchProblem, objectives: [SearchObjective], recipe: Recipe,
-    log: PipelineLog
+    accuracyFloor: Double? = nil, log: PipelineLog
   ) throws(AdaError) -> [Candidate] {
     let accuracy = objectives.firstIndex(of: .accuracy)!
     var front: [Candidate] = []
-    for a in search.front {
+    for a in search.front where a.evaluation.objectives[accuracy] >= accuracyFloor ?? -.infinity {
       let config = problem.codec.decode(a.genome)
       front.append(
         Candidate(
