@@ -114,6 +114,8 @@ extension Distillation {
         .invalidValue, path: "finetune.outputWeights",
         "\(weights.count) weights for \(student.graph.outputs.count) outputs \(student.graph.outputs)")
     }
+    // Checked here as well as in the Trainer: the head refit below already reads the teacher's
+    // inputs at the student's indices.
     try distillation.checkTeacherInputs(pairedWith: data, augmented: false)
     let calibrationIndices = Array(0..<min(Self.calibrationCount, data.count))
     let start = try GAPHead.fitHeads(
