@@ -4,8 +4,15 @@ import Foundation
 
 /// Picks the variants a bundle ships from the search's Pareto front: always the most accurate
 /// and the fastest, then the rest spread evenly over log-latency between them (each pick the
-/// front point nearest its target that is not yet taken). Deterministic.
+/// front point nearest its target that is not yet taken). A point whose predicted latency is
+/// within `distinctLatency` of a picked one is taken only when no other is left: two front
+/// points a few per cent apart (one block's bits, say) are one variant to an app choosing by
+/// latency, and a sparse stretch of the front would otherwise fill with them. Deterministic.
 public enum VariantSelection {
+  /// Relative latency difference below which two picks count as the same speed: 5 %, less than
+  /// the per-op table's typical error against measurement (docs/profiler.md).
+  public static let distinctLatency = 0.05
+
   public struct Candidate: Sendable, Hashable {
     public var config: SubnetConfig
     public var accuracy: Double
@@ -39,8 +46,13 @@ public enum VariantSelection {
     for k in 0..<slots {
       let target = lo + (hi - lo) * Double(k + 1) / Double(slots + 1)
       let remaining = sorted.filter { !picked.contains($0) }
+      let distinct = remaining.filter { c in
+        picked.allSatisfy { abs(log(c.latencyMs) - log($0.latencyMs)) >= log(1 + distinctLatency) }
+      }
       guard
-        let nearest = remaining.min(by: { abs(log($0.latencyMs) - target) < abs(log($1.latencyMs) - target) })
+        let nearest = (distinct.isEmpty ? remaining : distinct).min(by: {
+          abs(log($0.latencyMs) - target) < abs(log($1.latencyMs) - target)
+        })
       else { break }
       picked.append(nearest)
     }

@@ -89,6 +89,26 @@ final class SearchPartsTests: XCTestCase {
     XCTAssertEqual(VariantSelection.pick(Array(front.prefix(3)), count: 5).count, 3)
   }
 
+  func testSelectionSkipsAPointAtThePickedSpeedWhileAnotherIsLeft() {
+    func candidate(_ ms: Double, _ accuracy: Double) -> VariantSelection.Candidate {
+      VariantSelection.Candidate(
+        config: SubnetConfig(blocks: [SubnetConfig.Block(block: "b\(ms)")]), accuracy: accuracy, latencyMs: ms
+      )
+    }
+    // 0.0101 ms is nearer the first slot's target (0.0147 ms) than 0.025 ms is, but 1 % from
+    // the fastest pick; without the rule the picks would be 0.0100, 0.0101, 0.025, 0.032.
+    let front = [
+      candidate(0.0100, 0.80), candidate(0.0101, 0.81), candidate(0.025, 0.85), candidate(0.030, 0.87),
+      candidate(0.032, 0.88),
+    ]
+    XCTAssertEqual(VariantSelection.pick(front, count: 4).map(\.latencyMs), [0.0100, 0.025, 0.030, 0.032])
+    // With no distinct point left, a near one still fills the count.
+    let near = [
+      candidate(0.0100, 0.80), candidate(0.0101, 0.81), candidate(0.0102, 0.82), candidate(0.0103, 0.83),
+    ]
+    XCTAssertEqual(VariantSelection.pick(near, count: 3).count, 3)
+  }
+
   func testParallelMapKeepsOrderAndReportsTheFirstFailure() throws {
     for workers in [1, 2, 3] {
       let squares = try ParallelMap.map(10, workers: workers) { $0 * $0 }
