@@ -61,6 +61,26 @@ extension Manifest {
       staticValidationAccuracy.map { staticTestAccuracy + point.validationAccuracy - $0 }
     }
 
+    /// The sampling standard deviation of `predictedTestAccuracy`'s error, 0–1, from
+    /// validation alone; nil without `validationSwaps` or `staticValidationAccuracy`.
+    ///
+    /// Both splits measure the change `δ` the point makes against the variant without early
+    /// exiting as a mean over their inputs of +1 (only the point is right), −1 (only the
+    /// variant is) or 0, so each mean has variance `(s − δ²) / n`, where `s` is the share of
+    /// swapped inputs; the error, test's change minus validation's, is the difference of two
+    /// independent means: `√((s − δ²)(1/n_validation + 1/n_test))`, with `s` and `δ` as
+    /// validation saw them (docs/exits.md, "Validation predicts test").
+    public func predictionError(of point: OperatingPoint, validationExamples: Int, testExamples: Int)
+      -> Double?
+    {
+      guard let s = point.validationSwaps, let reference = staticValidationAccuracy,
+        validationExamples > 0, testExamples > 0
+      else { return nil }
+      let delta = point.validationAccuracy - reference
+      let perExample = max(s - delta * delta, 0)
+      return (perExample * (1 / Double(validationExamples) + 1 / Double(testExamples))).squareRoot()
+    }
+
     enum CodingKeys: String, CodingKey {
       case file, confidence, exits, finalMacs = "final_macs"
       case finalPredictedLatencyMs = "final_predicted_latency_ms", operatingPoints = "operating_points"
@@ -153,12 +173,16 @@ extension Manifest {
     /// Mean measured batch-1 latency per input on (a sample of) the test split, running only
     /// what each input needs, ms; nil when not measured.
     public var measuredLatencyMs: Double?
+    /// Share of validation inputs that exactly one of this point and the variant without early
+    /// exiting answers rightly (the inputs on which their accuracies differ), 0–1; nil in
+    /// bundles written before it was recorded.
+    public var validationSwaps: Double?
 
     public init(
       name: String, kind: Kind, target: Double, thresholds: [Float?], exitRates: [Double],
       expectedMacs: Double,
       expectedLatencyMs: Double, validationAccuracy: Double, testAccuracy: Double, testExitRates: [Double],
-      testExpectedMacs: Double, measuredLatencyMs: Double? = nil
+      testExpectedMacs: Double, measuredLatencyMs: Double? = nil, validationSwaps: Double? = nil
     ) {
       self.name = name
       self.kind = kind
@@ -172,6 +196,7 @@ extension Manifest {
       self.testExitRates = testExitRates
       self.testExpectedMacs = testExpectedMacs
       self.measuredLatencyMs = measuredLatencyMs
+      self.validationSwaps = validationSwaps
     }
 
     enum CodingKeys: String, CodingKey {
@@ -179,6 +204,7 @@ extension Manifest {
       case expectedLatencyMs = "expected_latency_ms", validationAccuracy = "validation_accuracy"
       case testAccuracy = "test_accuracy", testExitRates = "test_exit_rates"
       case testExpectedMacs = "test_expected_macs", measuredLatencyMs = "measured_latency_ms"
+      case validationSwaps = "validation_swaps"
     }
   }
 }

@@ -14,23 +14,37 @@ extension Report {
         + "on the test split, against the same variant without early exiting (its own accuracy, "
         + "MACs and measured batch-1 latency). `–`: the exit is not used at that operating point. "
         + "*test − predicted*: the test accuracy against the one validation predicted (the static "
-        + "variant's test accuracy moved by the change seen on validation), in points.",
+        + "variant's test accuracy moved by the change seen on validation), in points, with the "
+        + "prediction's sampling standard deviation (*sd*, from the share of validation inputs the "
+        + "point answers differently from the static variant, and both splits' sizes).",
       "",
     ]
+    let (nv, nt) = (m.dataset.validationExamples, m.dataset.testExamples)
     let errors = withExits.flatMap { v in
       v.exits!.operatingPoints.compactMap { p in
         v.exits!.predictedTestAccuracy(of: p, staticTestAccuracy: v.accuracy).map {
-          (error: abs(p.testAccuracy - $0), at: "`\(v.id)` `\(cell(p.name))`")
+          (
+            error: abs(p.testAccuracy - $0), at: "`\(v.id)` `\(cell(p.name))`",
+            sd: v.exits!.predictionError(of: p, validationExamples: nv, testExamples: nt)
+          )
         }
       }
     }
     if let worst = errors.max(by: { $0.error < $1.error }) {
-      out += [
-        String(
-          format: "Validation predicted the test accuracy within %.2f points at all %d operating points "
-            + "(the largest error: %@).", worst.error * 100, errors.count, worst.at),
-        "",
-      ]
+      var line = String(
+        format: "Validation predicted the test accuracy within %.2f points at all %d operating points "
+          + "(the largest error: %@).", worst.error * 100, errors.count, worst.at)
+      let sds = errors.compactMap(\.sd)
+      if sds.count == errors.count, let low = sds.min(), let high = sds.max() {
+        let z = errors.map { $0.error / max($0.sd!, 1e-12) }
+        let rms = (z.map { $0 * $0 }.reduce(0, +) / Double(z.count)).squareRoot()
+        line += String(
+          format: " The predictions' sampling standard deviations are %.2f–%.2f points (%@ validation "
+            + "and %@ test examples); the largest error is %.2f of its point's, the RMS %.2f (sampling "
+            + "alone would make it about 1).", low * 100, high * 100, grouped(nv), grouped(nt),
+          z.max() ?? 0, rms)
+      }
+      out += [line, ""]
     }
     for v in withExits {
       let plan = v.exits!
@@ -52,6 +66,9 @@ extension Report {
           percent(p.testAccuracy), points(p.testAccuracy - v.accuracy),
           plan.predictedTestAccuracy(of: p, staticTestAccuracy: v.accuracy).map {
             points(p.testAccuracy - $0)
+              + (plan.predictionError(of: p, validationExamples: nv, testExamples: nt).map {
+                String(format: " (sd %.2f)", $0 * 100)
+              } ?? "")
           } ?? "–",
           p.measuredLatencyMs.map(ms) ?? "–",
           p.measuredLatencyMs.map {

@@ -212,7 +212,8 @@ struct ExitStage {
         Manifest.OperatingPoint(
           name: f.name, kind: kind, target: value, thresholds: t, exitRates: v.exitRates,
           expectedMacs: v.expectedCost, expectedLatencyMs: latency, validationAccuracy: v.accuracy,
-          testAccuracy: test.accuracy, testExitRates: test.exitRates, testExpectedMacs: test.expectedCost))
+          testAccuracy: test.accuracy, testExitRates: test.exitRates, testExpectedMacs: test.expectedCost,
+          validationSwaps: Double(v.swapped) / Double(max(vObs.count, 1))))
       log.detail(
         String(
           format: "%@ %@: validation %.2f%% (static %.2f%%), test %.2f%% (static %.2f%%), "

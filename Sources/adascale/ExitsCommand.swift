@@ -46,7 +46,7 @@ struct ExitsCommand: ParsableCommand {
           hint: "add an `exits:` section to the recipe (docs/exits.md) and run `adascale compress` again")
       }
     }
-    let curves = chosen.map(Curve.init)
+    let curves = chosen.map { Curve($0, dataset: opened.manifest.dataset) }
     if json {
       try Output.printJSON(curves)
       return
@@ -66,7 +66,10 @@ struct ExitsCommand: ParsableCommand {
           p.testExitRates.map { String(format: "%.0f", $0 * 100) }.joined(separator: "/"),
           String(Int(p.testExpectedMacs.rounded())), String(format: "%.1f", p.macsSaved * 100),
           pct(p.testAccuracy), String(format: "%+.2f", p.pointsVsStatic),
-          pct(p.validationAccuracy), p.predictedTestAccuracy.map(pct) ?? "-",
+          pct(p.validationAccuracy),
+          p.predictedTestAccuracy.map {
+            pct($0) + (p.predictedTestAccuracySd.map { String(format: " ±%.2f", $0 * 100) } ?? "")
+          } ?? "-",
           p.measuredLatencyMs.map { String(format: "%.4f", $0) } ?? "-",
           p.speedup.map { String(format: "%.2fx", $0) } ?? "-",
         ]
@@ -105,6 +108,9 @@ struct ExitsCommand: ParsableCommand {
       /// What validation predicts for the test accuracy: the static variant's test accuracy
       /// moved by the change calibration saw on validation (nil without the static figure).
       var predictedTestAccuracy: Double?
+      /// The sampling standard deviation of that prediction's error, 0–1
+      /// (`Manifest.ExitPlan.predictionError`; nil in bundles without `validation_swaps`).
+      var predictedTestAccuracySd: Double?
 
       enum CodingKeys: String, CodingKey {
         case name, kind, target, thresholds, testExitRates = "test_exit_rates"
@@ -112,6 +118,7 @@ struct ExitsCommand: ParsableCommand {
         case validationAccuracy = "validation_accuracy", pointsVsStatic = "points_vs_static"
         case measuredLatencyMs = "measured_latency_ms", speedup
         case predictedTestAccuracy = "predicted_test_accuracy"
+        case predictedTestAccuracySd = "predicted_test_accuracy_sd"
       }
     }
     var variant: String
@@ -123,7 +130,7 @@ struct ExitsCommand: ParsableCommand {
     var exits: [Manifest.Exit]
     var operatingPoints: [Point]
 
-    init(_ v: Manifest.Variant) {
+    init(_ v: Manifest.Variant, dataset: Manifest.DatasetInfo) {
       let plan = v.exits!
       variant = v.id
       file = plan.file
@@ -140,7 +147,9 @@ struct ExitsCommand: ParsableCommand {
           validationAccuracy: p.validationAccuracy, pointsVsStatic: (p.testAccuracy - v.accuracy) * 100,
           measuredLatencyMs: p.measuredLatencyMs,
           speedup: p.measuredLatencyMs.flatMap { ms in plan.measuredStaticLatencyMs.map { $0 / ms } },
-          predictedTestAccuracy: plan.predictedTestAccuracy(of: p, staticTestAccuracy: v.accuracy))
+          predictedTestAccuracy: plan.predictedTestAccuracy(of: p, staticTestAccuracy: v.accuracy),
+          predictedTestAccuracySd: plan.predictionError(
+            of: p, validationExamples: dataset.validationExamples, testExamples: dataset.testExamples))
       }
     }
 

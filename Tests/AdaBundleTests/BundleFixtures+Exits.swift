@@ -37,11 +37,12 @@ extension BundleFixtures {
         Manifest.OperatingPoint(
           name: "drop-0", kind: .accuracyDrop, target: 0, thresholds: [0.99], exitRates: [0.1, 0.9],
           expectedMacs: 948, expectedLatencyMs: 0.62, validationAccuracy: 0.875, testAccuracy: 0.874,
-          testExitRates: [0.12, 0.88], testExpectedMacs: 933.6, measuredLatencyMs: 0.58),
+          testExitRates: [0.12, 0.88], testExpectedMacs: 933.6, measuredLatencyMs: 0.58, validationSwaps: 0.02
+        ),
         Manifest.OperatingPoint(
           name: "drop-1", kind: .accuracyDrop, target: 0.01, thresholds: [threshold], exitRates: [0.5, 0.5],
           expectedMacs: 660, expectedLatencyMs: 0.44, validationAccuracy: 0.866, testAccuracy: 0.862,
-          testExitRates: [0.48, 0.52], testExpectedMacs: 674.4),
+          testExitRates: [0.48, 0.52], testExpectedMacs: 674.4, validationSwaps: 0.03),
       ], staticValidationAccuracy: 0.88)
   }
 

@@ -27,6 +27,28 @@ final class ThresholdCalibrationTests: XCTestCase {
     XCTAssertEqual(o.exitRates, [0.4, 0.3, 0.3])
   }
 
+  func testSwappedCountsTheInputsOnWhichOnlyOneOfPointAndFinalIsRight() {
+    // At the no-drop thresholds every exited input is right, as the final output is: none.
+    XCTAssertEqual(ThresholdCalibration.evaluate([0.8, 0.6], observations(), costs).swapped, 0)
+    // Everyone leaves at exit 0: right on inputs 0–3; 4–8 are wrong there and right at the end
+    // (5 swapped); input 9 is wrong at both.
+    let all = ThresholdCalibration.evaluate([0, nil], observations(), costs)
+    XCTAssertEqual(all.swapped, 5)
+    XCTAssertEqual(all.correct, 4)
+    // Only exit 1, at 0.6: inputs 0–6 and 9 (made confident and right there) leave. The final
+    // output is now wrong on inputs 0 and 9 (two swaps for the point) and exit 1 on input 6
+    // (one against): 3 swapped, 9 right against the final output's 8.
+    var obs = observations()
+    obs.correct[1][9] = true
+    obs.confidence[1][9] = 0.95
+    obs.finalCorrect[0] = false
+    obs.correct[1][6] = false
+    let mixed = ThresholdCalibration.evaluate([nil, 0.6], obs, costs)
+    XCTAssertEqual(mixed.swapped, 3)
+    XCTAssertEqual(mixed.correct, 9)
+    XCTAssertEqual(obs.finalCorrect.filter { $0 }.count, 8)
+  }
+
   func testADisabledExitCostsNothing() {
     let o = ThresholdCalibration.evaluate([nil, nil], observations(), costs)
     XCTAssertEqual(o.expectedCost, 100)

@@ -84,6 +84,8 @@ final class ExitStageTests: XCTestCase {
       XCTAssertEqual(p.exitRates.count, plan.exits.count + 1)
       XCTAssertEqual(p.exitRates.reduce(0, +), 1, accuracy: 1e-9)
       XCTAssertLessThanOrEqual(p.expectedMacs, Double(macs) + 1e-6, p.name)
+      // The final output is always right here, so every wrong answer is a swap.
+      XCTAssertEqual(try XCTUnwrap(p.validationSwaps), 1 - p.validationAccuracy, accuracy: 1e-9, p.name)
     }
     // Labels are the final output's predictions: no drop allowed means every early leaver is right.
     XCTAssertEqual(plan.operatingPoints[0].validationAccuracy, 1)

@@ -38,7 +38,7 @@ final class ExitsCommandTests: XCTestCase {
         "name": name, "kind": "accuracy-drop", "target": 0.01, "thresholds": [t], "exit_rates": [0.6, 0.4],
         "expected_macs": 4.0, "expected_latency_ms": 1.2, "validation_accuracy": acc,
         "test_accuracy": acc - 0.002,
-        "test_exit_rates": [0.55, 0.45], "test_expected_macs": 4.5,
+        "test_exit_rates": [0.55, 0.45], "test_expected_macs": 4.5, "validation_swaps": 0.03,
       ]
     }
     variants[1]["exits"] = [
@@ -50,7 +50,7 @@ final class ExitsCommandTests: XCTestCase {
           "predicted_latency_ms": 0.9, "head_predicted_latency_ms": 0.1, "validation_accuracy": 0.8,
         ]
       ],
-      "final_macs": 11, "final_predicted_latency_ms": 2.1,
+      "final_macs": 11, "final_predicted_latency_ms": 2.1, "static_validation_accuracy": 0.9,
       "operating_points": [point("drop-0", 1.0, 0.9), point("drop-1", threshold, 0.89)],
     ]
     manifest["variants"] = variants
@@ -78,6 +78,11 @@ final class ExitsCommandTests: XCTestCase {
     XCTAssertEqual(points.map { $0["name"] as! String }, ["drop-0", "drop-1"])
     XCTAssertEqual(points[1]["macs_saved"] as! Double, 1 - 4.5 / 10, accuracy: 1e-9, "static big has 10 MACs")
     XCTAssertEqual(points[1]["points_vs_static"] as! Double, (0.888 - 0.9) * 100, accuracy: 1e-9)
+    // Validation moved drop-1 by −1 point (0.89 vs 0.9): predicted 0.9 − 0.01 on test, with
+    // 3 % of inputs swapped, sd √((0.03 − 0.01²)(1/1 + 1/1)) on the manifest's 1 + 1 examples.
+    XCTAssertEqual(points[1]["predicted_test_accuracy"] as! Double, 0.89, accuracy: 1e-9)
+    XCTAssertEqual(
+      points[1]["predicted_test_accuracy_sd"] as! Double, ((0.03 - 0.0001) * 2).squareRoot(), accuracy: 1e-9)
   }
 
   func testABundleWithoutExitsIsAClearError() throws {

@@ -42,6 +42,10 @@ public enum ThresholdCalibration {
     public var expectedCost: Double
     public var correct: Int
     public var accuracy: Double
+    /// Inputs that exactly one of this point and the final output alone answers rightly: the
+    /// only inputs on which the two accuracies differ, so the sampling error of the change in
+    /// accuracy grows with their share (`Manifest.ExitPlan.predictionError`).
+    public var swapped: Int
     /// Whether the target's constraint holds (a budget below the cheapest exit cannot be met).
     public var feasible: Bool
   }
@@ -65,6 +69,7 @@ public enum ThresholdCalibration {
     leaveCost[k] = costs.final + heads
     var counts = [Int](repeating: 0, count: k + 1)
     var correct = 0
+    var swapped = 0
     for i in 0..<obs.count {
       var at = k
       for j in 0..<k {
@@ -74,14 +79,16 @@ public enum ThresholdCalibration {
         }
       }
       counts[at] += 1
-      if at == k ? obs.finalCorrect[i] : obs.correct[at][i] { correct += 1 }
+      let right = at == k ? obs.finalCorrect[i] : obs.correct[at][i]
+      if right { correct += 1 }
+      if right != obs.finalCorrect[i] { swapped += 1 }
     }
     let n = Double(max(obs.count, 1))
     var cost = 0.0
     for j in 0...k { cost += Double(counts[j]) * leaveCost[j] }
     return Outcome(
       thresholds: thresholds, exitRates: counts.map { Double($0) / n }, expectedCost: cost / n,
-      correct: correct, accuracy: Double(correct) / n, feasible: true)
+      correct: correct, accuracy: Double(correct) / n, swapped: swapped, feasible: true)
   }
 
   /// The thresholds best meeting `target` (see the type's documentation).
