@@ -1,8 +1,11 @@
 import AdaBundle
+import AdaIO
 import AdaPipeline
 import AdaRecipe
 import AdaTensor
+import AdaTrain
 import Foundation
+import TestSupport
 import XCTest
 
 /// `compress` under a budget on the tiny recipe of `CompressPipelineTests`: the plan is stored
@@ -22,19 +25,21 @@ final class CompressBudgetTests: XCTestCase {
   /// 440 training examples − 120 validation = 320, batch 32: 10 supernet steps per epoch, 1 epoch.
   static let recipeSupernetSteps = 10
 
-  func run(budget: String, output: String, work: String, outputKeys: String = "") throws
-    -> CompressPipeline.Result
-  {
+  func run(
+    budget: String, output: String, work: String, outputKeys: String = "", extra: String = "",
+    log: PipelineLog = .silent
+  ) throws -> CompressPipeline.Result {
     let path = directory + "/r.yaml"
     let text = CompressPipelineTests.recipeText(
-      output: output, extra: "budget: \(budget)", outputKeys: ", work-directory: \(work)\(outputKeys)")
+      output: output, extra: "budget: \(budget)\n\(extra)",
+      outputKeys: ", work-directory: \(work)\(outputKeys)")
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return try CompressPipeline.run(
       try Recipe.load(path: path),
       options: CompressPipeline.Options(
         version: "test", overwrite: true, compareRandom: false, probeBudgetMs: 1,
         latencyCache: directory + "/latency"),
-      log: .silent)
+      log: log)
   }
 
   func readPlan(_ work: String) throws -> BudgetPlan {
@@ -55,6 +60,46 @@ final class CompressBudgetTests: XCTestCase {
     XCTAssertTrue(
       result.report.notes.contains { $0.hasPrefix("every variant was fine-tuned 2 epoch(s) (Adam") },
       "\(result.report.notes)")
+  }
+
+  /// When the budget leaves no fine-tune epoch, nothing will lift the configurations the slack
+  /// let into the search, so the variants are picked again among the front's points at the
+  /// recipe's own floor. The first run plans one epoch (and drops picks that miss the floor
+  /// after it); the plan is then cut to 0 epochs by hand, as a tight budget would have planned
+  /// it, and the rerun (search resumed, same front) ships only configurations at the floor.
+  func testWithNoFineTuneEpochLeftTheVariantsComeFromTheFrontAtTheFloor() throws {
+    let work = directory + "/p.work"
+    let keys = ", finetune-epochs: 1, finetune-slack: 0.3"
+    let constraints = "constraints: {max-accuracy-drop: 0.01}"
+    let first = LockedLines()
+    _ = try run(
+      budget: "1h", output: directory + "/p", work: work, outputKeys: keys, extra: constraints,
+      log: PipelineLog(write: { first.append($0) }, trainingReporter: SilentReporter()))
+    XCTAssertTrue(
+      first.all.contains { $0.contains("not shipped, below the floor") },
+      "the slack let picks below the floor into the first run: \(first.all)")
+    var plan = try readPlan(work)
+    XCTAssertEqual(plan.finetune?.planned, 1)
+    plan.finetune?.planned = 0
+    try plan.write(to: work + "/" + BudgetPlan.fileName)
+
+    let lines = LockedLines()
+    let result = try run(
+      budget: "1h", output: directory + "/p", work: work, outputKeys: keys, extra: constraints,
+      log: PipelineLog(write: { lines.append($0) }, trainingReporter: SilentReporter()))
+    let log = lines.all
+    XCTAssertTrue(log.contains { $0.contains("no time left to fine-tune") }, "\(log)")
+    XCTAssertFalse(log.contains { $0.contains("not shipped") }, "\(log)")
+    let recipe = try Recipe.load(path: directory + "/r.yaml")
+    let source = try KerasModelReader.load(path: Fixtures.path("keras/fmnist_cnn.h5"))
+    let validation = try PipelineData.load(recipe, for: source.graph).searchValidation
+    let floor =
+      try Trainer.evaluate(source, on: validation, batchSize: 60, objective: ClassificationObjective())
+      .accuracy - 0.01
+    XCTAssertFalse(result.manifest.variants.isEmpty)
+    for v in result.manifest.variants {
+      XCTAssertGreaterThanOrEqual(v.searchAccuracy, floor - 1e-9, "\(v.id) was picked below the floor")
+    }
   }
 
   /// One test, three runs (each is a whole pipeline): the plan is stored and reported; a rerun
