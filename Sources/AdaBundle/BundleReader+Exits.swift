@@ -100,6 +100,9 @@ extension ModelBundle {
       try check(p.testAccuracy, "\(here).test_accuracy", manifestPath, "an accuracy in [0, 1]") {
         $0 >= 0 && $0 <= 1
       }
+      if let swaps = p.validationSwaps {
+        try check(swaps, "\(here).validation_swaps", manifestPath, "a share in [0, 1]") { $0 >= 0 && $0 <= 1 }
+      }
       try check(p.expectedMacs, "\(here).expected_macs", manifestPath, "≥ 0") { $0 >= 0 }
       try check(p.expectedLatencyMs, "\(here).expected_latency_ms", manifestPath, "≥ 0") { $0 >= 0 }
     }

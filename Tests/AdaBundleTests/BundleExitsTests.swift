@@ -66,6 +66,13 @@ final class BundleExitsTests: XCTestCase {
     XCTAssertEqual(e?.path, "variants[2].exits.operating_points[1].thresholds[0]")
     XCTAssertEqual(e?.file, manifest)
 
+    let swaps = text.replacingOccurrences(
+      of: "\"validation_swaps\" : 0.03", with: "\"validation_swaps\" : 1.5")
+    XCTAssertNotEqual(text, swaps, "the share is in the manifest")
+    try swaps.write(toFile: manifest, atomically: true, encoding: .utf8)
+    let share = XCTAssertThrowsAdaError(try ModelBundle.open(bundle))
+    XCTAssertEqual(share?.path, "variants[2].exits.operating_points[1].validation_swaps")
+
     try text.write(toFile: manifest, atomically: true, encoding: .utf8)
     try FileManager.default.removeItem(atPath: bundle + "/variants/v03_exits.h5")
     let missing = XCTAssertThrowsAdaError(try ModelBundle.open(bundle))
